@@ -1,0 +1,90 @@
+import { createServer } from 'node:http';
+import { ConfigError, currentRequestId, initLogger, newRequestId, readiness, runtime, withRequestContext } from '@stratus/core';
+import next from 'next';
+import { fileURLToPath } from 'node:url';
+import { attachLiveEvents } from './src/server/live.ts';
+import { sendJson } from './src/server/http.ts';
+import { restMounts } from './src/server/rest.ts';
+
+function fail(msg: string): never {
+  process.stderr.write(`stratus-web: ${msg}\n`);
+  process.exit(1);
+}
+
+let rt: ReturnType<typeof runtime>;
+try {
+  rt = runtime();
+} catch (err) {
+  if (err instanceof ConfigError) fail(err.message);
+  throw err;
+}
+const { config, db } = rt;
+const log = initLogger({ name: 'stratus-web', level: config.logLevel });
+try {
+  await db.$queryRaw`SELECT 1`;
+} catch (err) {
+  fail(`cannot reach the database: ${(err as Error).message.split('\n')[0]}`);
+}
+
+const dev = process.argv.includes('--dev');
+const app = next({ dev, dir: fileURLToPath(new URL('.', import.meta.url)), hostname: config.webListen, port: config.webPort });
+const handleNext = app.getRequestHandler();
+await app.prepare();
+
+const server = createServer((req, res) => {
+  const requestId = newRequestId();
+  res.setHeader('x-openstack-request-id', requestId);
+  withRequestContext({ requestId }, () => {
+    const started = Date.now();
+    res.on('finish', () => {
+      if (!req.url?.startsWith('/_next/')) {
+        log.info({ method: req.method, url: req.url, status: res.statusCode, ms: Date.now() - started }, 'request');
+      }
+    });
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    void route(req, res, url).catch((err: unknown) => {
+      log.error({ err, requestId: currentRequestId() }, 'unhandled error');
+      if (!res.headersSent) sendJson(res, 500, { error: { code: 500, message: 'Internal error', requestId } });
+      else res.destroy();
+    });
+  });
+});
+
+async function route(req: Parameters<typeof handleNext>[0], res: Parameters<typeof handleNext>[1], url: URL) {
+  if (url.pathname === '/healthz') return sendJson(res, 200, { status: 'ok', uptime: process.uptime() });
+  if (url.pathname === '/readyz') {
+    const r = await readiness(db, config.serviceDownSeconds);
+    return sendJson(res, r.ready ? 200 : 503, r);
+  }
+  for (const m of restMounts) {
+    if (url.pathname === m.prefix || url.pathname.startsWith(`${m.prefix}/`)) {
+      if ((await m.handler(req, res, url)) !== false) return;
+    }
+  }
+  return handleNext(req, res);
+}
+
+const live = await attachLiveEvents({
+  http: server,
+  databaseUrl: rt.databaseUrl,
+  // Identity (issue 3) replaces this with token validation; until then nobody subscribes.
+  resolveScope: async () => null,
+  onError: (err) => log.warn({ err }, 'live events'),
+});
+
+server.listen(config.webPort, config.webListen, () => {
+  log.info({ port: config.webPort }, 'web started');
+  process.stdout.write(`stratus-web ready on http://${config.webListen}:${config.webPort}\n`);
+});
+
+let stopping = false;
+const shutdown = () => {
+  if (stopping) return;
+  stopping = true;
+  void live.listener.close();
+  live.io.close();
+  server.close(() => process.exit(0));
+  setTimeout(() => process.exit(0), 3000).unref();
+};
+process.on('SIGTERM', shutdown);
+process.on('SIGINT', shutdown);

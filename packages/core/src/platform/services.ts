@@ -1,0 +1,55 @@
+import type { PrismaClient } from '@stratus/db';
+import { emitEvent } from '@stratus/db';
+
+/** Registers (or re-registers) a process and records its heartbeat. */
+export async function heartbeat(
+  db: PrismaClient,
+  svc: { binary: string; host: string; roles: string[]; version?: string },
+  opts: { starting?: boolean } = {},
+): Promise<void> {
+  const now = new Date();
+  await db.$transaction(async (tx) => {
+    await tx.service.upsert({
+      where: { binary_host: { binary: svc.binary, host: svc.host } },
+      create: { ...svc, lastHeartbeat: now, startedAt: now },
+      update: { roles: svc.roles, lastHeartbeat: now, ...(opts.starting ? { startedAt: now } : {}) },
+    });
+    if (opts.starting) {
+      await emitEvent(tx, { type: 'service.started', projectId: null, data: { binary: svc.binary, host: svc.host } });
+    }
+  });
+}
+
+export interface Readiness {
+  ready: boolean;
+  database: 'ok' | 'unreachable';
+  migrations: 'ok' | 'pending';
+  workers: number;
+  checks: string[];
+}
+
+/** /readyz: database reachable, migrations applied, a worker heartbeat newer than the limit. */
+export async function readiness(db: PrismaClient, downSeconds: number): Promise<Readiness> {
+  const out: Readiness = { ready: false, database: 'unreachable', migrations: 'pending', workers: 0, checks: [] };
+  try {
+    await db.$queryRaw`SELECT 1`;
+    out.database = 'ok';
+  } catch (err) {
+    out.checks.push(`database: ${(err as Error).message.split('\n')[0]}`);
+    return out;
+  }
+  try {
+    const rows = await db.$queryRaw<Array<{ n: bigint }>>`
+      SELECT count(*) AS n FROM _prisma_migrations WHERE finished_at IS NULL OR rolled_back_at IS NOT NULL`;
+    const queue = await db.$queryRaw<Array<{ ok: boolean }>>`SELECT to_regclass('graphile_worker.jobs') IS NOT NULL AS ok`;
+    if (rows[0]?.n === 0n && queue[0]?.ok) out.migrations = 'ok';
+    else out.checks.push('migrations: not fully applied');
+  } catch {
+    out.checks.push('migrations: never applied');
+  }
+  const since = new Date(Date.now() - downSeconds * 1000);
+  out.workers = await db.service.count({ where: { binary: 'stratus-worker', lastHeartbeat: { gte: since } } });
+  if (out.workers === 0) out.checks.push(`workers: no heartbeat in the last ${downSeconds}s`);
+  out.ready = out.database === 'ok' && out.migrations === 'ok' && out.workers > 0;
+  return out;
+}

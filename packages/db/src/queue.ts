@@ -1,0 +1,106 @@
+import { run, type Runner, type Task, type TaskList } from 'graphile-worker';
+import pg from 'pg';
+import type { Tx } from './client.ts';
+import { silentLoggerFactory } from './quiet.ts';
+
+/*
+ * Durable jobs on graphile-worker (docs/queue.md). A job is written by the SQL
+ * function graphile_worker.add_job inside the caller's Prisma transaction, so the
+ * state change and its job commit or roll back together.
+ */
+
+/** Task identifier of a job; host-routed jobs carry the host so only that worker runs them. */
+export function taskName(job: string, host?: string): string {
+  return host ? `${job}@${host}` : job;
+}
+
+export interface EnqueueOptions {
+  /** Route to one host's worker (e.g. a build for host X). */
+  host?: string;
+  maxAttempts?: number;
+  /** Deduplicates: a second job with the same key replaces the pending one. */
+  jobKey?: string;
+  runAt?: Date;
+  /** Serialises jobs that share a queue name (e.g. all actions on one server). */
+  queueName?: string;
+}
+
+export interface JobMeta {
+  requestId?: string;
+}
+
+export async function enqueue(
+  tx: Tx,
+  job: string,
+  payload: Record<string, unknown>,
+  opts: EnqueueOptions = {},
+): Promise<string> {
+  const rows = await tx.$queryRaw<Array<{ id: string }>>`
+    SELECT id::text AS id FROM graphile_worker.add_job(
+      ${taskName(job, opts.host)},
+      ${JSON.stringify(payload)}::json,
+      queue_name => ${opts.queueName ?? null}::text,
+      run_at => ${opts.runAt ?? null}::timestamptz,
+      max_attempts => ${opts.maxAttempts ?? 5}::int,
+      job_key => ${opts.jobKey ?? null}::text
+    )`;
+  const id = rows[0]?.id;
+  if (!id) throw new Error(`enqueue ${job}: add_job returned no row`);
+  return id;
+}
+
+export interface QueueWorkerOptions {
+  connectionString: string;
+  host: string;
+  concurrency?: number;
+  /** Handlers for shared jobs (any worker) ... */
+  shared: Record<string, Task>;
+  /** ... and for jobs routed to this host. */
+  hostBound: Record<string, Task>;
+}
+
+export async function startQueueWorker(opts: QueueWorkerOptions): Promise<Runner> {
+  const taskList: TaskList = { ...opts.shared };
+  for (const [name, task] of Object.entries(opts.hostBound)) taskList[taskName(name, opts.host)] = task;
+  const pgPool = new pg.Pool({ connectionString: opts.connectionString, max: (opts.concurrency ?? 4) + 2 });
+  const runner = await run({
+    pgPool,
+    taskList,
+    concurrency: opts.concurrency ?? 4,
+    noHandleSignals: true,
+    pollInterval: 1000,
+    logger: silentLoggerFactory(),
+  });
+  runner.promise.finally(() => pgPool.end()).catch(() => {});
+  return runner;
+}
+
+export interface JobRow {
+  id: string;
+  taskIdentifier: string;
+  attempts: number;
+  maxAttempts: number;
+  lastError: string | null;
+  runAt: Date;
+  lockedAt: Date | null;
+  createdAt: Date;
+}
+
+/** Jobs that used all their attempts: the "failed" list admins see. */
+export async function listFailedJobs(db: Pick<Tx, '$queryRaw'>, limit = 50): Promise<JobRow[]> {
+  return db.$queryRaw<JobRow[]>`
+    SELECT id::text AS id, task_identifier AS "taskIdentifier", attempts, max_attempts AS "maxAttempts",
+           last_error AS "lastError", run_at AS "runAt", locked_at AS "lockedAt", created_at AS "createdAt"
+      FROM graphile_worker.jobs
+     WHERE attempts >= max_attempts
+     ORDER BY created_at DESC
+     LIMIT ${limit}`;
+}
+
+export async function getJob(db: Pick<Tx, '$queryRaw'>, id: string): Promise<JobRow | undefined> {
+  const rows = await db.$queryRaw<JobRow[]>`
+    SELECT id::text AS id, task_identifier AS "taskIdentifier", attempts, max_attempts AS "maxAttempts",
+           last_error AS "lastError", run_at AS "runAt", locked_at AS "lockedAt", created_at AS "createdAt"
+      FROM graphile_worker.jobs WHERE id = ${id}::bigint`;
+  return rows[0];
+}
