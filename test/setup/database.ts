@@ -3,11 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { startScratchPostgres } from '@stratus/db/testing';
 import type { TestProject } from 'vitest/node';
 
-declare module 'vitest' {
-  export interface ProvidedContext {
-    databaseUrl: string;
-  }
-}
+import '../helpers.ts';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 

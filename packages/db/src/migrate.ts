@@ -86,7 +86,9 @@ export async function migrateDatabase(connectionString: string): Promise<string[
     return out.appliedMigrationNames;
   });
   const pool = new pg.Pool({ connectionString, max: 2 });
-  pool.on('error', () => {}); // idle-client errors surface on the next query instead
+  // Idle-client errors surface on the next query instead of crashing the process.
+  pool.on('error', () => {});
+  pool.on('connect', (client) => client.on('error', () => {}));
   try {
     await runQueueMigrations({ pgPool: pool, logger: silentLoggerFactory() });
   } finally {

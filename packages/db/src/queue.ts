@@ -63,6 +63,9 @@ export async function startQueueWorker(opts: QueueWorkerOptions): Promise<Runner
   const taskList: TaskList = { ...opts.shared };
   for (const [name, task] of Object.entries(opts.hostBound)) taskList[taskName(name, opts.host)] = task;
   const pgPool = new pg.Pool({ connectionString: opts.connectionString, max: (opts.concurrency ?? 4) + 2 });
+  // Idle-client errors (e.g. a restarted server) surface on the next query; do not crash.
+  pgPool.on('error', () => {});
+  pgPool.on('connect', (client) => client.on('error', () => {}));
   const runner = await run({
     pgPool,
     taskList,

@@ -11,7 +11,7 @@ export function sendJson(res: ServerResponse, status: number, body: unknown, hea
 }
 
 /** A REST handler for one URL prefix (an OpenStack service). Returns false if it did not match. */
-export type RestHandler = (req: IncomingMessage, res: ServerResponse, url: URL) => Promise<boolean | void>;
+export type RestHandler = (req: IncomingMessage, res: ServerResponse, url: URL) => Promise<boolean | undefined>;
 export interface RestMount {
   prefix: string;
   handler: RestHandler;

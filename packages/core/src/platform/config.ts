@@ -32,6 +32,17 @@ export const ConfigSchema = z.object({
   serviceDownSeconds: z.coerce.number().int().min(5).max(3600).default(30),
   authSecret: z.string().min(16).optional(),
   adminPassword: z.string().min(8).optional(),
+  /** Identity: lifetime of a new token. */
+  tokenLifetimeSeconds: z.coerce.number().int().min(60).max(7 * 24 * 3600).default(3600),
+  /** Identity: failed password attempts before the account is locked (0 = never). */
+  lockoutAttempts: z.coerce.number().int().min(0).max(1000).default(5),
+  lockoutMinutes: z.coerce.number().min(0).max(7 * 24 * 60).default(15),
+  /** Identity: token keys kept (staged + primary + old ones still accepted). */
+  tokenMaxActiveKeys: z.coerce.number().int().min(3).max(20).default(3),
+  /** JSON or YAML file overriding policy rules. */
+  policyFile: z.string().min(1).optional(),
+  /** Where the seed writes clouds.yaml for the openstack client (when writable). */
+  cloudsYamlPath: z.string().min(1).default('/etc/openstack/clouds.yaml'),
 });
 export type Config = z.infer<typeof ConfigSchema>;
 
@@ -51,6 +62,12 @@ export const ENV_KEYS: Record<keyof Config, string> = {
   serviceDownSeconds: 'STRATUS_SERVICE_DOWN_SECONDS',
   authSecret: 'STRATUS_AUTH_SECRET',
   adminPassword: 'STRATUS_ADMIN_PASSWORD',
+  tokenLifetimeSeconds: 'STRATUS_TOKEN_LIFETIME_SECONDS',
+  lockoutAttempts: 'STRATUS_LOCKOUT_ATTEMPTS',
+  lockoutMinutes: 'STRATUS_LOCKOUT_MINUTES',
+  tokenMaxActiveKeys: 'STRATUS_TOKEN_MAX_ACTIVE_KEYS',
+  policyFile: 'STRATUS_POLICY_FILE',
+  cloudsYamlPath: 'STRATUS_CLOUDS_YAML',
 };
 
 export class ConfigError extends Error {
