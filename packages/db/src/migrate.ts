@@ -25,7 +25,8 @@ let patched = false;
 function remapCharColumns(): void {
   if (patched) return;
   patched = true;
-  const proto = pg.Result.prototype as { addFields(fields: Array<{ dataTypeID: number }>): void };
+  // addFields is internal to node-postgres (not in its types), hence the cast.
+  const proto = pg.Result.prototype as unknown as { addFields(fields: Array<{ dataTypeID: number }>): void };
   const original = proto.addFields;
   proto.addFields = function (this: unknown, fields) {
     for (const f of fields) if (f.dataTypeID === CHAR_OID) f.dataTypeID = TEXT_OID;

@@ -13,7 +13,11 @@ if (!args.success) {
   process.exit(2);
 }
 try {
-  const pg = await startEmbeddedPostgres({ dir: args.data.dir, port: args.data.port, verbose: true });
+  const pg = await startEmbeddedPostgres({
+    dir: args.data.dir,
+    port: args.data.port,
+    log: (line) => process.stdout.write(`[postgres] ${line}\n`),
+  });
   process.stdout.write(`embedded PostgreSQL ready on 127.0.0.1:${args.data.port}\n`);
   const stop = async () => {
     await pg.stop();
