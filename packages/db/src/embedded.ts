@@ -1,4 +1,4 @@
-import { type ChildProcess, execFileSync, spawn, spawnSync } from 'node:child_process';
+import { type ChildProcess, execFileSync, type SpawnOptions, spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { chmodSync, chownSync, cpSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { userInfo } from 'node:os';
@@ -155,10 +155,11 @@ export async function startEmbeddedPostgres(opts: EmbeddedOptions): Promise<Embe
   await stopStale(dataDir);
 
   const lastLines: string[] = [];
+  const spawnOpts: SpawnOptions = { stdio: ['ignore', 'pipe', 'pipe'], env: { LC_ALL: 'C' }, ...user };
   const child = spawn(
     join(bin, 'postgres'),
     ['-D', dataDir, '-p', String(opts.port), '-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories=', '-c', 'max_connections=200'],
-    { ...(user ?? {}), stdio: ['ignore', 'pipe', 'pipe'], env: { LC_ALL: 'C' } },
+    spawnOpts,
   );
   const onData = (chunk: Buffer) => {
     for (const line of chunk.toString('utf8').split('\n').filter(Boolean)) {
