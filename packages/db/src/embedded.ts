@@ -71,7 +71,7 @@ function binDir(dir: string, user: Ids | undefined): string {
 }
 
 function run(cmd: string, args: string[], user: Ids | undefined): void {
-  const r = spawnSync(cmd, args, { ...(user ?? {}), encoding: 'utf8', env: { LC_ALL: 'C', PATH: process.env.PATH } });
+  const r = spawnSync(cmd, args, { ...(user ?? {}), encoding: 'utf8', env: { ...process.env, LC_ALL: 'C' } });
   if (r.status !== 0) {
     const out = `${r.stderr ?? ''}${r.stdout ?? ''}`.trim().split('\n').slice(-5).join(' | ');
     throw new Error(`${cmd.split('/').pop()} failed: ${out || r.error?.message || `exit ${r.status}`}`);
@@ -155,7 +155,7 @@ export async function startEmbeddedPostgres(opts: EmbeddedOptions): Promise<Embe
   await stopStale(dataDir);
 
   const lastLines: string[] = [];
-  const spawnOpts: SpawnOptions = { stdio: ['ignore', 'pipe', 'pipe'], env: { LC_ALL: 'C' }, ...user };
+  const spawnOpts: SpawnOptions = { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, LC_ALL: 'C' }, ...user };
   const child = spawn(
     join(bin, 'postgres'),
     ['-D', dataDir, '-p', String(opts.port), '-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories=', '-c', 'max_connections=200'],
