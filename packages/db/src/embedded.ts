@@ -67,6 +67,10 @@ function binDir(dir: string, user: Ids | undefined): string {
     cpSync(dirname(pkgBin), copy, { recursive: true });
     writeFileSync(stamp, version);
   }
+  const again = spawnSync(join(copy, 'bin', 'initdb'), ['--version'], { ...user, encoding: 'utf8' });
+  if (again.status !== 0) {
+    throw new Error(`the postgres user cannot reach ${dir}: make its parent directories traversable (chmod o+x)`);
+  }
   return join(copy, 'bin');
 }
 

@@ -1,0 +1,32 @@
+// Seeds what a fresh cloud needs (idempotent; `./stratus up` runs it after migrations):
+// identity bootstrap — default domain, roles, admin/demo projects and users, RegionOne,
+// the service catalog — then prints the credentials and writes clouds.yaml.
+import { bootstrapIdentity, ConfigError, runtime } from '@stratus/core';
+import { closePrisma } from '@stratus/db';
+
+let rt: ReturnType<typeof runtime>;
+try {
+  rt = runtime();
+} catch (err) {
+  if (err instanceof ConfigError) {
+    process.stderr.write(`seed: ${err.message}\n`);
+    process.exit(1);
+  }
+  throw err;
+}
+
+try {
+  const r = await bootstrapIdentity({ db: rt.db, config: rt.config });
+  const out = process.stdout;
+  out.write(`identity: auth URL ${r.authUrl}, region RegionOne, catalog seeded\n`);
+  out.write(`admin: user ${r.admin.user}, project ${r.admin.project}, password ${r.admin.password ?? '(unchanged, unknown)'}\n`);
+  out.write(`demo:  user ${r.demo.user}, project ${r.demo.project}, password ${r.demo.password ?? '(unchanged, unknown)'}\n`);
+  out.write(`credentials: ${r.credentialsFile} (mode 0600)\n`);
+  out.write(
+    r.cloudsYaml.written
+      ? `clouds.yaml: ${r.cloudsYaml.path} (openstack --os-cloud stratus | stratus-admin)\n`
+      : `clouds.yaml: not written to ${r.cloudsYaml.path}: ${r.cloudsYaml.reason ?? ''}\n`,
+  );
+} finally {
+  await closePrisma();
+}
