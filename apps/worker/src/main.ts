@@ -1,5 +1,13 @@
-import { ConfigError, heartbeat, initLogger, runtime, toTask, type JobDefinition } from '@stratus/core';
-import { closePrisma, startQueueWorker } from '@stratus/db';
+import {
+  ConfigError,
+  heartbeat,
+  initLogger,
+  releaseLocksOfDownHosts,
+  runtime,
+  toTask,
+  type JobDefinition,
+} from '@stratus/core';
+import { closePrisma, releaseHostLocks, startQueueWorker } from '@stratus/db';
 import { jobs } from './jobs/index.ts';
 
 function fail(msg: string): never {
@@ -25,6 +33,10 @@ try {
   fail(`cannot reach the database: ${(err as Error).message.split('\n')[0]}`);
 }
 
+// Jobs our previous process held when it died (kill -9, power loss) become runnable again.
+const released = await releaseHostLocks(db, config.host);
+if (released > 0) log.warn({ released }, 'released jobs locked by a previous worker on this host');
+
 const tasks = (filter: (j: JobDefinition) => boolean) =>
   Object.fromEntries(jobs.filter(filter).map((j) => [j.name, toTask(j)]));
 const runner = await startQueueWorker({
@@ -36,7 +48,12 @@ const runner = await startQueueWorker({
 });
 
 const beat = setInterval(() => {
-  heartbeat(db, svc).catch((err) => log.warn({ err }, 'heartbeat failed'));
+  heartbeat(db, svc)
+    .then(() => releaseLocksOfDownHosts(db, config.serviceDownSeconds))
+    .then((hosts) => {
+      if (hosts.length) log.warn({ hosts }, 'released queue locks of hosts that are down');
+    })
+    .catch((err) => log.warn({ err }, 'heartbeat failed'));
 }, config.heartbeatSeconds * 1000);
 
 log.info({ host: config.host, roles: config.workerRoles, jobs: jobs.map((j) => j.name) }, 'worker started');

@@ -59,10 +59,43 @@ export interface QueueWorkerOptions {
   hostBound: Record<string, Task>;
 }
 
+/**
+ * Releases jobs locked by this host's previous worker processes (a worker killed with
+ * SIGKILL keeps its locks for 4 hours otherwise). Call before starting the host's worker,
+ * and for hosts declared down.
+ */
+export async function releaseHostLocks(db: Pick<Tx, '$queryRaw' | '$executeRaw'>, host: string): Promise<number> {
+  const rows = await db.$queryRaw<Array<{ workerId: string }>>`
+    SELECT "workerId" FROM "QueueWorker" WHERE host = ${host}`;
+  if (rows.length === 0) return 0;
+  const ids = rows.map((r) => r.workerId);
+  const locked = await db.$queryRaw<Array<{ n: bigint }>>`
+    SELECT count(*) AS n FROM graphile_worker.jobs WHERE locked_by = ANY(${ids}::text[])`;
+  await db.$executeRaw`SELECT graphile_worker.force_unlock_workers(${ids}::text[])`;
+  await db.$executeRaw`DELETE FROM "QueueWorker" WHERE "workerId" = ANY(${ids}::text[])`;
+  return Number(locked[0]?.n ?? 0);
+}
+
 export async function startQueueWorker(opts: QueueWorkerOptions): Promise<Runner> {
-  const taskList: TaskList = { ...opts.shared };
-  for (const [name, task] of Object.entries(opts.hostBound)) taskList[taskName(name, opts.host)] = task;
   const pgPool = new pg.Pool({ connectionString: opts.connectionString, max: (opts.concurrency ?? 4) + 2 });
+  // Record each worker id (once) before its first job runs: see releaseHostLocks.
+  const known = new Set<string>();
+  const track =
+    (task: Task): Task =>
+    async (payload, helpers) => {
+      const id = helpers.job.locked_by;
+      if (id && !known.has(id)) {
+        await pgPool.query(
+          'INSERT INTO "QueueWorker" ("workerId", host) VALUES ($1, $2) ON CONFLICT ("workerId") DO NOTHING',
+          [id, opts.host],
+        );
+        known.add(id);
+      }
+      return task(payload, helpers);
+    };
+  const taskList: TaskList = {};
+  for (const [name, task] of Object.entries(opts.shared)) taskList[name] = track(task);
+  for (const [name, task] of Object.entries(opts.hostBound)) taskList[taskName(name, opts.host)] = track(task);
   // Idle-client errors (e.g. a restarted server) surface on the next query; do not crash.
   pgPool.on('error', () => {});
   pgPool.on('connect', (client) => client.on('error', () => {}));

@@ -1,5 +1,5 @@
 import type { PrismaClient } from '@stratus/db';
-import { emitEvent } from '@stratus/db';
+import { emitEvent, releaseHostLocks } from '@stratus/db';
 
 /** Registers (or re-registers) a process and records its heartbeat. */
 export async function heartbeat(
@@ -52,4 +52,21 @@ export async function readiness(db: PrismaClient, downSeconds: number): Promise<
   if (out.workers === 0) out.checks.push(`workers: no heartbeat in the last ${downSeconds}s`);
   out.ready = out.database === 'ok' && out.migrations === 'ok' && out.workers > 0;
   return out;
+}
+
+/**
+ * Releases the queue locks held by workers of hosts whose heartbeat is older than the
+ * limit, so their jobs run elsewhere (shared jobs) or when the host returns.
+ */
+export async function releaseLocksOfDownHosts(db: PrismaClient, downSeconds: number): Promise<string[]> {
+  const since = new Date(Date.now() - downSeconds * 1000);
+  const rows = await db.$queryRaw<Array<{ host: string }>>`
+    SELECT DISTINCT q.host FROM "QueueWorker" q
+     WHERE NOT EXISTS (SELECT 1 FROM "Service" s
+                        WHERE s.host = q.host AND s.binary = 'stratus-worker' AND s."lastHeartbeat" >= ${since})`;
+  const released: string[] = [];
+  for (const { host } of rows) {
+    if ((await releaseHostLocks(db, host)) > 0) released.push(host);
+  }
+  return released;
 }
