@@ -35,12 +35,15 @@ export function SystemStatus() {
     };
   }, []);
   return (
-    <section aria-label="Cloud status" className="rounded-lg border border-slate-200 bg-white p-6 shadow-sm dark:border-slate-800 dark:bg-slate-900">
-      <h2 className="mb-4 text-lg font-medium">Cloud status</h2>
+    <section
+      aria-label="Cloud status"
+      className="rounded-xl border border-slate-200 bg-white p-5 shadow-xs dark:border-slate-800 dark:bg-slate-900"
+    >
+      <h2 className="mb-4 text-sm font-semibold">Cloud status</h2>
       {error && <p className="text-red-600">Cannot reach the API: {error}</p>}
       {!state && !error && <p className="text-slate-500">Loading…</p>}
       {state && (
-        <dl className="grid grid-cols-2 gap-2 sm:grid-cols-4">
+        <dl className="grid grid-cols-2 gap-4 sm:grid-cols-4">
           <Item label="Status" value={state.ready ? 'Ready' : 'Not ready'} ok={state.ready} />
           <Item label="Database" value={state.database} ok={state.database === 'ok'} />
           <Item label="Migrations" value={state.migrations} ok={state.migrations === 'ok'} />
@@ -48,7 +51,7 @@ export function SystemStatus() {
         </dl>
       )}
       {state && state.checks.length > 0 && (
-        <ul className="mt-4 list-disc pl-6 text-sm text-amber-700">
+        <ul className="mt-4 list-disc pl-6 text-sm text-amber-700 dark:text-amber-400">
           {state.checks.map((c) => (
             <li key={c}>{c}</li>
           ))}
@@ -61,8 +64,11 @@ export function SystemStatus() {
 function Item({ label, value, ok }: { label: string; value: string; ok: boolean }) {
   return (
     <div>
-      <dt className="text-xs uppercase text-slate-500">{label}</dt>
-      <dd data-testid={`status-${label.toLowerCase().replace(/\s/g, '-')}`} className={ok ? 'font-medium text-emerald-600' : 'font-medium text-red-600'}>
+      <dt className="text-xs font-medium uppercase tracking-wide text-slate-500 dark:text-slate-400">{label}</dt>
+      <dd
+        data-testid={`status-${label.toLowerCase().replace(/\s/g, '-')}`}
+        className={`mt-1 text-lg font-semibold ${ok ? 'text-emerald-600 dark:text-emerald-400' : 'text-rose-600 dark:text-rose-400'}`}
+      >
         {value}
       </dd>
     </div>

@@ -1,0 +1,79 @@
+'use client';
+import { type QueryClient, useQueryClient } from '@tanstack/react-query';
+import { useEffect, useState } from 'react';
+import { io, type Socket } from 'socket.io-client';
+
+/** A live event as the web server relays it (see apps/web/src/server/live.ts). */
+export interface LiveEvent {
+  type: string;
+  projectId: string | null;
+  resourceId?: string;
+  data: Record<string, unknown>;
+  at?: string;
+}
+
+/**
+ * Which cached tRPC queries an event makes stale, by the event type's first word
+ * (`project.updated` → identity.projects.*). Services add their resources here.
+ */
+const INVALIDATES: Record<string, string[][]> = {
+  domain: [['identity', 'domains']],
+  project: [
+    ['identity', 'projects'],
+    ['identity', 'session', 'projects'],
+  ],
+  user: [
+    ['identity', 'users'],
+    ['identity', 'groups', 'members'],
+  ],
+  group: [['identity', 'groups']],
+  role: [
+    ['identity', 'roles'],
+    ['identity', 'assignments'],
+  ],
+  role_assignment: [
+    ['identity', 'assignments'],
+    ['identity', 'session'],
+  ],
+  assignment: [
+    ['identity', 'assignments'],
+    ['identity', 'session'],
+  ],
+  // Tokens were revoked (role removed, user or project disabled): re-ask what we may do;
+  // if it was our own token, that request answers 401 and the client goes to sign in.
+  revocation: [['identity', 'session']],
+};
+
+function startsWith(key: readonly unknown[], path: string[]): boolean {
+  const head = key[0];
+  return Array.isArray(head) && path.every((p, i) => head[i] === p);
+}
+
+export function invalidateFor(qc: QueryClient, e: LiveEvent): void {
+  const kind = e.type.replace(/^identity\./, '').split('.')[0] ?? '';
+  const paths = INVALIDATES[kind];
+  if (!paths) return;
+  void qc.invalidateQueries({ predicate: (q) => paths.some((p) => startsWith(q.queryKey, p)) });
+}
+
+export type LiveState = 'connecting' | 'live' | 'offline';
+
+/** Connects socket.io with the session's Keystone token; events invalidate matching queries. */
+export function useLiveEvents(token: string | null): LiveState {
+  const qc = useQueryClient();
+  const [state, setState] = useState<LiveState>('connecting');
+  useEffect(() => {
+    if (!token) return;
+    const socket: Socket = io({ path: '/socket.io', auth: { token }, transports: ['websocket', 'polling'] });
+    setState('connecting');
+    socket.on('connect', () => setState('live'));
+    socket.on('disconnect', () => setState('offline'));
+    // A refused handshake (token not accepted) does not retry on its own; queries still refresh on focus.
+    socket.on('connect_error', () => setState('offline'));
+    socket.on('event', (e: LiveEvent) => invalidateFor(qc, e));
+    return () => {
+      socket.close();
+    };
+  }, [token, qc]);
+  return state;
+}

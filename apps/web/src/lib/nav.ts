@@ -1,0 +1,182 @@
+/*
+ * The dashboard's navigation: one list used by the side bar, the "coming soon" pages
+ * and the layout's policy check. `action` is the policy rule that must allow the
+ * caller for the entry to be shown; `ready` marks panels that exist.
+ * Dashboard paths must not start with an OpenStack API prefix (/identity, /compute,
+ * /network, /image, /volume, …): the server routes those to the REST services.
+ */
+export type IconName =
+  | 'overview'
+  | 'server'
+  | 'image'
+  | 'key'
+  | 'network'
+  | 'router'
+  | 'globe'
+  | 'shield'
+  | 'disk'
+  | 'bucket'
+  | 'host'
+  | 'flavor'
+  | 'gauge'
+  | 'cog'
+  | 'domain'
+  | 'folder'
+  | 'user'
+  | 'users'
+  | 'badge'
+  | 'link'
+  | 'stack'
+  | 'chart';
+
+export interface NavItem {
+  href: string;
+  label: string;
+  icon: IconName;
+  group?: string;
+  ready?: boolean;
+  action?: string;
+  /** One sentence for the placeholder page. */
+  about?: string;
+}
+export interface NavSection {
+  id: 'project' | 'admin' | 'identity';
+  label: string;
+  items: NavItem[];
+}
+
+export const NAV: NavSection[] = [
+  {
+    id: 'project',
+    label: 'Project',
+    items: [
+      { href: '/project', label: 'Overview', icon: 'overview', ready: true },
+      {
+        href: '/project/instances',
+        label: 'Instances',
+        icon: 'server',
+        group: 'Compute',
+        about: 'Launch, resize and console into servers, with a live task timeline.',
+      },
+      {
+        href: '/project/images',
+        label: 'Images',
+        icon: 'image',
+        group: 'Compute',
+        about: 'Upload and share disk images with progress.',
+      },
+      {
+        href: '/project/key-pairs',
+        label: 'Key Pairs',
+        icon: 'key',
+        group: 'Compute',
+        about: 'Create or import SSH key pairs for your servers.',
+      },
+      {
+        href: '/project/networks',
+        label: 'Networks',
+        icon: 'network',
+        group: 'Network',
+        about: 'Tenant networks and subnets with IP allocation.',
+      },
+      {
+        href: '/project/routers',
+        label: 'Routers',
+        icon: 'router',
+        group: 'Network',
+        about: 'Connect your networks to each other and to the external network.',
+      },
+      {
+        href: '/project/floating-ips',
+        label: 'Floating IPs',
+        icon: 'globe',
+        group: 'Network',
+        about: 'Allocate floating IPs and associate them with ports.',
+      },
+      {
+        href: '/project/security-groups',
+        label: 'Security Groups',
+        icon: 'shield',
+        group: 'Network',
+        about: 'Firewall rules applied to your servers’ ports.',
+      },
+      {
+        href: '/project/volumes',
+        label: 'Volumes',
+        icon: 'disk',
+        about: 'Block storage volumes and snapshots, attached live.',
+      },
+      {
+        href: '/project/object-store',
+        label: 'Object Store',
+        icon: 'bucket',
+        about: 'Containers and objects, replicated three times.',
+      },
+    ],
+  },
+  {
+    id: 'admin',
+    label: 'Admin',
+    items: [
+      { href: '/admin', label: 'Overview', icon: 'gauge', ready: true, action: 'stratus:cloud_admin' },
+      {
+        href: '/admin/hypervisors',
+        label: 'Hypervisors',
+        icon: 'host',
+        action: 'stratus:cloud_admin',
+        about: 'Compute hosts, their capacity and their usage.',
+      },
+      {
+        href: '/admin/flavors',
+        label: 'Flavors',
+        icon: 'flavor',
+        action: 'stratus:cloud_admin',
+        about: 'Server sizes: vCPUs, RAM, disk and extra specs.',
+      },
+      {
+        href: '/admin/instances',
+        label: 'All Instances',
+        icon: 'server',
+        action: 'stratus:cloud_admin',
+        about: 'Every server of every project, with host and fault.',
+      },
+      {
+        href: '/admin/quotas',
+        label: 'Quotas',
+        icon: 'chart',
+        action: 'stratus:cloud_admin',
+        about: 'Default and per-project quotas.',
+      },
+      {
+        href: '/admin/services',
+        label: 'System Services',
+        icon: 'cog',
+        action: 'stratus:cloud_admin',
+        about: 'Workers, their roles and heartbeats.',
+      },
+    ],
+  },
+  {
+    id: 'identity',
+    label: 'Identity',
+    items: [
+      { href: '/iam/domains', label: 'Domains', icon: 'domain', ready: true, action: 'identity:list_domains' },
+      { href: '/iam/projects', label: 'Projects', icon: 'folder', ready: true, action: 'identity:list_projects' },
+      { href: '/iam/users', label: 'Users', icon: 'user', ready: true, action: 'identity:list_users' },
+      { href: '/iam/groups', label: 'Groups', icon: 'users', ready: true, action: 'identity:list_groups' },
+      { href: '/iam/roles', label: 'Roles', icon: 'badge', ready: true, action: 'identity:list_roles' },
+      {
+        href: '/iam/role-assignments',
+        label: 'Role assignments',
+        icon: 'link',
+        ready: true,
+        action: 'identity:list_role_assignments',
+      },
+    ],
+  },
+];
+
+export function findNavItem(path: string): NavItem | undefined {
+  for (const s of NAV) for (const i of s.items) if (i.href === path) return i;
+  return undefined;
+}
