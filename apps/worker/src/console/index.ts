@@ -1,0 +1,1 @@
+export { CloseCode, type ConsoleProxy, type ConsoleProxyOptions, type ConsoleTargets, startConsoleProxy } from './proxy.ts';

@@ -1,0 +1,3 @@
+export * from './tokens.ts';
+export * from './consoles.ts';
+export { CONSOLE_RULES } from './policy.ts';
