@@ -19,8 +19,12 @@ try {
   const r = await bootstrapIdentity({ db: rt.db, config: rt.config });
   const out = process.stdout;
   out.write(`identity: auth URL ${r.authUrl}, region RegionOne, catalog seeded\n`);
-  out.write(`admin: user ${r.admin.user}, project ${r.admin.project}, password ${r.admin.password ?? '(unchanged, unknown)'}\n`);
-  out.write(`demo:  user ${r.demo.user}, project ${r.demo.project}, password ${r.demo.password ?? '(unchanged, unknown)'}\n`);
+  out.write(
+    `admin: user ${r.admin.user}, project ${r.admin.project}, password ${r.admin.password ?? '(unchanged, unknown)'}\n`,
+  );
+  out.write(
+    `demo:  user ${r.demo.user}, project ${r.demo.project}, password ${r.demo.password ?? '(unchanged, unknown)'}\n`,
+  );
   out.write(`credentials: ${r.credentialsFile} (mode 0600)\n`);
   out.write(
     r.cloudsYaml.written

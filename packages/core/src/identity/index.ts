@@ -6,12 +6,14 @@
 export * from './types.ts';
 export { newId, DEFAULT_DOMAIN_ID, ensureIdentityDefaults } from './store.ts';
 export { hashPassword, verifyPassword, verifyDummyPassword, ARGON2_OPTIONS } from './password.ts';
-export { decideLockout, type LockoutState, type LockoutDecision } from './lockout.ts';
-export { rotateKeys, loadKeyRepository, type KeyRepository } from './keys.ts';
+export type { LockoutState, LockoutDecision } from './lockout.ts';
+export { rotateKeys, loadKeyRepository, ensureKeyRepository, type KeyRepository } from './keys.ts';
+export { decideLockout, isLocked } from './lockout.ts';
 export {
   authenticate,
   validateToken,
   validateSubjectToken,
+  socketScopeForToken,
   revokeToken,
   revokeUserTokens,
   getCatalog,
@@ -69,4 +71,17 @@ export {
   deleteApplicationCredential,
 } from './appcreds.ts';
 export { bootstrapIdentity, writeCloudsYaml, type BootstrapResult } from './bootstrap.ts';
-export { enforce, can, listPolicies, reloadPolicy, registerPolicyDefaults, type PolicyRule } from '../policy/index.ts';
+export {
+  enforce,
+  can,
+  listPolicies,
+  reloadPolicy,
+  registerPolicyDefaults,
+  setPolicyOverrides,
+  parsePolicyFile,
+  type PolicyRule,
+  type PolicyDefault,
+} from '../policy/index.ts';
+export { reloadKeys, effectiveRoles, keystoneTime, clearCatalogCache } from './auth.ts';
+export { stopRevocationListener } from './revocation.ts';
+export { catalogEntries, REGION } from './bootstrap.ts';

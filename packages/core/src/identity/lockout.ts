@@ -22,7 +22,12 @@ export function isLocked(state: LockoutState, now: Date): boolean {
 }
 
 /** After checking a password: the new state (null when nothing changes). */
-export function decideLockout(state: LockoutState, passwordOk: boolean, policy: LockoutPolicy, now: Date): LockoutDecision {
+export function decideLockout(
+  state: LockoutState,
+  passwordOk: boolean,
+  policy: LockoutPolicy,
+  now: Date,
+): LockoutDecision {
   if (isLocked(state, now)) return { kind: 'locked' };
   if (passwordOk) {
     const dirty = state.failedAttempts !== 0 || state.lockedUntil !== null;
@@ -33,7 +38,10 @@ export function decideLockout(state: LockoutState, passwordOk: boolean, policy: 
   const base = state.lockedUntil !== null ? 0 : state.failedAttempts;
   const attempts = base + 1;
   if (attempts >= policy.attempts) {
-    return { kind: 'failed', next: { failedAttempts: 0, lockedUntil: new Date(now.getTime() + policy.minutes * 60_000) } };
+    return {
+      kind: 'failed',
+      next: { failedAttempts: 0, lockedUntil: new Date(now.getTime() + policy.minutes * 60_000) },
+    };
   }
   return { kind: 'failed', next: { failedAttempts: attempts, lockedUntil: null } };
 }

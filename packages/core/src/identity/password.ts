@@ -1,4 +1,4 @@
-import { type Options, Algorithm, hash, verify } from '@node-rs/argon2';
+import { hash, type Options, verify } from '@node-rs/argon2';
 
 /*
  * argon2id with OWASP's recommended parameters (19 MiB, 2 passes, 1 lane): RFC 9106's
@@ -6,7 +6,8 @@ import { type Options, Algorithm, hash, verify } from '@node-rs/argon2';
  * hash, so raising them later only affects new hashes.
  */
 export const ARGON2_OPTIONS: Options = {
-  algorithm: Algorithm.Argon2id,
+  // Algorithm.Argon2id (a const enum, not importable under verbatimModuleSyntax).
+  algorithm: 2,
   memoryCost: 19456,
   timeCost: 2,
   parallelism: 1,

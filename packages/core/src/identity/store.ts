@@ -63,7 +63,11 @@ export function page<T extends { id: string }>(rows: T[], limit: number | undefi
   const items = rows.slice(0, limit);
   return { items, next: items[items.length - 1]?.id ?? null };
 }
-export function pageArgs(o: { marker?: string; limit?: number }): { where: { id?: { gt: string } }; take?: number; orderBy: { id: 'asc' } } {
+export function pageArgs(o: { marker?: string; limit?: number }): {
+  where: { id?: { gt: string } };
+  take?: number;
+  orderBy: { id: 'asc' };
+} {
   return {
     where: o.marker ? { id: { gt: o.marker } } : {},
     ...(o.limit !== undefined ? { take: o.limit + 1 } : {}),

@@ -50,7 +50,8 @@ export function encryptToken(payload: TokenPayload, repo: KeyRepository): string
 }
 
 export function decryptToken(token: string, repo: KeyRepository): TokenPayload {
-  if (token.length < 48 || token.length > 2048 || !/^[A-Za-z0-9_-]+$/.test(token)) throw new TokenFormatError('malformed token');
+  if (token.length < 48 || token.length > 2048 || !/^[A-Za-z0-9_-]+$/.test(token))
+    throw new TokenFormatError('malformed token');
   const raw = Buffer.from(token, 'base64url');
   if (raw.length < 5 + 12 + 16 + 2 || raw.readUInt8(0) !== VERSION) throw new TokenFormatError('malformed token');
   const header = raw.subarray(0, 5);

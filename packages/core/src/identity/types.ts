@@ -64,9 +64,13 @@ export interface Role {
 
 export interface RoleAssignment {
   role: { id: string; name?: string };
-  user?: { id: string; name?: string; domainId?: string };
-  group?: { id: string; name?: string; domainId?: string };
-  scope: { project?: { id: string; name?: string; domainId?: string }; domain?: { id: string; name?: string }; system?: { all: true } };
+  user?: { id: string; name?: string; domainId?: string; domainName?: string };
+  group?: { id: string; name?: string; domainId?: string; domainName?: string };
+  scope: {
+    project?: { id: string; name?: string; domainId?: string; domainName?: string };
+    domain?: { id: string; name?: string };
+    system?: { all: true };
+  };
   /** For effective listings: the group the assignment came through. */
   viaGroupId?: string;
 }
@@ -164,7 +168,15 @@ export const Scope = z
 export type Scope = z.infer<typeof Scope>;
 
 export type AuthenticateOptions =
-  | { method: 'password'; userName?: string; userId?: string; userDomain?: string; password: string; scope?: Scope; noCatalog?: boolean }
+  | {
+      method: 'password';
+      userName?: string;
+      userId?: string;
+      userDomain?: string;
+      password: string;
+      scope?: Scope;
+      noCatalog?: boolean;
+    }
   | { method: 'token'; tokenId: string; scope?: Scope; noCatalog?: boolean }
   | {
       method: 'application_credential';

@@ -19,10 +19,9 @@ export class PolicySyntaxError extends Error {}
 
 function tokenize(rule: string): string[] {
   const out: string[] = [];
-  const re = /\s*(\(|\)|[^\s()]+)/gy;
-  let m: RegExpExecArray | null;
+  const re = /\s*(\(|\)|(?:%\([^)]*\)|[^\s()])+)/gy;
   re.lastIndex = 0;
-  while ((m = re.exec(rule)) !== null) {
+  for (let m = re.exec(rule); m !== null; m = re.exec(rule)) {
     if (m[1] !== undefined) out.push(m[1]);
     if (re.lastIndex >= rule.length) break;
   }

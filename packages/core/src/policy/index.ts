@@ -42,7 +42,8 @@ export function parsePolicyFile(text: string): Record<string, string> {
   const trimmed = text.trim();
   if (trimmed.startsWith('{')) {
     const parsed: unknown = JSON.parse(trimmed);
-    if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) throw new Error('policy file must be an object');
+    if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed))
+      throw new Error('policy file must be an object');
     const out: Record<string, string> = {};
     for (const [k, v] of Object.entries(parsed)) {
       if (typeof v !== 'string') throw new Error(`policy ${k}: rule must be a string`);
@@ -54,7 +55,9 @@ export function parsePolicyFile(text: string): Record<string, string> {
   for (const [n, raw] of text.split('\n').entries()) {
     const line = raw.replace(/^\s+/, '');
     if (!line || line.startsWith('#')) continue;
-    const m = /^("([^"]+)"|'([^']+)'|([^:\s]+(?::[^:\s]+)*?))\s*:\s+(.*)$/.exec(line) ?? /^("([^"]+)"|'([^']+)'|([^\s]+?))\s*:\s*$/.exec(line);
+    const m =
+      /^("([^"]+)"|'([^']+)'|([^:\s]+(?::[^:\s]+)*?))\s*:\s+(.*)$/.exec(line) ??
+      /^("([^"]+)"|'([^']+)'|([^\s]+?))\s*:\s*$/.exec(line);
     if (!m) throw new Error(`policy file line ${n + 1}: expected "name": "rule"`);
     const key = m[2] ?? m[3] ?? m[4] ?? '';
     let value = (m[5] ?? '').trim();
