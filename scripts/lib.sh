@@ -114,7 +114,13 @@ stratus_up() {
   local url
   url=$(node_run scripts/database-url.ts) || die "$url"
   DATABASE_URL=$url node_wasm packages/db/src/cli/migrate.ts | sed 's/^/    /'
-  if [ -f scripts/seed.ts ]; then step "Seeding"; node_run scripts/seed.ts | sed 's/^/    /'; fi
+  step "Building the test guest image (cached after the first build)"
+  local image
+  image=$(images/build-test-image.sh 2>"$STATE_DIR/logs/image-build.log" | tail -n 1) \
+    || { tail -20 "$STATE_DIR/logs/image-build.log"; die "test image build failed"; }
+  ok "$image"
+  step "Seeding"
+  node_run scripts/seed.ts --test-image "$image" | sed 's/^/    /'
   # A running server must not keep serving a build that was just replaced.
   if [ "${REBUILT:-0}" = 1 ] && running web; then stop_one web; stop_one worker; fi
   start_bg worker node --import tsx apps/worker/src/main.ts

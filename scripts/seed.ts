@@ -1,8 +1,13 @@
 // Seeds what a fresh cloud needs (idempotent; `./stratus up` runs it after migrations):
 // identity bootstrap — default domain, roles, admin/demo projects and users, RegionOne,
-// the service catalog — then prints the credentials and writes clouds.yaml.
-import { bootstrapIdentity, ConfigError, runtime } from '@stratus/core';
+// the service catalog — then prints the credentials and writes clouds.yaml; registers the
+// test guest image given with `--test-image PATH` as a public image.
+import { parseArgs } from 'node:util';
+import { bootstrapIdentity, ConfigError, registerTestImage, runtime } from '@stratus/core';
 import { closePrisma } from '@stratus/db';
+
+/** The seeded guest image's name; tests and docs refer to it. */
+const TEST_IMAGE_NAME = 'stratus-test';
 
 let rt: ReturnType<typeof runtime>;
 try {
@@ -14,6 +19,8 @@ try {
   }
   throw err;
 }
+
+const args = parseArgs({ options: { 'test-image': { type: 'string' } } }).values;
 
 try {
   const r = await bootstrapIdentity({ db: rt.db, config: rt.config });
@@ -31,6 +38,11 @@ try {
       ? `clouds.yaml: ${r.cloudsYaml.path} (openstack --os-cloud stratus | stratus-admin)\n`
       : `clouds.yaml: not written to ${r.cloudsYaml.path}: ${r.cloudsYaml.reason ?? ''}\n`,
   );
+  const testImage = args['test-image'];
+  if (testImage) {
+    const img = await registerTestImage({ path: testImage, name: TEST_IMAGE_NAME });
+    out.write(`image: ${img.name} (${img.id}), public, ${img.size ?? 0} bytes\n`);
+  }
 } finally {
   await closePrisma();
 }
