@@ -1,9 +1,10 @@
 // Seeds what a fresh cloud needs (idempotent; `./stratus up` runs it after migrations):
 // identity bootstrap — default domain, roles, admin/demo projects and users, RegionOne,
 // the service catalog — then prints the credentials and writes clouds.yaml; registers the
-// test guest image given with `--test-image PATH` as a public image.
+// the host-only external network, and the test guest image given with `--test-image PATH`
+// as a public image.
 import { parseArgs } from 'node:util';
-import { bootstrapIdentity, ConfigError, registerTestImage, runtime } from '@stratus/core';
+import { bootstrapIdentity, ConfigError, ensureDefaultExternalNetwork, registerTestImage, runtime } from '@stratus/core';
 import { closePrisma } from '@stratus/db';
 
 /** The seeded guest image's name; tests and docs refer to it. */
@@ -38,6 +39,8 @@ try {
       ? `clouds.yaml: ${r.cloudsYaml.path} (openstack --os-cloud stratus | stratus-admin)\n`
       : `clouds.yaml: not written to ${r.cloudsYaml.path}: ${r.cloudsYaml.reason ?? ''}\n`,
   );
+  const ext = await ensureDefaultExternalNetwork();
+  out.write(`network: external ${ext.name} (${ext.id}), host-only\n`);
   const testImage = args['test-image'];
   if (testImage) {
     const img = await registerTestImage({ path: testImage, name: TEST_IMAGE_NAME });
