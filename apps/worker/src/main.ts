@@ -8,7 +8,11 @@ import {
   type JobDefinition,
 } from '@stratus/core';
 import { closePrisma, releaseHostLocks, startQueueWorker } from '@stratus/db';
-import { jobs } from './jobs/index.ts';
+import { join } from 'node:path';
+import { computeDeps, jobs } from './jobs/index.ts';
+import { requestStartupSync } from './jobs/network.ts';
+import { registerThisHost, startMetadataServer, startPowerSync } from './jobs/compute/host.ts';
+import { startConsoleProxy } from './console/index.ts';
 
 function fail(msg: string): never {
   process.stderr.write(`stratus-worker: ${msg}\n`);
@@ -47,6 +51,12 @@ const runner = await startQueueWorker({
   hostBound: tasks((j) => j.hostBound),
 });
 
+// Namespaces and dnsmasq do not survive a reboot, and objects of resources deleted while
+// we were down must go: every start rebuilds this host's dataplane from the database.
+if (config.workerRoles.includes('network') || config.workerRoles.includes('compute')) {
+  await requestStartupSync(config.host).catch((err: unknown) => log.warn({ err }, 'startup network sync not queued'));
+}
+
 const beat = setInterval(() => {
   heartbeat(db, svc)
     .then(() => releaseLocksOfDownHosts(db, config.serviceDownSeconds))
@@ -55,6 +65,30 @@ const beat = setInterval(() => {
     })
     .catch((err) => log.warn({ err }, 'heartbeat failed'));
 }, config.heartbeatSeconds * 1000);
+
+// Compute role: this host's hypervisor as a compute node, the power-state sync, metadata.
+let stopPowerSync = () => {};
+let metadataServer: Awaited<ReturnType<typeof startMetadataServer>> | undefined;
+if (config.workerRoles.includes('compute')) {
+  const { driver } = computeDeps();
+  try {
+    await registerThisHost(db, config.host, driver);
+    stopPowerSync = startPowerSync(db, config.host, driver, config.powerSyncSeconds);
+  } catch (err) {
+    log.error({ err }, 'compute: cannot register this host (is libvirtd running?); no builds will be scheduled here');
+  }
+  metadataServer = await startMetadataServer(config.metadataSocket ?? join(config.stateDir, 'run', 'metadata.sock')).catch((err: unknown) => {
+    log.error({ err }, 'metadata service did not start');
+    return undefined;
+  });
+}
+
+// Console role: the websocket proxy to this host's VNC servers and serial ptys (docs/consoles.md).
+const consoleProxy = config.workerRoles.includes('console')
+  ? await startConsoleProxy({ host: config.host, listen: config.consoleProxyListen, port: config.consoleProxyPort, targets: computeDeps().driver }).catch(
+      (err: unknown) => void log.error({ err }, 'console proxy did not start'),
+    )
+  : undefined;
 
 log.info({ host: config.host, roles: config.workerRoles, jobs: jobs.map((j) => j.name) }, 'worker started');
 process.stdout.write(`stratus-worker ready on host ${config.host}\n`);
@@ -65,6 +99,9 @@ async function shutdown(signal: string): Promise<void> {
   stopping = true;
   log.info({ signal }, 'worker stopping');
   clearInterval(beat);
+  stopPowerSync();
+  metadataServer?.close();
+  await consoleProxy?.close();
   await runner.stop().catch(() => {});
   await closePrisma();
   process.exit(0);

@@ -100,18 +100,3 @@ export async function requestStartupSync(host: string): Promise<void> {
 }
 
 export const networkJobs: JobDefinition[] = networkJobsWith(networkDeps);
-
-// The worker entry point loads the job registry once at start: that is when a host
-// must rebuild its dataplane (namespaces and dnsmasq do not survive a reboot, and
-// stale objects of deleted resources must go). Only in the worker process itself.
-const entry = process.argv[1] ?? '';
-if (/apps\/worker\/src\/main\.ts$/.test(entry)) {
-  const config = loadConfig();
-  if (config.workerRoles.includes('network') || config.workerRoles.includes('compute')) {
-    setTimeout(() => {
-      requestStartupSync(config.host).catch((err: unknown) =>
-        logger().warn({ err }, 'could not request the startup network sync'),
-      );
-    }, 0);
-  }
-}
