@@ -34,6 +34,209 @@ CREATE TABLE "Task" (
 );
 
 -- CreateTable
+CREATE TABLE "QueueWorker" (
+    "workerId" TEXT NOT NULL,
+    "host" TEXT NOT NULL,
+    "seenAt" TIMESTAMP(3) NOT NULL DEFAULT CURRENT_TIMESTAMP,
+
+    CONSTRAINT "QueueWorker_pkey" PRIMARY KEY ("workerId")
+);
+
+-- CreateTable
+CREATE TABLE "Flavor" (
+    "id" TEXT NOT NULL,
+    "name" TEXT NOT NULL,
+    "description" TEXT,
+    "vcpus" INTEGER NOT NULL,
+    "ramMb" INTEGER NOT NULL,
+    "diskGb" INTEGER NOT NULL,
+    "ephemeralGb" INTEGER NOT NULL DEFAULT 0,
+    "swapMb" INTEGER NOT NULL DEFAULT 0,
+    "rxtxFactor" DOUBLE PRECISION NOT NULL DEFAULT 1.0,
+    "isPublic" BOOLEAN NOT NULL DEFAULT true,
+    "disabled" BOOLEAN NOT NULL DEFAULT false,
+    "extraSpecs" JSONB NOT NULL DEFAULT '{}',
+    "createdAt" TIMESTAMP(3) NOT NULL DEFAULT CURRENT_TIMESTAMP,
+    "updatedAt" TIMESTAMP(3) NOT NULL,
+
+    CONSTRAINT "Flavor_pkey" PRIMARY KEY ("id")
+);
+
+-- CreateTable
+CREATE TABLE "FlavorAccess" (
+    "flavorId" TEXT NOT NULL,
+    "projectId" TEXT NOT NULL,
+    "createdAt" TIMESTAMP(3) NOT NULL DEFAULT CURRENT_TIMESTAMP,
+
+    CONSTRAINT "FlavorAccess_pkey" PRIMARY KEY ("flavorId","projectId")
+);
+
+-- CreateTable
+CREATE TABLE "KeyPair" (
+    "id" UUID NOT NULL,
+    "userId" TEXT NOT NULL,
+    "name" TEXT NOT NULL,
+    "publicKey" TEXT NOT NULL,
+    "fingerprint" TEXT NOT NULL,
+    "type" TEXT NOT NULL DEFAULT 'ssh',
+    "createdAt" TIMESTAMP(3) NOT NULL DEFAULT CURRENT_TIMESTAMP,
+
+    CONSTRAINT "KeyPair_pkey" PRIMARY KEY ("id")
+);
+
+-- CreateTable
+CREATE TABLE "Server" (
+    "id" UUID NOT NULL,
+    "name" TEXT NOT NULL,
+    "hostname" TEXT NOT NULL,
+    "projectId" TEXT NOT NULL,
+    "userId" TEXT NOT NULL,
+    "flavorId" TEXT NOT NULL,
+    "flavor" JSONB NOT NULL,
+    "imageId" TEXT NOT NULL,
+    "keyName" TEXT,
+    "keyData" TEXT,
+    "userData" TEXT,
+    "metadata" JSONB NOT NULL DEFAULT '{}',
+    "availabilityZone" TEXT,
+    "reservationId" TEXT NOT NULL,
+    "launchIndex" INTEGER NOT NULL DEFAULT 0,
+    "host" TEXT,
+    "node" TEXT,
+    "vmState" TEXT NOT NULL DEFAULT 'building',
+    "taskState" TEXT,
+    "powerState" INTEGER NOT NULL DEFAULT 0,
+    "locked" BOOLEAN NOT NULL DEFAULT false,
+    "lockedBy" TEXT,
+    "lockedReason" TEXT,
+    "fault" JSONB,
+    "accessIpV4" TEXT,
+    "accessIpV6" TEXT,
+    "serverGroupId" UUID,
+    "triedHosts" TEXT[] DEFAULT ARRAY[]::TEXT[],
+    "launchedAt" TIMESTAMP(3),
+    "terminatedAt" TIMESTAMP(3),
+    "deleted" BOOLEAN NOT NULL DEFAULT false,
+    "deletedAt" TIMESTAMP(3),
+    "createdAt" TIMESTAMP(3) NOT NULL DEFAULT CURRENT_TIMESTAMP,
+    "updatedAt" TIMESTAMP(3) NOT NULL,
+
+    CONSTRAINT "Server_pkey" PRIMARY KEY ("id")
+);
+
+-- CreateTable
+CREATE TABLE "InstanceAction" (
+    "id" UUID NOT NULL,
+    "serverId" UUID NOT NULL,
+    "requestId" TEXT NOT NULL,
+    "action" TEXT NOT NULL,
+    "projectId" TEXT NOT NULL,
+    "userId" TEXT NOT NULL,
+    "message" TEXT,
+    "startTime" TIMESTAMP(3) NOT NULL DEFAULT CURRENT_TIMESTAMP,
+    "finishTime" TIMESTAMP(3),
+    "updatedAt" TIMESTAMP(3) NOT NULL,
+
+    CONSTRAINT "InstanceAction_pkey" PRIMARY KEY ("id")
+);
+
+-- CreateTable
+CREATE TABLE "InstanceActionEvent" (
+    "id" UUID NOT NULL,
+    "actionId" UUID NOT NULL,
+    "event" TEXT NOT NULL,
+    "host" TEXT,
+    "result" TEXT,
+    "traceback" TEXT,
+    "message" TEXT,
+    "startTime" TIMESTAMP(3) NOT NULL DEFAULT CURRENT_TIMESTAMP,
+    "finishTime" TIMESTAMP(3),
+
+    CONSTRAINT "InstanceActionEvent_pkey" PRIMARY KEY ("id")
+);
+
+-- CreateTable
+CREATE TABLE "ServerGroup" (
+    "id" UUID NOT NULL,
+    "name" TEXT NOT NULL,
+    "projectId" TEXT NOT NULL,
+    "userId" TEXT NOT NULL,
+    "policy" TEXT NOT NULL,
+    "rules" JSONB NOT NULL DEFAULT '{}',
+    "createdAt" TIMESTAMP(3) NOT NULL DEFAULT CURRENT_TIMESTAMP,
+
+    CONSTRAINT "ServerGroup_pkey" PRIMARY KEY ("id")
+);
+
+-- CreateTable
+CREATE TABLE "ServerGroupMember" (
+    "groupId" UUID NOT NULL,
+    "serverId" UUID NOT NULL,
+
+    CONSTRAINT "ServerGroupMember_pkey" PRIMARY KEY ("groupId","serverId")
+);
+
+-- CreateTable
+CREATE TABLE "ComputeNode" (
+    "id" UUID NOT NULL,
+    "host" TEXT NOT NULL,
+    "hypervisorHostname" TEXT NOT NULL,
+    "hypervisorType" TEXT NOT NULL,
+    "hypervisorVersion" TEXT NOT NULL,
+    "cpuInfo" TEXT NOT NULL DEFAULT '',
+    "vcpus" INTEGER NOT NULL,
+    "memoryMb" INTEGER NOT NULL,
+    "localGb" INTEGER NOT NULL,
+    "vcpusUsed" INTEGER NOT NULL DEFAULT 0,
+    "memoryMbUsed" INTEGER NOT NULL DEFAULT 0,
+    "localGbUsed" INTEGER NOT NULL DEFAULT 0,
+    "runningVms" INTEGER NOT NULL DEFAULT 0,
+    "cpuAllocationRatio" DOUBLE PRECISION NOT NULL DEFAULT 4.0,
+    "ramAllocationRatio" DOUBLE PRECISION NOT NULL DEFAULT 1.0,
+    "diskAllocationRatio" DOUBLE PRECISION NOT NULL DEFAULT 1.0,
+    "resourceProviderUuid" UUID NOT NULL,
+    "hostIp" TEXT NOT NULL DEFAULT '127.0.0.1',
+    "createdAt" TIMESTAMP(3) NOT NULL DEFAULT CURRENT_TIMESTAMP,
+    "updatedAt" TIMESTAMP(3) NOT NULL,
+
+    CONSTRAINT "ComputeNode_pkey" PRIMARY KEY ("id")
+);
+
+-- CreateTable
+CREATE TABLE "ComputeQuota" (
+    "projectId" TEXT NOT NULL,
+    "resource" TEXT NOT NULL,
+    "hardLimit" INTEGER NOT NULL,
+
+    CONSTRAINT "ComputeQuota_pkey" PRIMARY KEY ("projectId","resource")
+);
+
+-- CreateTable
+CREATE TABLE "ComputeQuotaLock" (
+    "projectId" TEXT NOT NULL,
+    "updatedAt" TIMESTAMP(3) NOT NULL DEFAULT CURRENT_TIMESTAMP,
+
+    CONSTRAINT "ComputeQuotaLock_pkey" PRIMARY KEY ("projectId")
+);
+
+-- CreateTable
+CREATE TABLE "ConsoleToken" (
+    "id" UUID NOT NULL,
+    "tokenHash" TEXT NOT NULL,
+    "serverId" UUID NOT NULL,
+    "projectId" TEXT NOT NULL,
+    "userId" TEXT NOT NULL,
+    "host" TEXT NOT NULL,
+    "protocol" TEXT NOT NULL,
+    "type" TEXT NOT NULL,
+    "expiresAt" TIMESTAMP(3) NOT NULL,
+    "usedAt" TIMESTAMP(3),
+    "createdAt" TIMESTAMP(3) NOT NULL DEFAULT CURRENT_TIMESTAMP,
+
+    CONSTRAINT "ConsoleToken_pkey" PRIMARY KEY ("id")
+);
+
+-- CreateTable
 CREATE TABLE "Domain" (
     "id" TEXT NOT NULL,
     "name" TEXT NOT NULL,
@@ -187,6 +390,7 @@ CREATE TABLE "RevocationEvent" (
     "projectId" TEXT,
     "domainId" TEXT,
     "roleId" TEXT,
+    "appCredId" TEXT,
     "issuedBefore" TIMESTAMP(3) NOT NULL,
     "expiresAt" TIMESTAMP(3) NOT NULL,
     "createdAt" TIMESTAMP(3) NOT NULL DEFAULT CURRENT_TIMESTAMP,
@@ -194,11 +398,356 @@ CREATE TABLE "RevocationEvent" (
     CONSTRAINT "RevocationEvent_pkey" PRIMARY KEY ("id")
 );
 
+-- CreateTable
+CREATE TABLE "Image" (
+    "id" UUID NOT NULL,
+    "name" TEXT,
+    "owner" TEXT,
+    "status" TEXT NOT NULL DEFAULT 'queued',
+    "visibility" TEXT NOT NULL DEFAULT 'shared',
+    "diskFormat" TEXT,
+    "containerFormat" TEXT,
+    "size" BIGINT,
+    "virtualSize" BIGINT,
+    "checksum" TEXT,
+    "osHashAlgo" TEXT,
+    "osHashValue" TEXT,
+    "minDisk" INTEGER NOT NULL DEFAULT 0,
+    "minRam" INTEGER NOT NULL DEFAULT 0,
+    "protected" BOOLEAN NOT NULL DEFAULT false,
+    "osHidden" BOOLEAN NOT NULL DEFAULT false,
+    "tags" TEXT[] DEFAULT ARRAY[]::TEXT[],
+    "properties" JSONB NOT NULL DEFAULT '{}',
+    "location" TEXT,
+    "uploadHeartbeat" TIMESTAMP(3),
+    "createdAt" TIMESTAMP(3) NOT NULL DEFAULT CURRENT_TIMESTAMP,
+    "updatedAt" TIMESTAMP(3) NOT NULL,
+
+    CONSTRAINT "Image_pkey" PRIMARY KEY ("id")
+);
+
+-- CreateTable
+CREATE TABLE "ImageMember" (
+    "imageId" UUID NOT NULL,
+    "memberId" TEXT NOT NULL,
+    "status" TEXT NOT NULL DEFAULT 'pending',
+    "createdAt" TIMESTAMP(3) NOT NULL DEFAULT CURRENT_TIMESTAMP,
+    "updatedAt" TIMESTAMP(3) NOT NULL,
+
+    CONSTRAINT "ImageMember_pkey" PRIMARY KEY ("imageId","memberId")
+);
+
+-- CreateTable
+CREATE TABLE "ImageQuota" (
+    "projectId" TEXT NOT NULL,
+    "images" INTEGER,
+    "totalBytes" BIGINT,
+    "updatedAt" TIMESTAMP(3) NOT NULL,
+
+    CONSTRAINT "ImageQuota_pkey" PRIMARY KEY ("projectId")
+);
+
+-- CreateTable
+CREATE TABLE "Network" (
+    "id" UUID NOT NULL,
+    "projectId" TEXT NOT NULL,
+    "name" TEXT NOT NULL DEFAULT '',
+    "description" TEXT NOT NULL DEFAULT '',
+    "adminStateUp" BOOLEAN NOT NULL DEFAULT true,
+    "shared" BOOLEAN NOT NULL DEFAULT false,
+    "external" BOOLEAN NOT NULL DEFAULT false,
+    "mtu" INTEGER NOT NULL DEFAULT 1450,
+    "networkType" TEXT NOT NULL DEFAULT 'vxlan',
+    "physicalNetwork" TEXT,
+    "segmentationId" INTEGER,
+    "status" TEXT NOT NULL DEFAULT 'BUILD',
+    "portSecurityEnabled" BOOLEAN NOT NULL DEFAULT true,
+    "createdAt" TIMESTAMP(3) NOT NULL DEFAULT CURRENT_TIMESTAMP,
+    "updatedAt" TIMESTAMP(3) NOT NULL,
+
+    CONSTRAINT "Network_pkey" PRIMARY KEY ("id")
+);
+
+-- CreateTable
+CREATE TABLE "Subnet" (
+    "id" UUID NOT NULL,
+    "networkId" UUID NOT NULL,
+    "projectId" TEXT NOT NULL,
+    "name" TEXT NOT NULL DEFAULT '',
+    "description" TEXT NOT NULL DEFAULT '',
+    "ipVersion" INTEGER NOT NULL DEFAULT 4,
+    "cidr" TEXT NOT NULL,
+    "gatewayIp" TEXT,
+    "allocationPools" JSONB NOT NULL DEFAULT '[]',
+    "dnsNameservers" TEXT[] DEFAULT ARRAY[]::TEXT[],
+    "hostRoutes" JSONB NOT NULL DEFAULT '[]',
+    "enableDhcp" BOOLEAN NOT NULL DEFAULT true,
+    "createdAt" TIMESTAMP(3) NOT NULL DEFAULT CURRENT_TIMESTAMP,
+    "updatedAt" TIMESTAMP(3) NOT NULL,
+
+    CONSTRAINT "Subnet_pkey" PRIMARY KEY ("id")
+);
+
+-- CreateTable
+CREATE TABLE "Port" (
+    "id" UUID NOT NULL,
+    "networkId" UUID NOT NULL,
+    "projectId" TEXT NOT NULL,
+    "name" TEXT NOT NULL DEFAULT '',
+    "description" TEXT NOT NULL DEFAULT '',
+    "macAddress" TEXT NOT NULL,
+    "adminStateUp" BOOLEAN NOT NULL DEFAULT true,
+    "deviceOwner" TEXT NOT NULL DEFAULT '',
+    "deviceId" TEXT NOT NULL DEFAULT '',
+    "bindingHost" TEXT NOT NULL DEFAULT '',
+    "bindingVnicType" TEXT NOT NULL DEFAULT 'normal',
+    "allowedAddressPairs" JSONB NOT NULL DEFAULT '[]',
+    "portSecurityEnabled" BOOLEAN NOT NULL DEFAULT true,
+    "status" TEXT NOT NULL DEFAULT 'DOWN',
+    "createdAt" TIMESTAMP(3) NOT NULL DEFAULT CURRENT_TIMESTAMP,
+    "updatedAt" TIMESTAMP(3) NOT NULL,
+
+    CONSTRAINT "Port_pkey" PRIMARY KEY ("id")
+);
+
+-- CreateTable
+CREATE TABLE "PortFixedIp" (
+    "portId" UUID NOT NULL,
+    "subnetId" UUID NOT NULL,
+    "ip" TEXT NOT NULL,
+
+    CONSTRAINT "PortFixedIp_pkey" PRIMARY KEY ("portId","subnetId","ip")
+);
+
+-- CreateTable
+CREATE TABLE "PortSecurityGroup" (
+    "portId" UUID NOT NULL,
+    "securityGroupId" UUID NOT NULL,
+
+    CONSTRAINT "PortSecurityGroup_pkey" PRIMARY KEY ("portId","securityGroupId")
+);
+
+-- CreateTable
+CREATE TABLE "Router" (
+    "id" UUID NOT NULL,
+    "projectId" TEXT NOT NULL,
+    "name" TEXT NOT NULL DEFAULT '',
+    "description" TEXT NOT NULL DEFAULT '',
+    "adminStateUp" BOOLEAN NOT NULL DEFAULT true,
+    "status" TEXT NOT NULL DEFAULT 'ACTIVE',
+    "gatewayPortId" UUID,
+    "gatewayNetworkId" UUID,
+    "enableSnat" BOOLEAN NOT NULL DEFAULT true,
+    "routes" JSONB NOT NULL DEFAULT '[]',
+    "createdAt" TIMESTAMP(3) NOT NULL DEFAULT CURRENT_TIMESTAMP,
+    "updatedAt" TIMESTAMP(3) NOT NULL,
+
+    CONSTRAINT "Router_pkey" PRIMARY KEY ("id")
+);
+
+-- CreateTable
+CREATE TABLE "RouterInterface" (
+    "routerId" UUID NOT NULL,
+    "portId" UUID NOT NULL,
+    "subnetId" UUID NOT NULL,
+
+    CONSTRAINT "RouterInterface_pkey" PRIMARY KEY ("portId")
+);
+
+-- CreateTable
+CREATE TABLE "FloatingIp" (
+    "id" UUID NOT NULL,
+    "projectId" TEXT NOT NULL,
+    "floatingNetworkId" UUID NOT NULL,
+    "floatingIp" TEXT NOT NULL,
+    "floatingPortId" UUID NOT NULL,
+    "portId" UUID,
+    "fixedIp" TEXT,
+    "routerId" UUID,
+    "description" TEXT NOT NULL DEFAULT '',
+    "status" TEXT NOT NULL DEFAULT 'DOWN',
+    "createdAt" TIMESTAMP(3) NOT NULL DEFAULT CURRENT_TIMESTAMP,
+    "updatedAt" TIMESTAMP(3) NOT NULL,
+
+    CONSTRAINT "FloatingIp_pkey" PRIMARY KEY ("id")
+);
+
+-- CreateTable
+CREATE TABLE "SecurityGroup" (
+    "id" UUID NOT NULL,
+    "projectId" TEXT NOT NULL,
+    "name" TEXT NOT NULL,
+    "description" TEXT NOT NULL DEFAULT '',
+    "defaultFor" TEXT,
+    "createdAt" TIMESTAMP(3) NOT NULL DEFAULT CURRENT_TIMESTAMP,
+    "updatedAt" TIMESTAMP(3) NOT NULL,
+
+    CONSTRAINT "SecurityGroup_pkey" PRIMARY KEY ("id")
+);
+
+-- CreateTable
+CREATE TABLE "SecurityGroupRule" (
+    "id" UUID NOT NULL,
+    "securityGroupId" UUID NOT NULL,
+    "projectId" TEXT NOT NULL,
+    "direction" TEXT NOT NULL,
+    "ethertype" TEXT NOT NULL DEFAULT 'IPv4',
+    "protocol" TEXT,
+    "portRangeMin" INTEGER,
+    "portRangeMax" INTEGER,
+    "remoteIpPrefix" TEXT,
+    "remoteGroupId" UUID,
+    "description" TEXT NOT NULL DEFAULT '',
+    "createdAt" TIMESTAMP(3) NOT NULL DEFAULT CURRENT_TIMESTAMP,
+    "updatedAt" TIMESTAMP(3) NOT NULL,
+
+    CONSTRAINT "SecurityGroupRule_pkey" PRIMARY KEY ("id")
+);
+
+-- CreateTable
+CREATE TABLE "NetworkQuota" (
+    "projectId" TEXT NOT NULL,
+    "resource" TEXT NOT NULL,
+    "hardLimit" INTEGER NOT NULL,
+
+    CONSTRAINT "NetworkQuota_pkey" PRIMARY KEY ("projectId","resource")
+);
+
+-- CreateTable
+CREATE TABLE "ResourceProvider" (
+    "id" UUID NOT NULL,
+    "name" TEXT NOT NULL,
+    "generation" INTEGER NOT NULL DEFAULT 0,
+    "parentId" UUID,
+    "rootId" UUID NOT NULL,
+    "createdAt" TIMESTAMP(3) NOT NULL DEFAULT CURRENT_TIMESTAMP,
+    "updatedAt" TIMESTAMP(3) NOT NULL,
+
+    CONSTRAINT "ResourceProvider_pkey" PRIMARY KEY ("id")
+);
+
+-- CreateTable
+CREATE TABLE "PlacementInventory" (
+    "providerId" UUID NOT NULL,
+    "resourceClass" TEXT NOT NULL,
+    "total" INTEGER NOT NULL,
+    "reserved" INTEGER NOT NULL DEFAULT 0,
+    "minUnit" INTEGER NOT NULL DEFAULT 1,
+    "maxUnit" INTEGER NOT NULL,
+    "stepSize" INTEGER NOT NULL DEFAULT 1,
+    "allocationRatio" DOUBLE PRECISION NOT NULL DEFAULT 1.0,
+
+    CONSTRAINT "PlacementInventory_pkey" PRIMARY KEY ("providerId","resourceClass")
+);
+
+-- CreateTable
+CREATE TABLE "PlacementConsumer" (
+    "id" UUID NOT NULL,
+    "projectId" TEXT NOT NULL,
+    "userId" TEXT NOT NULL,
+    "generation" INTEGER NOT NULL DEFAULT 0,
+    "createdAt" TIMESTAMP(3) NOT NULL DEFAULT CURRENT_TIMESTAMP,
+    "updatedAt" TIMESTAMP(3) NOT NULL,
+
+    CONSTRAINT "PlacementConsumer_pkey" PRIMARY KEY ("id")
+);
+
+-- CreateTable
+CREATE TABLE "PlacementAllocation" (
+    "consumerId" UUID NOT NULL,
+    "providerId" UUID NOT NULL,
+    "resourceClass" TEXT NOT NULL,
+    "used" INTEGER NOT NULL,
+    "createdAt" TIMESTAMP(3) NOT NULL DEFAULT CURRENT_TIMESTAMP,
+
+    CONSTRAINT "PlacementAllocation_pkey" PRIMARY KEY ("consumerId","providerId","resourceClass")
+);
+
+-- CreateTable
+CREATE TABLE "PlacementResourceClass" (
+    "name" TEXT NOT NULL,
+    "createdAt" TIMESTAMP(3) NOT NULL DEFAULT CURRENT_TIMESTAMP,
+
+    CONSTRAINT "PlacementResourceClass_pkey" PRIMARY KEY ("name")
+);
+
+-- CreateTable
+CREATE TABLE "PlacementTrait" (
+    "name" TEXT NOT NULL,
+    "createdAt" TIMESTAMP(3) NOT NULL DEFAULT CURRENT_TIMESTAMP,
+
+    CONSTRAINT "PlacementTrait_pkey" PRIMARY KEY ("name")
+);
+
+-- CreateTable
+CREATE TABLE "ResourceProviderTrait" (
+    "providerId" UUID NOT NULL,
+    "trait" TEXT NOT NULL,
+
+    CONSTRAINT "ResourceProviderTrait_pkey" PRIMARY KEY ("providerId","trait")
+);
+
+-- CreateTable
+CREATE TABLE "ResourceProviderAggregate" (
+    "providerId" UUID NOT NULL,
+    "aggregateUuid" UUID NOT NULL,
+
+    CONSTRAINT "ResourceProviderAggregate_pkey" PRIMARY KEY ("providerId","aggregateUuid")
+);
+
 -- CreateIndex
 CREATE UNIQUE INDEX "Service_binary_host_key" ON "Service"("binary", "host");
 
 -- CreateIndex
 CREATE INDEX "Task_projectId_createdAt_idx" ON "Task"("projectId", "createdAt");
+
+-- CreateIndex
+CREATE INDEX "QueueWorker_host_idx" ON "QueueWorker"("host");
+
+-- CreateIndex
+CREATE UNIQUE INDEX "Flavor_name_key" ON "Flavor"("name");
+
+-- CreateIndex
+CREATE INDEX "FlavorAccess_projectId_idx" ON "FlavorAccess"("projectId");
+
+-- CreateIndex
+CREATE UNIQUE INDEX "KeyPair_userId_name_key" ON "KeyPair"("userId", "name");
+
+-- CreateIndex
+CREATE INDEX "Server_projectId_deleted_createdAt_idx" ON "Server"("projectId", "deleted", "createdAt");
+
+-- CreateIndex
+CREATE INDEX "Server_host_deleted_idx" ON "Server"("host", "deleted");
+
+-- CreateIndex
+CREATE INDEX "Server_updatedAt_idx" ON "Server"("updatedAt");
+
+-- CreateIndex
+CREATE INDEX "InstanceAction_serverId_startTime_idx" ON "InstanceAction"("serverId", "startTime");
+
+-- CreateIndex
+CREATE INDEX "InstanceAction_requestId_idx" ON "InstanceAction"("requestId");
+
+-- CreateIndex
+CREATE UNIQUE INDEX "InstanceActionEvent_actionId_event_key" ON "InstanceActionEvent"("actionId", "event");
+
+-- CreateIndex
+CREATE INDEX "ServerGroup_projectId_idx" ON "ServerGroup"("projectId");
+
+-- CreateIndex
+CREATE INDEX "ServerGroupMember_serverId_idx" ON "ServerGroupMember"("serverId");
+
+-- CreateIndex
+CREATE UNIQUE INDEX "ComputeNode_host_key" ON "ComputeNode"("host");
+
+-- CreateIndex
+CREATE UNIQUE INDEX "ConsoleToken_tokenHash_key" ON "ConsoleToken"("tokenHash");
+
+-- CreateIndex
+CREATE INDEX "ConsoleToken_serverId_idx" ON "ConsoleToken"("serverId");
+
+-- CreateIndex
+CREATE INDEX "ConsoleToken_expiresAt_idx" ON "ConsoleToken"("expiresAt");
 
 -- CreateIndex
 CREATE UNIQUE INDEX "Domain_name_key" ON "Domain"("name");
@@ -242,6 +791,120 @@ CREATE UNIQUE INDEX "ApplicationCredential_userId_name_key" ON "ApplicationCrede
 -- CreateIndex
 CREATE INDEX "RevocationEvent_expiresAt_idx" ON "RevocationEvent"("expiresAt");
 
+-- CreateIndex
+CREATE INDEX "Image_owner_idx" ON "Image"("owner");
+
+-- CreateIndex
+CREATE INDEX "Image_visibility_idx" ON "Image"("visibility");
+
+-- CreateIndex
+CREATE INDEX "Image_name_idx" ON "Image"("name");
+
+-- CreateIndex
+CREATE INDEX "Image_createdAt_id_idx" ON "Image"("createdAt", "id");
+
+-- CreateIndex
+CREATE INDEX "ImageMember_memberId_status_idx" ON "ImageMember"("memberId", "status");
+
+-- CreateIndex
+CREATE INDEX "Network_projectId_idx" ON "Network"("projectId");
+
+-- CreateIndex
+CREATE UNIQUE INDEX "Network_networkType_segmentationId_key" ON "Network"("networkType", "segmentationId");
+
+-- CreateIndex
+CREATE INDEX "Subnet_networkId_idx" ON "Subnet"("networkId");
+
+-- CreateIndex
+CREATE INDEX "Subnet_projectId_idx" ON "Subnet"("projectId");
+
+-- CreateIndex
+CREATE UNIQUE INDEX "Port_macAddress_key" ON "Port"("macAddress");
+
+-- CreateIndex
+CREATE INDEX "Port_networkId_idx" ON "Port"("networkId");
+
+-- CreateIndex
+CREATE INDEX "Port_projectId_idx" ON "Port"("projectId");
+
+-- CreateIndex
+CREATE INDEX "Port_deviceId_idx" ON "Port"("deviceId");
+
+-- CreateIndex
+CREATE UNIQUE INDEX "PortFixedIp_subnetId_ip_key" ON "PortFixedIp"("subnetId", "ip");
+
+-- CreateIndex
+CREATE INDEX "PortSecurityGroup_securityGroupId_idx" ON "PortSecurityGroup"("securityGroupId");
+
+-- CreateIndex
+CREATE UNIQUE INDEX "Router_gatewayPortId_key" ON "Router"("gatewayPortId");
+
+-- CreateIndex
+CREATE INDEX "Router_projectId_idx" ON "Router"("projectId");
+
+-- CreateIndex
+CREATE UNIQUE INDEX "RouterInterface_routerId_subnetId_key" ON "RouterInterface"("routerId", "subnetId");
+
+-- CreateIndex
+CREATE UNIQUE INDEX "FloatingIp_floatingIp_key" ON "FloatingIp"("floatingIp");
+
+-- CreateIndex
+CREATE UNIQUE INDEX "FloatingIp_floatingPortId_key" ON "FloatingIp"("floatingPortId");
+
+-- CreateIndex
+CREATE INDEX "FloatingIp_projectId_idx" ON "FloatingIp"("projectId");
+
+-- CreateIndex
+CREATE INDEX "FloatingIp_portId_idx" ON "FloatingIp"("portId");
+
+-- CreateIndex
+CREATE UNIQUE INDEX "SecurityGroup_defaultFor_key" ON "SecurityGroup"("defaultFor");
+
+-- CreateIndex
+CREATE INDEX "SecurityGroup_projectId_idx" ON "SecurityGroup"("projectId");
+
+-- CreateIndex
+CREATE INDEX "SecurityGroupRule_securityGroupId_idx" ON "SecurityGroupRule"("securityGroupId");
+
+-- CreateIndex
+CREATE INDEX "SecurityGroupRule_remoteGroupId_idx" ON "SecurityGroupRule"("remoteGroupId");
+
+-- CreateIndex
+CREATE UNIQUE INDEX "ResourceProvider_name_key" ON "ResourceProvider"("name");
+
+-- CreateIndex
+CREATE INDEX "ResourceProvider_rootId_idx" ON "ResourceProvider"("rootId");
+
+-- CreateIndex
+CREATE INDEX "ResourceProvider_parentId_idx" ON "ResourceProvider"("parentId");
+
+-- CreateIndex
+CREATE INDEX "PlacementInventory_resourceClass_idx" ON "PlacementInventory"("resourceClass");
+
+-- CreateIndex
+CREATE INDEX "PlacementConsumer_projectId_userId_idx" ON "PlacementConsumer"("projectId", "userId");
+
+-- CreateIndex
+CREATE INDEX "PlacementAllocation_providerId_resourceClass_idx" ON "PlacementAllocation"("providerId", "resourceClass");
+
+-- CreateIndex
+CREATE INDEX "ResourceProviderTrait_trait_idx" ON "ResourceProviderTrait"("trait");
+
+-- CreateIndex
+CREATE INDEX "ResourceProviderAggregate_aggregateUuid_idx" ON "ResourceProviderAggregate"("aggregateUuid");
+
+-- AddForeignKey
+ALTER TABLE "FlavorAccess" ADD CONSTRAINT "FlavorAccess_flavorId_fkey" FOREIGN KEY ("flavorId") REFERENCES "Flavor"("id") ON DELETE CASCADE ON UPDATE CASCADE;
+
+-- AddForeignKey
+ALTER TABLE "InstanceAction" ADD CONSTRAINT "InstanceAction_serverId_fkey" FOREIGN KEY ("serverId") REFERENCES "Server"("id") ON DELETE CASCADE ON UPDATE CASCADE;
+
+-- AddForeignKey
+ALTER TABLE "InstanceActionEvent" ADD CONSTRAINT "InstanceActionEvent_actionId_fkey" FOREIGN KEY ("actionId") REFERENCES "InstanceAction"("id") ON DELETE CASCADE ON UPDATE CASCADE;
+
+-- AddForeignKey
+ALTER TABLE "ServerGroupMember" ADD CONSTRAINT "ServerGroupMember_groupId_fkey" FOREIGN KEY ("groupId") REFERENCES "ServerGroup"("id") ON DELETE CASCADE ON UPDATE CASCADE;
+
 -- AddForeignKey
 ALTER TABLE "Project" ADD CONSTRAINT "Project_domainId_fkey" FOREIGN KEY ("domainId") REFERENCES "Domain"("id") ON DELETE RESTRICT ON UPDATE CASCADE;
 
@@ -271,3 +934,48 @@ ALTER TABLE "Endpoint" ADD CONSTRAINT "Endpoint_regionId_fkey" FOREIGN KEY ("reg
 
 -- AddForeignKey
 ALTER TABLE "ApplicationCredential" ADD CONSTRAINT "ApplicationCredential_userId_fkey" FOREIGN KEY ("userId") REFERENCES "User"("id") ON DELETE CASCADE ON UPDATE CASCADE;
+
+-- AddForeignKey
+ALTER TABLE "ImageMember" ADD CONSTRAINT "ImageMember_imageId_fkey" FOREIGN KEY ("imageId") REFERENCES "Image"("id") ON DELETE CASCADE ON UPDATE CASCADE;
+
+-- AddForeignKey
+ALTER TABLE "Subnet" ADD CONSTRAINT "Subnet_networkId_fkey" FOREIGN KEY ("networkId") REFERENCES "Network"("id") ON DELETE CASCADE ON UPDATE CASCADE;
+
+-- AddForeignKey
+ALTER TABLE "Port" ADD CONSTRAINT "Port_networkId_fkey" FOREIGN KEY ("networkId") REFERENCES "Network"("id") ON DELETE RESTRICT ON UPDATE CASCADE;
+
+-- AddForeignKey
+ALTER TABLE "PortFixedIp" ADD CONSTRAINT "PortFixedIp_portId_fkey" FOREIGN KEY ("portId") REFERENCES "Port"("id") ON DELETE CASCADE ON UPDATE CASCADE;
+
+-- AddForeignKey
+ALTER TABLE "PortFixedIp" ADD CONSTRAINT "PortFixedIp_subnetId_fkey" FOREIGN KEY ("subnetId") REFERENCES "Subnet"("id") ON DELETE RESTRICT ON UPDATE CASCADE;
+
+-- AddForeignKey
+ALTER TABLE "PortSecurityGroup" ADD CONSTRAINT "PortSecurityGroup_portId_fkey" FOREIGN KEY ("portId") REFERENCES "Port"("id") ON DELETE CASCADE ON UPDATE CASCADE;
+
+-- AddForeignKey
+ALTER TABLE "PortSecurityGroup" ADD CONSTRAINT "PortSecurityGroup_securityGroupId_fkey" FOREIGN KEY ("securityGroupId") REFERENCES "SecurityGroup"("id") ON DELETE RESTRICT ON UPDATE CASCADE;
+
+-- AddForeignKey
+ALTER TABLE "RouterInterface" ADD CONSTRAINT "RouterInterface_routerId_fkey" FOREIGN KEY ("routerId") REFERENCES "Router"("id") ON DELETE CASCADE ON UPDATE CASCADE;
+
+-- AddForeignKey
+ALTER TABLE "SecurityGroupRule" ADD CONSTRAINT "SecurityGroupRule_securityGroupId_fkey" FOREIGN KEY ("securityGroupId") REFERENCES "SecurityGroup"("id") ON DELETE CASCADE ON UPDATE CASCADE;
+
+-- AddForeignKey
+ALTER TABLE "ResourceProvider" ADD CONSTRAINT "ResourceProvider_parentId_fkey" FOREIGN KEY ("parentId") REFERENCES "ResourceProvider"("id") ON DELETE RESTRICT ON UPDATE CASCADE;
+
+-- AddForeignKey
+ALTER TABLE "PlacementInventory" ADD CONSTRAINT "PlacementInventory_providerId_fkey" FOREIGN KEY ("providerId") REFERENCES "ResourceProvider"("id") ON DELETE CASCADE ON UPDATE CASCADE;
+
+-- AddForeignKey
+ALTER TABLE "PlacementAllocation" ADD CONSTRAINT "PlacementAllocation_consumerId_fkey" FOREIGN KEY ("consumerId") REFERENCES "PlacementConsumer"("id") ON DELETE CASCADE ON UPDATE CASCADE;
+
+-- AddForeignKey
+ALTER TABLE "PlacementAllocation" ADD CONSTRAINT "PlacementAllocation_providerId_fkey" FOREIGN KEY ("providerId") REFERENCES "ResourceProvider"("id") ON DELETE RESTRICT ON UPDATE CASCADE;
+
+-- AddForeignKey
+ALTER TABLE "ResourceProviderTrait" ADD CONSTRAINT "ResourceProviderTrait_providerId_fkey" FOREIGN KEY ("providerId") REFERENCES "ResourceProvider"("id") ON DELETE CASCADE ON UPDATE CASCADE;
+
+-- AddForeignKey
+ALTER TABLE "ResourceProviderAggregate" ADD CONSTRAINT "ResourceProviderAggregate_providerId_fkey" FOREIGN KEY ("providerId") REFERENCES "ResourceProvider"("id") ON DELETE CASCADE ON UPDATE CASCADE;

@@ -1,7 +1,28 @@
-import type { JobDefinition } from '@stratus/core';
+import { loadConfig, type JobDefinition } from '@stratus/core';
+import { getPrisma } from '@stratus/db';
+import { databaseUrl } from '@stratus/core';
+import { ImageCache } from '../drivers/compute/image-cache.ts';
+import { LibvirtDriver } from '../drivers/compute/libvirt.ts';
+import { computeJobs, type ComputeDeps } from './compute.ts';
+import { networkJobs } from './network.ts';
 
-/**
+/*
  * Every job the worker can run. Each service adds its definitions here; a job is
- * routed to this host when its definition is hostBound.
+ * routed to this host when its definition is hostBound. Drivers are made on first use,
+ * so a worker without the compute role never touches libvirt.
  */
-export const jobs: JobDefinition[] = [];
+let compute: ComputeDeps | undefined;
+export function computeDeps(): ComputeDeps {
+  if (!compute) {
+    const config = loadConfig();
+    compute = {
+      db: getPrisma(databaseUrl(config)),
+      host: config.host,
+      driver: new LibvirtDriver({ stateDir: config.stateDir }),
+      images: new ImageCache({ stateDir: config.stateDir }),
+    };
+  }
+  return compute;
+}
+
+export const jobs: JobDefinition[] = [...computeJobs(computeDeps), ...networkJobs];

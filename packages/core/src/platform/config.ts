@@ -43,6 +43,72 @@ export const ConfigSchema = z.object({
   policyFile: z.string().min(1).optional(),
   /** Where the seed writes clouds.yaml for the openstack client (when writable). */
   cloudsYamlPath: z.string().min(1).default('/etc/openstack/clouds.yaml'),
+  /** Images: where the filesystem store keeps image data (default <stateDir>/images). */
+  imageStoreDir: z.string().min(1).optional(),
+  /** Images: default per-project quota on the number of images (-1: unlimited). */
+  imageQuotaImages: z.coerce.number().int().min(-1).default(100),
+  /** Images: default per-project quota on the total bytes of image data (-1: unlimited). */
+  imageQuotaBytes: z.coerce.number().int().min(-1).default(1024 ** 4),
+  /** Images: largest single image accepted, in bytes (Glance's image_size_cap). */
+  imageSizeCap: z.coerce.number().int().min(1).default(1024 ** 4),
+  /** Compute: hosts a build is tried on before the server goes to ERROR. */
+  schedulerMaxAttempts: z.coerce.number().int().min(1).max(20).default(3),
+  /** Scheduler: filters run on every candidate host, in this order (comma separated). */
+  schedulerEnabledFilters: z
+    .string()
+    .transform((s) => s.split(',').map((r) => r.trim()).filter(Boolean))
+    .default([
+      'AvailabilityZoneFilter',
+      'ComputeFilter',
+      'ImagePropertiesFilter',
+      'ServerGroupAntiAffinityFilter',
+      'ServerGroupAffinityFilter',
+      'AggregateInstanceExtraSpecsFilter',
+    ]),
+  /** Scheduler weigher multipliers: positive spreads, negative packs, 0 disables. */
+  schedulerRamWeightMultiplier: z.coerce.number().default(1),
+  schedulerCpuWeightMultiplier: z.coerce.number().default(1),
+  schedulerSoftAffinityWeightMultiplier: z.coerce.number().min(0).default(1),
+  schedulerSoftAntiAffinityWeightMultiplier: z.coerce.number().min(0).default(1),
+  /** Scheduler: pick randomly among this many best hosts (spreads parallel schedulers). */
+  schedulerHostSubsetSize: z.coerce.number().int().min(1).max(1000).default(1),
+  /** Scheduler: allocation candidates asked of placement per request. */
+  schedulerMaxPlacementResults: z.coerce.number().int().min(1).max(100000).default(1000),
+  /** Compute: overcommit of each hypervisor's inventory, as Nova's allocation ratios. */
+  cpuAllocationRatio: z.coerce.number().positive().max(64).default(4),
+  ramAllocationRatio: z.coerce.number().positive().max(16).default(1),
+  diskAllocationRatio: z.coerce.number().positive().max(16).default(1),
+  /** Compute: MB of host memory and GB of disk kept for the host itself. */
+  reservedHostMemoryMb: z.coerce.number().int().min(0).default(512),
+  reservedHostDiskGb: z.coerce.number().int().min(0).default(0),
+  /** Compute: seconds between power-state syncs of the hypervisor's domains. */
+  powerSyncSeconds: z.coerce.number().int().min(1).max(3600).default(10),
+  /** Compute: the availability zone of every host (no host aggregates yet). */
+  defaultAvailabilityZone: z.string().min(1).default('nova'),
+  /** Compute: default project quotas (-1 = unlimited). */
+  quotaInstances: z.coerce.number().int().min(-1).default(10),
+  quotaCores: z.coerce.number().int().min(-1).default(20),
+  quotaRamMb: z.coerce.number().int().min(-1).default(51200),
+  quotaKeyPairs: z.coerce.number().int().min(-1).default(100),
+  quotaServerGroups: z.coerce.number().int().min(-1).default(10),
+  quotaServerGroupMembers: z.coerce.number().int().min(-1).default(10),
+  quotaMetadataItems: z.coerce.number().int().min(-1).default(128),
+  /** Metadata service: unix socket the namespaces' metadata proxies forward to. */
+  metadataSocket: z.string().min(1).optional(),
+  /** Network: VXLAN VNIs handed to tenant networks. */
+  networkVniMin: z.coerce.number().int().min(1).max(16777215).default(1001),
+  networkVniMax: z.coerce.number().int().min(1).max(16777215).default(65000),
+  /** Network: the default external (host-only) network created at seed. */
+  networkExternalCidr: z.string().default('172.24.4.0/24'),
+  /** Network: tenant network MTU (VXLAN overhead is 50 bytes on a 1500 underlay). */
+  networkMtu: z.coerce.number().int().min(576).max(9000).default(1450),
+  /** Network: marks every host object the agent creates; two clouds on one host need two markers. */
+  networkMarker: z.string().regex(/^[A-Za-z][A-Za-z0-9_-]{0,31}$/).default('stratus'),
+  /** Consoles: lifetime of a console token (single use) in seconds. */
+  consoleTokenTtlSeconds: z.coerce.number().int().min(10).max(86400).default(600),
+  /** Consoles: address the worker's console proxy (websocket) listens on. */
+  consoleProxyListen: z.string().min(1).default('127.0.0.1'),
+  consoleProxyPort: port.default(6080),
 });
 export type Config = z.infer<typeof ConfigSchema>;
 
@@ -68,6 +134,41 @@ export const ENV_KEYS: Record<keyof Config, string> = {
   tokenMaxActiveKeys: 'STRATUS_TOKEN_MAX_ACTIVE_KEYS',
   policyFile: 'STRATUS_POLICY_FILE',
   cloudsYamlPath: 'STRATUS_CLOUDS_YAML',
+  imageStoreDir: 'STRATUS_IMAGE_STORE_DIR',
+  imageQuotaImages: 'STRATUS_IMAGE_QUOTA_IMAGES',
+  imageQuotaBytes: 'STRATUS_IMAGE_QUOTA_BYTES',
+  imageSizeCap: 'STRATUS_IMAGE_SIZE_CAP',
+  schedulerMaxAttempts: 'STRATUS_SCHEDULER_MAX_ATTEMPTS',
+  schedulerEnabledFilters: 'STRATUS_SCHEDULER_ENABLED_FILTERS',
+  schedulerRamWeightMultiplier: 'STRATUS_SCHEDULER_RAM_WEIGHT_MULTIPLIER',
+  schedulerCpuWeightMultiplier: 'STRATUS_SCHEDULER_CPU_WEIGHT_MULTIPLIER',
+  schedulerSoftAffinityWeightMultiplier: 'STRATUS_SCHEDULER_SOFT_AFFINITY_WEIGHT_MULTIPLIER',
+  schedulerSoftAntiAffinityWeightMultiplier: 'STRATUS_SCHEDULER_SOFT_ANTI_AFFINITY_WEIGHT_MULTIPLIER',
+  schedulerHostSubsetSize: 'STRATUS_SCHEDULER_HOST_SUBSET_SIZE',
+  schedulerMaxPlacementResults: 'STRATUS_SCHEDULER_MAX_PLACEMENT_RESULTS',
+  cpuAllocationRatio: 'STRATUS_CPU_ALLOCATION_RATIO',
+  ramAllocationRatio: 'STRATUS_RAM_ALLOCATION_RATIO',
+  diskAllocationRatio: 'STRATUS_DISK_ALLOCATION_RATIO',
+  reservedHostMemoryMb: 'STRATUS_RESERVED_HOST_MEMORY_MB',
+  reservedHostDiskGb: 'STRATUS_RESERVED_HOST_DISK_GB',
+  powerSyncSeconds: 'STRATUS_POWER_SYNC_SECONDS',
+  defaultAvailabilityZone: 'STRATUS_DEFAULT_AVAILABILITY_ZONE',
+  quotaInstances: 'STRATUS_QUOTA_INSTANCES',
+  quotaCores: 'STRATUS_QUOTA_CORES',
+  quotaRamMb: 'STRATUS_QUOTA_RAM_MB',
+  quotaKeyPairs: 'STRATUS_QUOTA_KEY_PAIRS',
+  quotaServerGroups: 'STRATUS_QUOTA_SERVER_GROUPS',
+  quotaServerGroupMembers: 'STRATUS_QUOTA_SERVER_GROUP_MEMBERS',
+  quotaMetadataItems: 'STRATUS_QUOTA_METADATA_ITEMS',
+  metadataSocket: 'STRATUS_METADATA_SOCKET',
+  networkVniMin: 'STRATUS_NETWORK_VNI_MIN',
+  networkVniMax: 'STRATUS_NETWORK_VNI_MAX',
+  networkExternalCidr: 'STRATUS_NETWORK_EXTERNAL_CIDR',
+  networkMtu: 'STRATUS_NETWORK_MTU',
+  networkMarker: 'STRATUS_NETWORK_MARKER',
+  consoleTokenTtlSeconds: 'STRATUS_CONSOLE_TOKEN_TTL_SECONDS',
+  consoleProxyListen: 'STRATUS_CONSOLE_PROXY_LISTEN',
+  consoleProxyPort: 'STRATUS_CONSOLE_PROXY_PORT',
 };
 
 export class ConfigError extends Error {

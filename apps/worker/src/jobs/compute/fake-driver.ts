@@ -1,0 +1,105 @@
+import type {
+  ComputeDriver,
+  DomainSummary,
+  HostInfo,
+  PowerState as DriverPowerState,
+  SpawnResult,
+  SpawnSpec,
+  StopResult,
+} from '../../drivers/compute/types.ts';
+import { HypervisorError, PowerState } from '../../drivers/compute/types.ts';
+
+/*
+ * An in-memory ComputeDriver FOR TESTS AND BENCHMARKS ONLY (never wired into the
+ * product): domains are map entries. `failSpawn` makes spawn throw (reschedule tests),
+ * `hangSpawn` makes it never return (crash tests).
+ */
+export class FakeComputeDriver implements ComputeDriver {
+  readonly domains = new Map<string, { state: DriverPowerState; spec: SpawnSpec; console: string }>();
+  failSpawn = false;
+  hangSpawn = false;
+  spawnCalls = 0;
+  destroyCalls = 0;
+
+  constructor(private readonly info: Partial<HostInfo> = {}) {}
+
+  async hostInfo(): Promise<HostInfo> {
+    return {
+      hypervisorType: 'qemu',
+      hypervisorVersion: '7.2.0',
+      libvirtVersion: '9.0.0',
+      arch: 'x86_64',
+      cpuModel: 'fake',
+      vcpus: 8,
+      memoryMb: 32768,
+      diskGbTotal: 500,
+      diskGbFree: 500,
+      ...this.info,
+    };
+  }
+  async spawn(spec: SpawnSpec): Promise<SpawnResult> {
+    this.spawnCalls++;
+    if (this.hangSpawn) await new Promise(() => {});
+    if (this.failSpawn) throw new HypervisorError('Failed', 'fake: spawn failed on purpose');
+    const existing = this.domains.get(spec.uuid);
+    if (existing) existing.state = PowerState.RUNNING;
+    else this.domains.set(spec.uuid, { state: PowerState.RUNNING, spec, console: 'STRATUS-BOOT-OK\n' });
+    return {
+      domainName: `fake-${spec.uuid}`,
+      instanceDir: `/nonexistent/${spec.uuid}`,
+      timings: { diskMs: 0, defineMs: 0, startMs: 0 },
+    };
+  }
+  async destroy(uuid: string): Promise<void> {
+    this.destroyCalls++;
+    this.domains.delete(uuid);
+  }
+  private dom(uuid: string) {
+    const d = this.domains.get(uuid);
+    if (!d) throw new HypervisorError('NotFound', `fake: no domain ${uuid}`);
+    return d;
+  }
+  async start(uuid: string) {
+    this.dom(uuid).state = PowerState.RUNNING;
+  }
+  async stop(uuid: string): Promise<StopResult> {
+    this.dom(uuid).state = PowerState.SHUTDOWN;
+    return { clean: true };
+  }
+  async reboot(uuid: string) {
+    this.dom(uuid).state = PowerState.RUNNING;
+  }
+  async pause(uuid: string) {
+    this.dom(uuid).state = PowerState.PAUSED;
+  }
+  async unpause(uuid: string) {
+    this.dom(uuid).state = PowerState.RUNNING;
+  }
+  async suspend(uuid: string) {
+    this.dom(uuid).state = PowerState.SUSPENDED;
+  }
+  async resume(uuid: string) {
+    this.dom(uuid).state = PowerState.RUNNING;
+  }
+  async powerState(uuid: string): Promise<DriverPowerState> {
+    return this.domains.get(uuid)?.state ?? PowerState.NOSTATE;
+  }
+  async listDomains(): Promise<DomainSummary[]> {
+    return [...this.domains.entries()].map(([uuid, d]) => ({ uuid, domainName: `fake-${uuid}`, powerState: d.state }));
+  }
+  async consoleLog(uuid: string): Promise<string> {
+    return this.domains.get(uuid)?.console ?? '';
+  }
+  async vncAddress() {
+    return null;
+  }
+  async serialPty() {
+    return null;
+  }
+  async attachVolume() {}
+  async detachVolume() {}
+  async resize() {}
+}
+
+/** An image cache that fetches nothing. */
+export const fakeImageCache = { ensureBaseImage: async (imageId: string) => `/nonexistent/_base/${imageId}` };

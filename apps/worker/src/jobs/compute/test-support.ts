@@ -1,0 +1,76 @@
+import {
+  type AuthContext,
+  createFlavor,
+  heartbeat,
+  type JobDefinition,
+  registerImageBackend,
+  toTask,
+} from '@stratus/core';
+import { getPrisma, startQueueWorker } from '@stratus/db';
+import { computeJobs } from '../compute.ts';
+import { registerThisHost } from './host.ts';
+import { FakeComputeDriver, fakeImageCache } from './fake-driver.ts';
+
+/*
+ * For compute tests and benchmarks: a fake image, a fake hypervisor host registered as
+ * an up compute service, and an in-process queue worker running the real compute jobs
+ * against a FakeComputeDriver.
+ */
+export const FAKE_IMAGE_ID = '00000000-0000-4000-8000-00000000f00d';
+
+export function useFakeImage(): void {
+  const image = {
+    id: FAKE_IMAGE_ID,
+    name: 'fake',
+    status: 'active',
+    minDiskGb: 0,
+    minRamMb: 0,
+    sizeBytes: 1024,
+    virtualSizeBytes: 1024,
+    diskFormat: 'qcow2',
+  };
+  registerImageBackend({
+    find: async (_ctx, id) => (id === FAKE_IMAGE_ID ? image : undefined),
+    open: async () => ({ image, bytes: '/dev/null' }),
+  });
+}
+
+let n = 0;
+export async function testFlavor(admin: AuthContext, o: { vcpus?: number; ramMb?: number; diskGb?: number } = {}) {
+  n++;
+  return createFlavor(admin, {
+    name: `ci-${process.pid}-${Date.now().toString(36)}-${n}`,
+    vcpus: o.vcpus ?? 1,
+    ramMb: o.ramMb ?? 128,
+    diskGb: o.diskGb ?? 1,
+  });
+}
+
+export async function fakeHost(
+  url: string,
+  host: string,
+  driver = new FakeComputeDriver({ vcpus: 256, memoryMb: 1024 * 1024, diskGbTotal: 100_000 }),
+) {
+  const db = getPrisma(url);
+  await heartbeat(
+    db,
+    { binary: 'stratus-worker', host, roles: ['compute', 'scheduler', 'conductor'] },
+    { starting: true },
+  );
+  await registerThisHost(db, host, driver);
+  return driver;
+}
+
+export async function startComputeWorker(url: string, host: string, driver: FakeComputeDriver, concurrency = 4) {
+  const db = getPrisma(url);
+  const jobs: JobDefinition[] = computeJobs(() => ({ db, host, driver, images: fakeImageCache }));
+  const tasks = (f: (j: JobDefinition) => boolean) =>
+    Object.fromEntries(jobs.filter(f).map((j) => [j.name, toTask(j)]));
+  return startQueueWorker({
+    connectionString: url,
+    host,
+    concurrency,
+    shared: tasks((j) => !j.hostBound),
+    hostBound: tasks((j) => j.hostBound),
+  });
+}

@@ -1,0 +1,269 @@
+import { randomUUID } from 'node:crypto';
+import { emitEvent, type ComputeNode as NodeRow, type PrismaClient } from '@stratus/db';
+import type { AuthContext } from '../identity/types.ts';
+import { badRequest, notFound } from '../platform/errors.ts';
+import { enforce } from '../policy/index.ts';
+import { cfg, db, isUuid } from './common.ts';
+import { PowerState, VmState } from './state.ts';
+import { updateServer } from './records.ts';
+import { syncProvider } from './scheduling.ts';
+
+/*
+ * Hypervisors (compute nodes) and compute services. A worker with the compute role
+ * registers its node at start from the driver's host facts; the used counters are the
+ * scheduler's claims (scheduling.ts).
+ */
+
+export interface HostFacts {
+  hypervisorType: string;
+  hypervisorVersion: string;
+  cpuModel: string;
+  arch: string;
+  vcpus: number;
+  memoryMb: number;
+  diskGbTotal: number;
+}
+
+export async function registerComputeNode(
+  host: string,
+  facts: HostFacts,
+  client: PrismaClient = db(),
+): Promise<NodeRow> {
+  const c = cfg();
+  const data = {
+    hypervisorHostname: host,
+    hypervisorType: facts.hypervisorType.toUpperCase() === 'KVM' ? 'QEMU' : 'QEMU',
+    hypervisorVersion: facts.hypervisorVersion,
+    cpuInfo: JSON.stringify({ arch: facts.arch, model: facts.cpuModel }),
+    vcpus: facts.vcpus,
+    memoryMb: facts.memoryMb,
+    localGb: facts.diskGbTotal,
+    cpuAllocationRatio: c.cpuAllocationRatio,
+    ramAllocationRatio: c.ramAllocationRatio,
+    diskAllocationRatio: c.diskAllocationRatio,
+  };
+  const n = await client.$transaction(async (tx) => {
+    const n = await tx.computeNode.upsert({
+      where: { host },
+      create: { host, resourceProviderUuid: randomUUID(), ...data },
+      update: data,
+    });
+    await emitEvent(tx, { type: 'hypervisor.updated', projectId: null, resourceId: n.id, data: { host } });
+    return n;
+  });
+  const uuid = await syncProvider(n);
+  return uuid === n.resourceProviderUuid ? n : { ...n, resourceProviderUuid: uuid };
+}
+
+/** Recomputes a node's used counters (for the hypervisor API) from placement's usages. */
+export async function refreshNodeUsage(host: string, client: PrismaClient = db()): Promise<void> {
+  await client.$executeRaw`
+    UPDATE "ComputeNode" n SET
+      "vcpusUsed" = coalesce((SELECT sum(used) FROM "PlacementAllocation" a WHERE a."providerId" = n."resourceProviderUuid" AND a."resourceClass" = 'VCPU'), 0),
+      "memoryMbUsed" = coalesce((SELECT sum(used) FROM "PlacementAllocation" a WHERE a."providerId" = n."resourceProviderUuid" AND a."resourceClass" = 'MEMORY_MB'), 0),
+      "localGbUsed" = coalesce((SELECT sum(used) FROM "PlacementAllocation" a WHERE a."providerId" = n."resourceProviderUuid" AND a."resourceClass" = 'DISK_GB'), 0),
+      "runningVms" = (SELECT count(*) FROM "Server" s WHERE s.host = n.host AND NOT s.deleted),
+      "updatedAt" = now()
+    WHERE n.host = ${host}`;
+}
+
+export interface Hypervisor {
+  node: NodeRow;
+  state: 'up' | 'down';
+  status: 'enabled' | 'disabled';
+  serviceId: string | null;
+  disabledReason: string | null;
+}
+
+async function withService(nodes: NodeRow[]): Promise<Hypervisor[]> {
+  const services = await db().service.findMany({
+    where: { binary: 'stratus-worker', host: { in: nodes.map((n) => n.host) } },
+  });
+  const since = Date.now() - cfg().serviceDownSeconds * 1000;
+  return nodes.map((node) => {
+    const s = services.find((x) => x.host === node.host);
+    return {
+      node,
+      state: s && s.lastHeartbeat.getTime() >= since ? 'up' : 'down',
+      status: s?.disabled ? 'disabled' : 'enabled',
+      serviceId: s?.id ?? null,
+      disabledReason: s?.disabledReason ?? null,
+    };
+  });
+}
+
+export async function listHypervisors(
+  ctx: AuthContext,
+  o: { detail?: boolean; hostPattern?: string } = {},
+): Promise<Hypervisor[]> {
+  enforce(ctx, o.detail ? 'os_compute_api:os-hypervisors:list-detail' : 'os_compute_api:os-hypervisors:list');
+  const nodes = await db().computeNode.findMany({
+    where: o.hostPattern ? { hypervisorHostname: { contains: o.hostPattern } } : {},
+    orderBy: { host: 'asc' },
+  });
+  return withService(nodes);
+}
+
+export async function getHypervisor(ctx: AuthContext, id: string): Promise<Hypervisor> {
+  enforce(ctx, 'os_compute_api:os-hypervisors:show');
+  const n = isUuid(id)
+    ? await db().computeNode.findUnique({ where: { id } })
+    : await db().computeNode.findUnique({ where: { host: id } });
+  if (!n) throw notFound(`Hypervisor with ID ${id} could not be found.`);
+  const [h] = await withService([n]);
+  if (!h) throw notFound(`Hypervisor with ID ${id} could not be found.`);
+  return h;
+}
+
+export async function hypervisorStatistics(ctx: AuthContext) {
+  enforce(ctx, 'os_compute_api:os-hypervisors:statistics');
+  const nodes = await db().computeNode.findMany();
+  const sum = (f: (n: NodeRow) => number) => nodes.reduce((a, n) => a + f(n), 0);
+  return {
+    count: nodes.length,
+    vcpus: sum((n) => n.vcpus),
+    vcpus_used: sum((n) => n.vcpusUsed),
+    memory_mb: sum((n) => n.memoryMb),
+    memory_mb_used: sum((n) => n.memoryMbUsed),
+    free_ram_mb: sum((n) => n.memoryMb - n.memoryMbUsed),
+    local_gb: sum((n) => n.localGb),
+    local_gb_used: sum((n) => n.localGbUsed),
+    free_disk_gb: sum((n) => n.localGb - n.localGbUsed),
+    running_vms: sum((n) => n.runningVms),
+    current_workload: 0,
+    disk_available_least: sum((n) => n.localGb - n.localGbUsed),
+  };
+}
+
+export interface ComputeService {
+  id: string;
+  binary: string;
+  host: string;
+  zone: string;
+  status: 'enabled' | 'disabled';
+  state: 'up' | 'down';
+  updatedAt: Date;
+  disabledReason: string | null;
+  forcedDown: boolean;
+}
+
+/** Workers with the compute role appear as nova-compute, the scheduler role as nova-scheduler. */
+export async function listComputeServices(
+  ctx: AuthContext,
+  o: { host?: string; binary?: string } = {},
+): Promise<ComputeService[]> {
+  enforce(ctx, 'os_compute_api:os-services:list');
+  const rows = await db().service.findMany({
+    where: { binary: 'stratus-worker', ...(o.host ? { host: o.host } : {}) },
+    orderBy: { host: 'asc' },
+  });
+  const since = Date.now() - cfg().serviceDownSeconds * 1000;
+  const out: ComputeService[] = [];
+  for (const s of rows) {
+    for (const [role, binary] of [
+      ['compute', 'nova-compute'],
+      ['scheduler', 'nova-scheduler'],
+      ['conductor', 'nova-conductor'],
+    ] as const) {
+      if (!s.roles.includes(role) || (o.binary && o.binary !== binary)) continue;
+      out.push({
+        id: s.id,
+        binary,
+        host: s.host,
+        zone: role === 'compute' ? cfg().defaultAvailabilityZone : 'internal',
+        status: s.disabled ? 'disabled' : 'enabled',
+        state: s.lastHeartbeat.getTime() >= since ? 'up' : 'down',
+        updatedAt: s.lastHeartbeat,
+        disabledReason: s.disabledReason,
+        forcedDown: false,
+      });
+    }
+  }
+  return out;
+}
+
+/** Enables or disables a host's compute service (the scheduler skips disabled hosts). */
+export async function setComputeServiceStatus(
+  ctx: AuthContext,
+  by: { id?: string; host?: string },
+  o: { disabled: boolean; reason?: string | null },
+): Promise<ComputeService> {
+  enforce(ctx, 'os_compute_api:os-services:update');
+  const s = by.id
+    ? isUuid(by.id)
+      ? await db().service.findUnique({ where: { id: by.id } })
+      : null
+    : by.host
+      ? await db().service.findFirst({ where: { host: by.host, binary: 'stratus-worker' } })
+      : null;
+  if (!s) throw notFound(`Service ${by.id ?? by.host ?? ''} could not be found.`);
+  if (!s.roles.includes('compute')) throw badRequest('Only compute services can be enabled or disabled.');
+  await db().service.update({
+    where: { id: s.id },
+    data: { disabled: o.disabled, disabledReason: o.disabled ? (o.reason ?? null) : null },
+  });
+  const list = await listComputeServices(ctx, { host: s.host, binary: 'nova-compute' });
+  const out = list[0];
+  if (!out) throw notFound(`Service ${s.id} could not be found.`);
+  return out;
+}
+
+export async function listAvailabilityZones(ctx: AuthContext, o: { detail?: boolean } = {}) {
+  enforce(ctx, o.detail ? 'os_compute_api:os-availability-zone:detail' : 'os_compute_api:os-availability-zone:list');
+  const services = await listComputeServicesUnchecked();
+  const zone = cfg().defaultAvailabilityZone;
+  return [
+    {
+      zoneName: zone,
+      available: services.some((s) => s.state === 'up' && s.status === 'enabled'),
+      hosts: o.detail ? services.map((s) => s.host) : null,
+    },
+  ];
+}
+async function listComputeServicesUnchecked() {
+  const rows = await db().service.findMany({ where: { binary: 'stratus-worker' } });
+  const since = Date.now() - cfg().serviceDownSeconds * 1000;
+  return rows
+    .filter((s) => s.roles.includes('compute'))
+    .map((s) => ({
+      host: s.host,
+      state: s.lastHeartbeat.getTime() >= since ? 'up' : 'down',
+      status: s.disabled ? 'disabled' : 'enabled',
+    }));
+}
+
+/**
+ * Power-state sync for one host: servers whose domain stopped outside Stratus become
+ * SHUTOFF (Nova's _sync_instance_power_state, "stop" policy); paused/running are
+ * recorded. Servers with a task in progress are left to their task.
+ */
+export async function syncPowerStates(
+  host: string,
+  domains: Array<{ uuid: string; powerState: number }>,
+  client: PrismaClient = db(),
+): Promise<number> {
+  const byId = new Map(domains.map((d) => [d.uuid, d.powerState]));
+  const servers = await client.server.findMany({
+    where: {
+      host,
+      deleted: false,
+      taskState: null,
+      vmState: { in: [VmState.ACTIVE, VmState.PAUSED, VmState.STOPPED] },
+    },
+  });
+  let changed = 0;
+  for (const s of servers) {
+    const ps = byId.get(s.id) ?? PowerState.NOSTATE;
+    if (ps === s.powerState) continue;
+    await client.$transaction(async (tx) => {
+      const cur = await tx.server.findUnique({ where: { id: s.id } });
+      if (!cur || cur.deleted || cur.taskState !== null || cur.powerState !== s.powerState) return;
+      const stoppedOutside =
+        cur.vmState === VmState.ACTIVE &&
+        (ps === PowerState.SHUTDOWN || ps === PowerState.NOSTATE || ps === PowerState.CRASHED);
+      await updateServer(tx, s.id, { powerState: ps, ...(stoppedOutside ? { vmState: VmState.STOPPED } : {}) });
+    });
+    changed++;
+  }
+  return changed;
+}

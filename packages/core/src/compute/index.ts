@@ -1,0 +1,15 @@
+export * from './state.ts';
+export { COMPUTE_RULES } from './policy.ts';
+export { overLimit } from './common.ts';
+export * from './flavors.ts';
+export * from './keypairs.ts';
+export * from './quotas.ts';
+export * from './images.ts';
+export * from './jobs.ts';
+export * from './records.ts';
+export * from './scheduling.ts';
+export * from './servers.ts';
+export * from './hosts.ts';
+export * from './server-groups.ts';
+export * from './limits.ts';
+export * from './metadata.ts';

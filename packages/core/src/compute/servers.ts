@@ -1,0 +1,761 @@
+import { randomBytes } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Prisma, Server as ServerRow, Tx } from '@stratus/db';
+import { z } from 'zod';
+import type { AuthContext } from '../identity/types.ts';
+import { enqueueJob } from '../platform/jobs.ts';
+import { currentRequestId } from '../platform/log.ts';
+import { badRequest, conflict, notFound, StratusError } from '../platform/errors.ts';
+import { can, enforce } from '../policy/index.ts';
+import { cfg, db, isAdmin, isUuid, MAX_LIMIT, newUuid, overLimit, projectOf } from './common.ts';
+import { getFlavor } from './flavors.ts';
+import { imageBackend } from './images.ts';
+import { buildJobDef, deleteJobDef, type PowerOp, powerJobDef, scheduleJobDef, serverQueue } from './jobs.ts';
+import { lockProjectQuota, quotaLimits, quotaUsage } from './quotas.ts';
+import {
+  emitServerEvent,
+  eventFinish,
+  eventStart,
+  fault as makeFault,
+  finishAction,
+  startAction,
+  updateServer,
+} from './records.ts';
+import { releaseAllocation } from './scheduling.ts';
+import { canDo, PowerState, type ServerAction, serverStatus, statesForStatus, TaskState, VmState } from './state.ts';
+
+export interface FlavorSnapshot {
+  id: string;
+  name: string;
+  vcpus: number;
+  ramMb: number;
+  diskGb: number;
+  ephemeralGb: number;
+  swapMb: number;
+  extraSpecs: Record<string, string>;
+}
+export const FlavorSnapshot = z.object({
+  id: z.string(),
+  name: z.string(),
+  vcpus: z.number(),
+  ramMb: z.number(),
+  diskGb: z.number(),
+  ephemeralGb: z.number().default(0),
+  swapMb: z.number().default(0),
+  extraSpecs: z.record(z.string(), z.string()).default({}),
+});
+
+export interface Fault {
+  code: number;
+  message: string;
+  details: string;
+  created: string;
+}
+const FaultSchema = z.object({
+  code: z.number(),
+  message: z.string(),
+  details: z.string().default(''),
+  created: z.string(),
+});
+const Metadata = z.record(z.string(), z.string());
+
+export interface Server {
+  id: string;
+  name: string;
+  hostname: string;
+  projectId: string;
+  userId: string;
+  flavor: FlavorSnapshot;
+  imageId: string;
+  keyName: string | null;
+  keyData: string | null;
+  userData: string | null;
+  metadata: Record<string, string>;
+  availabilityZone: string | null;
+  reservationId: string;
+  launchIndex: number;
+  host: string | null;
+  node: string | null;
+  vmState: string;
+  taskState: string | null;
+  powerState: number;
+  status: string;
+  locked: boolean;
+  lockedReason: string | null;
+  fault: Fault | null;
+  accessIpV4: string | null;
+  accessIpV6: string | null;
+  serverGroupId: string | null;
+  launchedAt: Date | null;
+  terminatedAt: Date | null;
+  deleted: boolean;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+export function toServer(r: ServerRow): Server {
+  const flavor = FlavorSnapshot.parse(r.flavor);
+  const f = r.fault ? FaultSchema.safeParse(r.fault) : undefined;
+  const md = Metadata.safeParse(r.metadata);
+  return {
+    id: r.id,
+    name: r.name,
+    hostname: r.hostname,
+    projectId: r.projectId,
+    userId: r.userId,
+    flavor,
+    imageId: r.imageId,
+    keyName: r.keyName,
+    keyData: r.keyData,
+    userData: r.userData,
+    metadata: md.success ? md.data : {},
+    availabilityZone: r.availabilityZone,
+    reservationId: r.reservationId,
+    launchIndex: r.launchIndex,
+    host: r.host,
+    node: r.node,
+    vmState: r.vmState,
+    taskState: r.taskState,
+    powerState: r.powerState,
+    status: r.deleted ? 'DELETED' : serverStatus(r.vmState, r.taskState),
+    locked: r.locked,
+    lockedReason: r.lockedReason,
+    fault: f?.success ? f.data : null,
+    accessIpV4: r.accessIpV4,
+    accessIpV6: r.accessIpV6,
+    serverGroupId: r.serverGroupId,
+    launchedAt: r.launchedAt,
+    terminatedAt: r.terminatedAt,
+    deleted: r.deleted,
+    createdAt: r.createdAt,
+    updatedAt: r.updatedAt,
+  };
+}
+
+// ---------------------------------------------------------------- create
+
+const MetadataInput = z
+  .record(z.string().min(1).max(255), z.string().max(255))
+  .refine((m) => Object.keys(m).length <= 1000, 'too many metadata items');
+
+export const ServerCreate = z.object({
+  name: z
+    .string()
+    .min(1)
+    .max(255)
+    .refine((s) => s.trim().length > 0 && s.trim() === s, 'name must not be blank or start/end with spaces'),
+  imageRef: z.string().min(1, 'imageRef is required (boot from volume is not supported yet)'),
+  flavorRef: z.string().min(1),
+  keyName: z.string().min(1).nullish(),
+  minCount: z.coerce.number().int().min(1).default(1),
+  maxCount: z.coerce.number().int().min(1).optional(),
+  /** base64, as Nova takes it. */
+  userData: z
+    .string()
+    .max(65535)
+    .regex(/^[A-Za-z0-9+/=\s]*$/, 'user_data must be base64')
+    .nullish(),
+  metadata: MetadataInput.optional(),
+  availabilityZone: z.string().min(1).nullish(),
+  /** 'none' and 'auto' as Nova 2.37; a list of requested networks otherwise. */
+  networks: z
+    .union([
+      z.literal('none'),
+      z.literal('auto'),
+      z.array(z.object({ uuid: z.string().optional(), port: z.string().optional(), fixed_ip: z.string().optional() })),
+    ])
+    .optional(),
+  accessIpV4: z.ipv4().nullish(),
+  accessIpV6: z.ipv6().nullish(),
+  serverGroupId: z.string().nullish(),
+});
+export type ServerCreate = z.input<typeof ServerCreate>;
+
+function hostnameOf(name: string, index: number, multi: boolean): string {
+  let h = name
+    .toLowerCase()
+    .replace(/[^a-z0-9.-]+/g, '-')
+    .replace(/^[-.]+|[-.]+$/g, '')
+    .slice(0, 63);
+  if (!h) h = 'server';
+  return multi ? `${h}-${index + 1}`.slice(0, 63) : h;
+}
+
+export interface CreateResult {
+  servers: Server[];
+  reservationId: string;
+  adminPass: string;
+}
+
+/**
+ * Validates, checks quota under the project's lock, and in one transaction writes the
+ * server(s), their `create` actions and their schedule jobs.
+ */
+export async function createServers(ctx: AuthContext, input: ServerCreate): Promise<CreateResult> {
+  const projectId = projectOf(ctx);
+  enforce(ctx, 'os_compute_api:servers:create', { project_id: projectId, user_id: ctx.userId });
+  const parsed = ServerCreate.safeParse(input);
+  if (!parsed.success) {
+    const i = parsed.error.issues[0];
+    throw badRequest(`Invalid input for field/attribute ${i?.path.join('.') || 'server'}. ${i?.message ?? ''}`.trim());
+  }
+  const v = parsed.data;
+  const maxCount = v.maxCount ?? v.minCount;
+  if (maxCount < v.minCount) throw badRequest('min_count must be <= max_count');
+
+  const flavor = await getFlavor(ctx, v.flavorRef).catch((err: unknown) => {
+    if (err instanceof StratusError && err.code === 'NotFound')
+      throw badRequest(`Flavor ${v.flavorRef} could not be found.`);
+    throw err;
+  });
+  if (flavor.disabled) throw badRequest(`Flavor ${flavor.id} is disabled.`);
+
+  const image = await imageBackend().find(ctx, v.imageRef);
+  if (!image) throw badRequest(`Image ${v.imageRef} could not be found.`);
+  if (image.status !== 'active') throw badRequest(`Image ${image.id} is not active.`);
+  if (flavor.ramMb < image.minRamMb) throw badRequest(`Flavor's memory is too small for requested image.`);
+  if (flavor.diskGb > 0) {
+    if (flavor.diskGb < image.minDiskGb)
+      throw badRequest(
+        `Flavor's disk is too small for requested image. Flavor disk is ${flavor.diskGb * 1024 ** 3} bytes, minimum disk is ${image.minDiskGb * 1024 ** 3} bytes.`,
+      );
+    const size = image.virtualSizeBytes ?? image.sizeBytes ?? 0;
+    if (size > flavor.diskGb * 1024 ** 3)
+      throw badRequest(
+        `Flavor's disk is too small for requested image. Flavor disk is ${flavor.diskGb * 1024 ** 3} bytes, image is ${size} bytes.`,
+      );
+  }
+
+  let keyData: string | null = null;
+  if (v.keyName) {
+    const kp = await db().keyPair.findUnique({ where: { userId_name: { userId: ctx.userId, name: v.keyName } } });
+    if (!kp) throw badRequest(`Invalid key_name provided.`);
+    keyData = kp.publicKey;
+  }
+
+  if (Array.isArray(v.networks)) {
+    for (const n of v.networks) {
+      if (n.port) throw badRequest(`Port ${n.port} could not be found.`);
+      if (!n.uuid) throw badRequest('Bad networks format: network uuid is not in proper format');
+      // No networking service yet: every requested network is unknown.
+      throw badRequest(`Network ${n.uuid} could not be found.`);
+    }
+  }
+
+  if (v.userData) {
+    const decoded = Buffer.from(v.userData.replace(/\s+/g, ''), 'base64');
+    if (decoded.toString('base64').replace(/=+$/, '') !== v.userData.replace(/\s+/g, '').replace(/=+$/, '')) {
+      throw badRequest('User data needs to be valid base 64.');
+    }
+  }
+
+  const az = v.availabilityZone ?? null;
+  if (az && az !== cfg().defaultAvailabilityZone) throw badRequest(`The requested availability zone is not available`);
+
+  let groupId: string | null = null;
+  if (v.serverGroupId) {
+    const g = isUuid(v.serverGroupId) ? await db().serverGroup.findUnique({ where: { id: v.serverGroupId } }) : null;
+    if (!g || (g.projectId !== projectId && !isAdmin(ctx))) throw badRequest(`Invalid server group ${v.serverGroupId}`);
+    groupId = g.id;
+  }
+
+  const snapshot: FlavorSnapshot = {
+    id: flavor.id,
+    name: flavor.name,
+    vcpus: flavor.vcpus,
+    ramMb: flavor.ramMb,
+    diskGb: flavor.diskGb,
+    ephemeralGb: flavor.ephemeralGb,
+    swapMb: flavor.swapMb,
+    extraSpecs: flavor.extraSpecs,
+  };
+  const metadata = v.metadata ?? {};
+  const reservationId = `r-${randomBytes(4).toString('hex')}`;
+  const requestId = currentRequestId() ?? `req-${newUuid()}`;
+
+  const rows = await db().$transaction(
+    async (tx) => {
+      await lockProjectQuota(tx, projectId);
+      const limits = await quotaLimits(projectId, tx);
+      if (limits.metadata_items >= 0 && Object.keys(metadata).length > limits.metadata_items) {
+        throw overLimit(
+          `Quota exceeded for metadata_items: Requested ${Object.keys(metadata).length}, but limit is ${limits.metadata_items}`,
+        );
+      }
+      const used = await quotaUsage(projectId, tx);
+      const fits = (limit: number, inUse: number, per: number) =>
+        limit < 0 || per === 0 ? maxCount : Math.floor((limit - inUse) / per);
+      const count = Math.min(
+        maxCount,
+        fits(limits.instances, used.instances, 1),
+        fits(limits.cores, used.cores, flavor.vcpus),
+        fits(limits.ram, used.ram, flavor.ramMb),
+      );
+      if (count < v.minCount) {
+        const over =
+          limits.instances >= 0 && used.instances + v.minCount > limits.instances
+            ? { r: 'instances', req: v.minCount, used: used.instances, lim: limits.instances }
+            : limits.cores >= 0 && used.cores + v.minCount * flavor.vcpus > limits.cores
+              ? { r: 'cores', req: v.minCount * flavor.vcpus, used: used.cores, lim: limits.cores }
+              : { r: 'ram', req: v.minCount * flavor.ramMb, used: used.ram, lim: limits.ram };
+        throw overLimit(
+          `Quota exceeded for ${over.r}: Requested ${over.req}, but already used ${over.used} of ${over.lim} ${over.r}`,
+        );
+      }
+      const created: ServerRow[] = [];
+      for (let i = 0; i < count; i++) {
+        const id = newUuid();
+        const s = await tx.server.create({
+          data: {
+            id,
+            name: count > 1 ? `${v.name}-${i + 1}` : v.name,
+            hostname: hostnameOf(v.name, i, count > 1),
+            projectId,
+            userId: ctx.userId,
+            flavorId: flavor.id,
+            flavor: { ...snapshot },
+            imageId: image.id,
+            keyName: v.keyName ?? null,
+            keyData,
+            userData: v.userData ? v.userData.replace(/\s+/g, '') : null,
+            metadata,
+            availabilityZone: az,
+            reservationId,
+            launchIndex: i,
+            vmState: VmState.BUILDING,
+            taskState: TaskState.SCHEDULING,
+            powerState: PowerState.NOSTATE,
+            accessIpV4: v.accessIpV4 ?? null,
+            accessIpV6: v.accessIpV6 ?? null,
+            serverGroupId: groupId,
+          },
+        });
+        if (groupId) await tx.serverGroupMember.create({ data: { groupId, serverId: id } });
+        const actionId = await startAction(tx, {
+          serverId: id,
+          action: 'create',
+          requestId,
+          projectId,
+          userId: ctx.userId,
+        });
+        await enqueueJob(tx, scheduleJobDef, { serverId: id, actionId }, { jobKey: `schedule:${id}` });
+        await emitServerEvent(tx, s, 'server.created');
+        created.push(s);
+      }
+      return created;
+    },
+    { maxWait: 60_000, timeout: 60_000 },
+  );
+  return { servers: rows.map(toServer), reservationId, adminPass: randomBytes(9).toString('base64url') };
+}
+
+// ---------------------------------------------------------------- read
+
+async function loadServer(
+  ctx: AuthContext,
+  id: string,
+  action: string,
+  opts: { includeDeleted?: boolean } = {},
+): Promise<ServerRow> {
+  const r = isUuid(id) ? await db().server.findUnique({ where: { id } }) : null;
+  if (!r || (r.deleted && !opts.includeDeleted)) throw notFound(`Instance ${id} could not be found.`);
+  // Another project's server is "not found" to a non-admin, as Nova answers.
+  if (!can(ctx, action, { project_id: r.projectId, user_id: r.userId })) {
+    if (r.projectId !== ctx.projectId) throw notFound(`Instance ${id} could not be found.`);
+    enforce(ctx, action, { project_id: r.projectId, user_id: r.userId });
+  }
+  return r;
+}
+
+export async function getServer(ctx: AuthContext, id: string): Promise<Server> {
+  // Deleted servers are 404 to everyone (Nova); admins list them with ?deleted=true or changes-since.
+  return toServer(await loadServer(ctx, id, 'os_compute_api:servers:show'));
+}
+
+export interface ServerListOptions {
+  detail?: boolean;
+  allTenants?: boolean;
+  projectId?: string;
+  userId?: string;
+  /** A regular expression, as Nova's name filter. */
+  name?: string;
+  status?: string;
+  flavorId?: string;
+  imageId?: string;
+  host?: string;
+  changesSince?: Date;
+  reservationId?: string;
+  ip?: string;
+  deleted?: boolean;
+  marker?: string;
+  limit?: number;
+  sortKey?: 'created_at' | 'updated_at' | 'display_name' | 'uuid' | 'vm_state' | 'task_state' | 'host' | 'launched_at';
+  sortDir?: 'asc' | 'desc';
+}
+
+const SORT: Record<NonNullable<ServerListOptions['sortKey']>, keyof Prisma.ServerOrderByWithRelationInput> = {
+  created_at: 'createdAt',
+  updated_at: 'updatedAt',
+  display_name: 'name',
+  uuid: 'id',
+  vm_state: 'vmState',
+  task_state: 'taskState',
+  host: 'host',
+  launched_at: 'launchedAt',
+};
+
+export async function listServers(ctx: AuthContext, o: ServerListOptions = {}): Promise<Server[]> {
+  const base = o.detail ? 'os_compute_api:servers:detail' : 'os_compute_api:servers:index';
+  const where: Prisma.ServerWhereInput = {};
+  if (o.allTenants || (o.projectId && o.projectId !== ctx.projectId)) {
+    enforce(ctx, `${base}:get_all_tenants`);
+    if (o.projectId) where.projectId = o.projectId;
+  } else {
+    const projectId = projectOf(ctx);
+    enforce(ctx, base, { project_id: projectId });
+    where.projectId = projectId;
+  }
+  const admin = isAdmin(ctx);
+  if (o.host !== undefined) {
+    // Nova silently ignores admin-only filters for others.
+    if (can(ctx, 'os_compute_api:servers:allow_all_filters')) where.host = o.host;
+  }
+  if (o.userId) where.userId = o.userId;
+  if (o.flavorId) where.flavorId = o.flavorId;
+  if (o.imageId) where.imageId = o.imageId;
+  if (o.reservationId) where.reservationId = o.reservationId;
+  if (o.changesSince) where.updatedAt = { gte: o.changesSince };
+  if (o.deleted && admin) where.deleted = true;
+  else if (!o.changesSince) where.deleted = false;
+  if (o.status) {
+    const st = statesForStatus(o.status);
+    if (!st) return [];
+    where.vmState = { in: st.vmStates };
+    if (st.taskStates) where.taskState = { in: st.taskStates.filter((t): t is string => t !== null) };
+    if (o.status.toUpperCase() === 'DELETED' && !o.changesSince) where.deleted = !!admin;
+  }
+  let re: RegExp | undefined;
+  if (o.name) {
+    try {
+      re = new RegExp(o.name);
+    } catch {
+      throw badRequest(`Invalid name filter regex: ${o.name}`);
+    }
+  }
+  const key = SORT[o.sortKey ?? 'created_at'];
+  const dir = o.sortDir ?? 'desc';
+  const rows = await db().server.findMany({ where, orderBy: [{ [key]: dir }, { id: dir }] });
+  let out = re ? rows.filter((r) => re.test(r.name)) : rows;
+  if (o.marker) {
+    const i = out.findIndex((r) => r.id === o.marker);
+    if (i < 0) throw badRequest(`marker [${o.marker}] not found`);
+    out = out.slice(i + 1);
+  }
+  return out.slice(0, Math.min(o.limit ?? MAX_LIMIT, MAX_LIMIT)).map(toServer);
+}
+
+// ---------------------------------------------------------------- delete
+
+export async function deleteServer(ctx: AuthContext, id: string): Promise<void> {
+  const row = await loadServer(ctx, id, 'os_compute_api:servers:delete');
+  const requestId = currentRequestId() ?? `req-${newUuid()}`;
+  await db().$transaction(async (tx) => {
+    const s = await lockServer(tx, row.id);
+    if (!s || s.deleted) throw notFound(`Instance ${id} could not be found.`);
+    if (s.taskState === TaskState.DELETING) return;
+    check('delete', s, ctx);
+    const actionId = await startAction(tx, {
+      serverId: s.id,
+      action: 'delete',
+      requestId,
+      projectId: s.projectId,
+      userId: ctx.userId,
+    });
+    if (!s.host) {
+      // Never reached a host: nothing to undo on a hypervisor.
+      await releaseAllocation(tx, s.id);
+      await finishDelete(tx, s.id, actionId);
+      return;
+    }
+    await updateServer(tx, s.id, { taskState: TaskState.DELETING });
+    await enqueueJob(tx, deleteJobDef, { serverId: s.id, actionId }, { host: s.host, queueName: serverQueue(s.id) });
+  });
+}
+
+/** The last step of every delete: allocations gone, the row soft-deleted. */
+export async function finishDelete(tx: Tx, serverId: string, actionId: string): Promise<void> {
+  await releaseAllocation(tx, serverId);
+  await tx.serverGroupMember.deleteMany({ where: { serverId } });
+  await updateServer(tx, serverId, {
+    vmState: VmState.DELETED,
+    taskState: null,
+    powerState: PowerState.NOSTATE,
+    deleted: true,
+    deletedAt: new Date(),
+    terminatedAt: new Date(),
+  });
+  await eventFinish(tx, actionId, 'compute_terminate_instance', 'Success');
+  await finishAction(tx, actionId);
+}
+
+export async function lockServer(tx: Tx, id: string): Promise<ServerRow | undefined> {
+  const rows = await tx.$queryRaw<
+    Array<{ id: string }>
+  >`SELECT id::text FROM "Server" WHERE id = ${id}::uuid FOR UPDATE`;
+  if (rows.length === 0) return undefined;
+  return (await tx.server.findUnique({ where: { id } })) ?? undefined;
+}
+
+function check(action: ServerAction, s: ServerRow, ctx: AuthContext): void {
+  const v = canDo(action, s, { isAdmin: isAdmin(ctx) });
+  if (!v.ok) throw conflict(v.reason);
+}
+
+// ---------------------------------------------------------------- power actions
+
+const POWER: Record<PowerOp, { policy: string; check: ServerAction; task: string; action: string }> = {
+  stop: { policy: 'servers:stop', check: 'stop', task: TaskState.POWERING_OFF, action: 'stop' },
+  start: { policy: 'servers:start', check: 'start', task: TaskState.POWERING_ON, action: 'start' },
+  reboot_soft: { policy: 'servers:reboot', check: 'reboot', task: TaskState.REBOOTING, action: 'reboot' },
+  reboot_hard: { policy: 'servers:reboot', check: 'reboot_hard', task: TaskState.REBOOTING_HARD, action: 'reboot' },
+  pause: { policy: 'os-pause-server:pause', check: 'pause', task: TaskState.PAUSING, action: 'pause' },
+  unpause: { policy: 'os-pause-server:unpause', check: 'unpause', task: TaskState.UNPAUSING, action: 'unpause' },
+  suspend: { policy: 'os-suspend-server:suspend', check: 'suspend', task: TaskState.SUSPENDING, action: 'suspend' },
+  resume: { policy: 'os-suspend-server:resume', check: 'resume', task: TaskState.RESUMING, action: 'resume' },
+};
+
+/** stop/start/reboot/pause/...: sets the task state and hands the work to the server's host. */
+export async function serverPowerAction(ctx: AuthContext, id: string, op: PowerOp): Promise<void> {
+  const p = POWER[op];
+  const row = await loadServer(ctx, id, `os_compute_api:${p.policy}`);
+  const requestId = currentRequestId() ?? `req-${newUuid()}`;
+  await db().$transaction(async (tx) => {
+    const s = await lockServer(tx, row.id);
+    if (!s || s.deleted) throw notFound(`Instance ${id} could not be found.`);
+    check(p.check, s, ctx);
+    if (!s.host) throw conflict(`Cannot '${p.action}' instance ${id}: it is not on any host.`);
+    const actionId = await startAction(tx, {
+      serverId: s.id,
+      action: p.action,
+      requestId,
+      projectId: s.projectId,
+      userId: ctx.userId,
+    });
+    await updateServer(tx, s.id, { taskState: p.task });
+    await enqueueJob(tx, powerJobDef, { serverId: s.id, actionId, op }, { host: s.host, queueName: serverQueue(s.id) });
+  });
+}
+
+export async function lockServerAction(ctx: AuthContext, id: string, lock: boolean, reason?: string): Promise<void> {
+  const row = await loadServer(
+    ctx,
+    id,
+    lock ? 'os_compute_api:os-lock-server:lock' : 'os_compute_api:os-lock-server:unlock',
+  );
+  if (!lock && row.locked && row.lockedBy !== ctx.userId)
+    enforce(ctx, 'os_compute_api:os-lock-server:unlock:unlock_override', { project_id: row.projectId });
+  const requestId = currentRequestId() ?? `req-${newUuid()}`;
+  await db().$transaction(async (tx) => {
+    const actionId = await startAction(tx, {
+      serverId: row.id,
+      action: lock ? 'lock' : 'unlock',
+      requestId,
+      projectId: row.projectId,
+      userId: ctx.userId,
+    });
+    await updateServer(
+      tx,
+      row.id,
+      lock
+        ? { locked: true, lockedBy: ctx.userId, lockedReason: reason ?? null }
+        : { locked: false, lockedBy: null, lockedReason: null },
+    );
+    await finishAction(tx, actionId);
+  });
+}
+
+export async function updateServerAttrs(
+  ctx: AuthContext,
+  id: string,
+  input: { name?: string; accessIpV4?: string | null; accessIpV6?: string | null },
+): Promise<Server> {
+  const row = await loadServer(ctx, id, 'os_compute_api:servers:update');
+  check('update', row, ctx);
+  const data: Prisma.ServerUpdateInput = {};
+  if (input.name !== undefined) {
+    if (!input.name.trim() || input.name.length > 255) throw badRequest('Invalid input for field/attribute name.');
+    data.name = input.name;
+  }
+  if (input.accessIpV4 !== undefined) data.accessIpV4 = input.accessIpV4;
+  if (input.accessIpV6 !== undefined) data.accessIpV6 = input.accessIpV6;
+  const s = await db().$transaction(async (tx) => {
+    const s = await tx.server.update({ where: { id: row.id }, data });
+    await emitServerEvent(tx, s, 'server.updated');
+    return s;
+  });
+  return toServer(s);
+}
+
+// ---------------------------------------------------------------- metadata
+
+export async function getServerMetadata(ctx: AuthContext, id: string): Promise<Record<string, string>> {
+  return toServer(await loadServer(ctx, id, 'os_compute_api:server-metadata:index')).metadata;
+}
+
+/** Merges (replace=false) or replaces the metadata; an empty-string key deletion is separate. */
+export async function setServerMetadata(
+  ctx: AuthContext,
+  id: string,
+  items: Record<string, string>,
+  o: { replace?: boolean } = {},
+): Promise<Record<string, string>> {
+  const row = await loadServer(
+    ctx,
+    id,
+    o.replace ? 'os_compute_api:server-metadata:update_all' : 'os_compute_api:server-metadata:update',
+  );
+  check('metadata', row, ctx);
+  const parsed = MetadataInput.safeParse(items);
+  if (!parsed.success) throw badRequest('Invalid metadata: keys are 1-255 characters, values at most 255.');
+  const md = o.replace ? parsed.data : { ...toServer(row).metadata, ...parsed.data };
+  const limits = await quotaLimits(row.projectId);
+  if (limits.metadata_items >= 0 && Object.keys(md).length > limits.metadata_items) {
+    throw overLimit(
+      `Quota exceeded for metadata_items: Requested ${Object.keys(md).length}, but limit is ${limits.metadata_items}`,
+    );
+  }
+  await db().$transaction(async (tx) => updateServer(tx, row.id, { metadata: md }));
+  return md;
+}
+
+export async function deleteServerMetadataItem(ctx: AuthContext, id: string, key: string): Promise<void> {
+  const row = await loadServer(ctx, id, 'os_compute_api:server-metadata:delete');
+  check('metadata', row, ctx);
+  const md = toServer(row).metadata;
+  if (!(key in md)) throw notFound('Metadata item was not found');
+  delete md[key];
+  await db().$transaction(async (tx) => updateServer(tx, row.id, { metadata: md }));
+}
+
+// ---------------------------------------------------------------- console
+
+export type ConsoleReader = (server: Server, tailLines?: number) => Promise<string>;
+
+/** Default: the serial log the libvirt driver keeps, readable when the API runs on the server's host. */
+let consoleReader: ConsoleReader = async (server, tailLines) => {
+  if (server.host !== cfg().host) {
+    throw new StratusError(
+      'Unavailable',
+      `The console of a server on host ${server.host ?? '?'} is not reachable from this API node.`,
+    );
+  }
+  let text: string;
+  try {
+    text = await readFile(join(cfg().stateDir, 'instances', server.id, 'console.log'), 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return '';
+    throw err;
+  }
+  if (tailLines === undefined) return text;
+  if (tailLines <= 0) return '';
+  const lines = text.split('\n');
+  const trailing = text.endsWith('\n') ? 1 : 0;
+  return lines.slice(Math.max(0, lines.length - trailing - tailLines)).join('\n');
+};
+export function registerConsoleReader(r: ConsoleReader): void {
+  consoleReader = r;
+}
+
+export async function getConsoleOutput(ctx: AuthContext, id: string, length?: number): Promise<string> {
+  const row = await loadServer(ctx, id, 'os_compute_api:os-console-output');
+  check('console_output', row, ctx);
+  if (!row.host) throw conflict(`Instance ${id} is not on any host yet.`);
+  const text = await consoleReader(toServer(row), length);
+  // Nova strips characters a JSON document or a terminal would choke on.
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what this refuses
+  return text.replace(/[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]/g, '');
+}
+
+// ---------------------------------------------------------------- instance actions
+
+export interface InstanceActionView {
+  id: string;
+  action: string;
+  instanceUuid: string;
+  requestId: string;
+  userId: string;
+  projectId: string;
+  startTime: Date;
+  finishTime: Date | null;
+  updatedAt: Date;
+  message: string | null;
+  events?: Array<{
+    event: string;
+    startTime: Date;
+    finishTime: Date | null;
+    result: string | null;
+    host?: string | null;
+    traceback?: string | null;
+    details: string | null;
+  }>;
+}
+
+export async function listInstanceActions(ctx: AuthContext, id: string): Promise<InstanceActionView[]> {
+  const row = await loadServer(ctx, id, 'os_compute_api:os-instance-actions:list', { includeDeleted: true });
+  const rows = await db().instanceAction.findMany({
+    where: { serverId: row.id },
+    orderBy: [{ startTime: 'desc' }, { id: 'desc' }],
+  });
+  return rows.map((a) => ({
+    id: a.id,
+    action: a.action,
+    instanceUuid: a.serverId,
+    requestId: a.requestId,
+    userId: a.userId,
+    projectId: a.projectId,
+    startTime: a.startTime,
+    finishTime: a.finishTime,
+    updatedAt: a.updatedAt,
+    message: a.message,
+  }));
+}
+
+export async function getInstanceAction(ctx: AuthContext, id: string, requestId: string): Promise<InstanceActionView> {
+  const row = await loadServer(ctx, id, 'os_compute_api:os-instance-actions:show', { includeDeleted: true });
+  const a = await db().instanceAction.findFirst({
+    where: { serverId: row.id, requestId },
+    include: { events: { orderBy: { startTime: 'asc' } } },
+    orderBy: { startTime: 'desc' },
+  });
+  if (!a) throw notFound(`Action ${requestId} not found`);
+  const target = { project_id: row.projectId, user_id: row.userId };
+  const showEvents = can(ctx, 'os_compute_api:os-instance-actions:events', target);
+  const details = can(ctx, 'os_compute_api:os-instance-actions:events:details', target);
+  return {
+    id: a.id,
+    action: a.action,
+    instanceUuid: a.serverId,
+    requestId: a.requestId,
+    userId: a.userId,
+    projectId: a.projectId,
+    startTime: a.startTime,
+    finishTime: a.finishTime,
+    updatedAt: a.updatedAt,
+    message: a.message,
+    ...(showEvents
+      ? {
+          events: a.events.map((e) => ({
+            event: e.event,
+            startTime: e.startTime,
+            finishTime: e.finishTime,
+            result: e.result,
+            details: e.message,
+            ...(details ? { host: e.host, traceback: e.traceback } : {}),
+          })),
+        }
+      : {}),
+  };
+}
+
+export { eventStart, eventFinish, finishAction, makeFault, buildJobDef };

@@ -1,0 +1,105 @@
+#!/usr/bin/env bash
+# Compute compatibility: Debian's real `openstack` client against a running Stratus.
+#   STRATUS_URL=http://127.0.0.1:3000 OS_CLIENT_CONFIG_FILE=/etc/openstack/clouds.yaml test/compat/compute.sh
+# Uses the `stratus-admin` cloud of that clouds.yaml (written by the seed). Registers the
+# test guest image (images/build-test-image.sh, needs root) through the image API when
+# it is not there yet, boots one server (one guest at a time), and deletes everything it
+# created at the end, also on failure.
+set -euo pipefail
+STRATUS_URL=${STRATUS_URL:-http://127.0.0.1:3000}
+export OS_CLIENT_CONFIG_FILE=${OS_CLIENT_CONFIG_FILE:-/etc/openstack/clouds.yaml}
+[ -r "$OS_CLIENT_CONFIG_FILE" ] || { echo "no clouds.yaml at $OS_CLIENT_CONFIG_FILE" >&2; exit 2; }
+OS=/usr/bin/openstack
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+suffix="$$-$RANDOM"
+FLAVOR="ci.tiny-$suffix"
+KEY="k-$suffix"
+VM="vm1-$suffix"
+IMAGE=${STRATUS_TEST_IMAGE_NAME:-stratus-test}
+CREATED_IMAGE=""
+BOOT_LIMIT=${BOOT_LIMIT:-300}
+
+step() { printf '\n==> %s\n' "$*"; }
+fail() { printf 'FAIL: %s\n' "$*" >&2; exit 1; }
+admin() { "$OS" --os-cloud stratus-admin "$@"; }
+cleanup() {
+  set +e
+  step "cleanup"
+  admin server delete --wait "$VM" >/dev/null 2>&1 && echo "    deleted server $VM"
+  admin keypair delete "$KEY" >/dev/null 2>&1 && echo "    deleted keypair $KEY"
+  admin flavor delete "$FLAVOR" >/dev/null 2>&1 && echo "    deleted flavor $FLAVOR"
+  [ -n "$CREATED_IMAGE" ] && admin image delete "$CREATED_IMAGE" >/dev/null 2>&1 && echo "    deleted image $CREATED_IMAGE"
+  rm -f "/tmp/$KEY.pem"
+}
+trap cleanup EXIT
+
+step "version discovery: GET $STRATUS_URL/compute/v2.1"
+curl -fsS "$STRATUS_URL/compute/v2.1" | grep -q '"min_version": *"2.1"' || fail "no compute version document"
+code=$(curl -s -o /dev/null -w '%{http_code}' -H 'X-OpenStack-Nova-API-Version: 2.99' "$STRATUS_URL/compute/v2.1/")
+[ "$code" = 406 ] || fail "unsupported microversion answered $code, not 406"
+
+step "test image '$IMAGE'"
+if ! admin image show "$IMAGE" >/dev/null 2>&1; then
+  [ "$(id -u)" = 0 ] || fail "image $IMAGE is missing and building it needs root"
+  path=$("$HERE/images/build-test-image.sh" | tail -1)
+  echo "    openstack image create --file $path --disk-format qcow2 --container-format bare --public $IMAGE"
+  admin image create --file "$path" --disk-format qcow2 --container-format bare --public "$IMAGE" -f value -c id
+  CREATED_IMAGE="$IMAGE"
+fi
+admin image show "$IMAGE" -f value -c status | grep -qx active || fail "image $IMAGE is not active"
+
+step "openstack flavor create --ram 128 --disk 1 --vcpus 1 $FLAVOR"
+admin flavor create --ram 128 --disk 1 --vcpus 1 "$FLAVOR"
+
+step "openstack flavor list"
+admin flavor list -f value -c Name | grep -qx "$FLAVOR" || fail "flavor list lacks $FLAVOR"
+
+step "openstack keypair create $KEY (server generates the key)"
+admin keypair create "$KEY" >"/tmp/$KEY.pem"
+grep -q 'PRIVATE KEY' "/tmp/$KEY.pem" || fail "no private key returned"
+admin keypair list -f value -c Name | grep -qx "$KEY" || fail "keypair list lacks $KEY"
+
+step "openstack server create --image $IMAGE --flavor $FLAVOR --key-name $KEY --wait $VM"
+t0=$(date +%s)
+admin server create --image "$IMAGE" --flavor "$FLAVOR" --key-name "$KEY" --wait "$VM" -f value -c status | tee /dev/stderr | grep -qx ACTIVE \
+  || fail "server did not become ACTIVE"
+echo "    ACTIVE after $(( $(date +%s) - t0 )) s"
+
+step "openstack server list / show"
+admin server list -f value -c Name -c Status | grep -q "^$VM ACTIVE$" || fail "server list lacks $VM ACTIVE"
+admin server show "$VM" -f value -c status -c OS-EXT-STS:vm_state -c OS-EXT-SRV-ATTR:host
+
+step "openstack console log show $VM (waiting for STRATUS-BOOT-OK)"
+deadline=$(( $(date +%s) + BOOT_LIMIT ))
+until admin console log show "$VM" | grep -q STRATUS-BOOT-OK; do
+  [ "$(date +%s)" -lt "$deadline" ] || fail "no STRATUS-BOOT-OK in the console log after ${BOOT_LIMIT}s"
+  sleep 3
+done
+admin console log show --lines 5 "$VM"
+
+wait_status() {
+  local want=$1 deadline=$(( $(date +%s) + BOOT_LIMIT ))
+  until [ "$(admin server show "$VM" -f value -c status)" = "$want" ]; do
+    [ "$(date +%s)" -lt "$deadline" ] || fail "$VM did not reach $want"
+    sleep 2
+  done
+  echo "    $VM is $want"
+}
+
+step "openstack server stop $VM"
+admin server stop "$VM"
+wait_status SHUTOFF
+
+step "openstack server start $VM"
+admin server start "$VM"
+wait_status ACTIVE
+
+step "openstack server reboot $VM"
+admin server reboot "$VM"
+wait_status ACTIVE
+
+step "openstack server delete --wait $VM"
+admin server delete --wait "$VM"
+admin server list -f value -c Name | grep -qx "$VM" && fail "$VM still listed"
+
+printf '\nOK: compute compatibility flow passed\n'
