@@ -1,8 +1,18 @@
 import { createServer } from 'node:http';
-import { ConfigError, currentRequestId, initLogger, newRequestId, readiness, runtime, withRequestContext } from '@stratus/core';
+import {
+  ConfigError,
+  currentRequestId,
+  initLogger,
+  newRequestId,
+  readiness,
+  runtime,
+  socketScopeForToken,
+  withRequestContext,
+} from '@stratus/core';
 import next from 'next';
 import { fileURLToPath } from 'node:url';
 import { attachLiveEvents } from './src/server/live.ts';
+import { handleConsoleUpgrade } from './src/server/console-upgrade.ts';
 import { sendJson } from './src/server/http.ts';
 import { restMounts } from './src/server/rest.ts';
 
@@ -64,11 +74,15 @@ async function route(req: Parameters<typeof handleNext>[0], res: Parameters<type
   return handleNext(req, res);
 }
 
+// Console websockets (/console/ws/vnc|serial) go to the console proxy of the server's host.
+server.prependListener('upgrade', (req, socket, head) => void handleConsoleUpgrade(req, socket, head));
+
 const live = await attachLiveEvents({
   http: server,
   databaseUrl: rt.databaseUrl,
-  // Identity (issue 3) replaces this with token validation; until then nobody subscribes.
-  resolveScope: async () => null,
+  // A socket joins the rooms of its Keystone token's project (and the admin room when
+  // policy makes it a cloud admin); invalid, expired or revoked tokens are refused.
+  resolveScope: socketScopeForToken,
   onError: (err) => log.warn({ err }, 'live events'),
 });
 

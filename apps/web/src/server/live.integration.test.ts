@@ -17,7 +17,11 @@ describe('socket.io live events', () => {
       http,
       databaseUrl: url,
       resolveScope: async (token) =>
-        ({ 'tok-a': { projectId: 'proj-a', isAdmin: false }, 'tok-b': { projectId: 'proj-b', isAdmin: false }, 'tok-admin': { projectId: 'proj-admin', isAdmin: true } })[token] ?? null,
+        ({
+          'tok-a': { projectId: 'proj-a', isAdmin: false },
+          'tok-b': { projectId: 'proj-b', isAdmin: false },
+          'tok-admin': { projectId: 'proj-admin', isAdmin: true },
+        })[token] ?? null,
       onError: () => {},
     });
     await new Promise<void>((r) => http.listen(0, '127.0.0.1', r));
@@ -47,12 +51,16 @@ describe('socket.io live events', () => {
     const admin = await client('tok-admin');
     await expect(client('garbage')).rejects.toThrow(/unauthorized/);
     const { db } = testDb();
-    await db.$transaction((tx) => emitEvent(tx, { type: 'server.updated', projectId: 'proj-a', resourceId: 's1', data: {} }));
+    await db.$transaction((tx) =>
+      emitEvent(tx, { type: 'server.updated', projectId: 'proj-a', resourceId: 's1', data: {} }),
+    );
     await db.$transaction((tx) => emitEvent(tx, { type: 'service.up', projectId: null, data: {} }));
     await waitFor(() => a.events.length === 1 && admin.events.length === 2, { what: 'events delivered' });
     expect(a.events[0]).toMatchObject({ type: 'server.updated', resourceId: 's1' });
     // B must not receive A's event (give it the same delivery window the others had).
-    await db.$transaction((tx) => emitEvent(tx, { type: 'server.updated', projectId: 'proj-b', resourceId: 's2', data: {} }));
+    await db.$transaction((tx) =>
+      emitEvent(tx, { type: 'server.updated', projectId: 'proj-b', resourceId: 's2', data: {} }),
+    );
     await waitFor(() => b.events.length === 1, { what: 'B own event' });
     expect(b.events.map((e) => e.resourceId)).toEqual(['s2']);
     expect(a.events.map((e) => e.resourceId)).toEqual(['s1']);
