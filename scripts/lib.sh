@@ -149,6 +149,14 @@ stratus_stop() {
   stop_one web; stop_one worker; stop_one postgres
 }
 
+stratus_purge() {
+  need_root
+  ensure_node
+  stratus_stop
+  step "Removing this cloud's guests and network objects from the host"
+  node_run apps/worker/src/purge.ts | sed 's/^/    /'
+}
+
 stratus_status() {
   local n
   for n in postgres worker web; do

@@ -40,7 +40,7 @@ if want compat || want e2e; then
   export STRATUS_NETWORK_MARKER=stratustest
   export STRATUS_CLOUDS_YAML=$STACK/clouds.yaml STRATUS_PUBLIC_URL=http://127.0.0.1:$STRATUS_WEB_PORT
   export STRATUS_URL=http://127.0.0.1:$STRATUS_WEB_PORT OS_CLIENT_CONFIG_FILE=$STACK/clouds.yaml
-  stop_stack() { ./stratus stop >/dev/null 2>&1; rm -rf "$STACK"; }
+  stop_stack() { ./stratus purge >/dev/null 2>&1; rm -rf "$STACK"; }
   trap stop_stack EXIT
   run "stack up" ./stratus up
   if [[ " ${failed[*]} " != *" stack up "* ]]; then
