@@ -39,6 +39,16 @@ const INVALIDATES: Record<string, string[][]> = {
     ['identity', 'assignments'],
     ['identity', 'session'],
   ],
+  // Compute: every task_state change emits server.updated, so the list, the detail page,
+  // its action timeline and the quota gauges follow the worker without polling.
+  server: [
+    ['compute', 'servers'],
+    ['compute', 'limits'],
+    ['compute', 'serverGroups'],
+  ],
+  image: [['image', 'images']],
+  keypair: [['compute', 'keypairs']],
+  flavor: [['compute', 'flavors']],
   // Tokens were revoked (role removed, user or project disabled): re-ask what we may do;
   // if it was our own token, that request answers 401 and the client goes to sign in.
   revocation: [['identity', 'session']],

@@ -53,6 +53,7 @@ export const NAV: NavSection[] = [
       { href: '/project', label: 'Overview', icon: 'overview', ready: true },
       {
         href: '/project/instances',
+        ready: true,
         label: 'Instances',
         icon: 'server',
         group: 'Compute',
@@ -60,6 +61,7 @@ export const NAV: NavSection[] = [
       },
       {
         href: '/project/images',
+        ready: true,
         label: 'Images',
         icon: 'image',
         group: 'Compute',
@@ -67,6 +69,7 @@ export const NAV: NavSection[] = [
       },
       {
         href: '/project/key-pairs',
+        ready: true,
         label: 'Key Pairs',
         icon: 'key',
         group: 'Compute',
@@ -128,6 +131,7 @@ export const NAV: NavSection[] = [
       },
       {
         href: '/admin/flavors',
+        ready: true,
         label: 'Flavors',
         icon: 'flavor',
         action: 'stratus:cloud_admin',

@@ -1,8 +1,12 @@
 import { router } from '../trpc/init';
+import { computeRouter } from './compute';
 import { identityRouter } from './identity';
+import { imageRouter } from './image';
 
 /** One router per OpenStack service; each stays a thin adapter over packages/core. */
 export const appRouter = router({
   identity: identityRouter,
+  compute: computeRouter,
+  image: imageRouter,
 });
 export type AppRouter = typeof appRouter;

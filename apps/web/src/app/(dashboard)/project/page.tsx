@@ -1,5 +1,6 @@
 import type { Metadata } from 'next';
 import Link from 'next/link';
+import { QuotaUsage } from '@/components/compute/quota-usage';
 import { Icon } from '@/components/icons';
 import { Badge, Card, PageHeader } from '@/components/ui';
 import { NAV } from '@/lib/nav';
@@ -22,38 +23,41 @@ export default async function ProjectOverview() {
         }
       />
       <div className="grid gap-6 lg:grid-cols-3">
-        <Card title="Your access" className="h-fit lg:col-span-1">
-          <dl className="space-y-3 text-sm">
-            <div>
-              <dt className="text-slate-500 dark:text-slate-400">User</dt>
-              <dd className="font-medium">{auth.userName}</dd>
-            </div>
-            <div>
-              <dt className="text-slate-500 dark:text-slate-400">Project ID</dt>
-              <dd className="font-mono text-xs break-all">{auth.projectId ?? '—'}</dd>
-            </div>
-            <div>
-              <dt className="text-slate-500 dark:text-slate-400">Roles</dt>
-              <dd data-testid="roles" className="mt-1 flex flex-wrap gap-1.5">
-                {auth.roles.length
-                  ? auth.roles.map((r) => (
-                      <Badge key={r} tone={r === 'admin' ? 'amber' : 'sky'}>
-                        {r}
-                      </Badge>
-                    ))
-                  : '—'}
-              </dd>
-            </div>
-            <div>
-              <dt className="text-slate-500 dark:text-slate-400">Session token expires</dt>
-              <dd>
-                <time dateTime={auth.expiresAt.toISOString()}>
-                  {auth.expiresAt.toISOString().replace('T', ' ').slice(0, 16)} UTC
-                </time>
-              </dd>
-            </div>
-          </dl>
-        </Card>
+        <div className="space-y-6 lg:col-span-1">
+          {auth.projectId && <QuotaUsage />}
+          <Card title="Your access" className="h-fit">
+            <dl className="space-y-3 text-sm">
+              <div>
+                <dt className="text-slate-500 dark:text-slate-400">User</dt>
+                <dd className="font-medium">{auth.userName}</dd>
+              </div>
+              <div>
+                <dt className="text-slate-500 dark:text-slate-400">Project ID</dt>
+                <dd className="font-mono text-xs break-all">{auth.projectId ?? '—'}</dd>
+              </div>
+              <div>
+                <dt className="text-slate-500 dark:text-slate-400">Roles</dt>
+                <dd data-testid="roles" className="mt-1 flex flex-wrap gap-1.5">
+                  {auth.roles.length
+                    ? auth.roles.map((r) => (
+                        <Badge key={r} tone={r === 'admin' ? 'amber' : 'sky'}>
+                          {r}
+                        </Badge>
+                      ))
+                    : '—'}
+                </dd>
+              </div>
+              <div>
+                <dt className="text-slate-500 dark:text-slate-400">Session token expires</dt>
+                <dd>
+                  <time dateTime={auth.expiresAt.toISOString()}>
+                    {auth.expiresAt.toISOString().replace('T', ' ').slice(0, 16)} UTC
+                  </time>
+                </dd>
+              </div>
+            </dl>
+          </Card>
+        </div>
         <Card title="Services" className="lg:col-span-2">
           <ul className="grid gap-3 sm:grid-cols-2">
             {panels.map((i) => (
