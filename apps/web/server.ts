@@ -86,6 +86,19 @@ const live = await attachLiveEvents({
   onError: (err) => log.warn({ err }, 'live events'),
 });
 
+// Next.js adds its own 'upgrade' listener to this server on the first request; it ends
+// every websocket whose path one of its pages matches (the dashboard's catch-all matches
+// all), which would cut the consoles and socket.io. It may only see its own /_next/ paths.
+const addListener = server.on.bind(server);
+const nextOnly =
+  (fn: (...a: unknown[]) => void) =>
+  (...a: unknown[]) => {
+    const req = a[0] as { url?: string };
+    if (req.url?.startsWith('/_next/')) fn(...a);
+  };
+server.on = server.addListener = ((event: string, fn: (...a: unknown[]) => void) =>
+  addListener(event, event === 'upgrade' ? nextOnly(fn) : fn)) as typeof server.on;
+
 server.listen(config.webPort, config.webListen, () => {
   log.info({ port: config.webPort }, 'web started');
   process.stdout.write(`stratus-web ready on http://${config.webListen}:${config.webPort}\n`);

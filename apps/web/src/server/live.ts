@@ -23,7 +23,9 @@ export async function attachLiveEvents(opts: {
   resolveScope: ScopeResolver;
   onError: (err: unknown) => void;
 }): Promise<{ io: Server; listener: EventListener }> {
-  const io = new Server(opts.http, { path: '/socket.io', serveClient: false });
+  // destroyUpgrade off: engine.io would otherwise end every other websocket upgrade (the
+  // consoles) that has not answered within 1 s, which a loaded host easily exceeds.
+  const io = new Server(opts.http, { path: '/socket.io', serveClient: false, destroyUpgrade: false });
   io.use((socket, next) => {
     const token: unknown = socket.handshake.auth.token;
     if (typeof token !== 'string' || token.length === 0) return next(new Error('unauthorized'));
