@@ -114,6 +114,7 @@ CREATE TABLE "Server" (
     "accessIpV6" TEXT,
     "serverGroupId" UUID,
     "triedHosts" TEXT[] DEFAULT ARRAY[]::TEXT[],
+    "requestedNetworks" JSONB NOT NULL DEFAULT '[]',
     "launchedAt" TIMESTAMP(3),
     "terminatedAt" TIMESTAMP(3),
     "deleted" BOOLEAN NOT NULL DEFAULT false,

@@ -8,6 +8,12 @@ import { fileURLToPath } from 'node:url';
 import {
   type AuthContext,
   createConsole,
+  createNetwork,
+  createPort,
+  createSubnet,
+  deleteNetwork,
+  getPort,
+  listServerAddresses,
   createKeyPair,
   createServers,
   metadataFor,
@@ -176,6 +182,159 @@ describe('compute jobs with a fake driver', () => {
       srv.close();
     }
     await deleteServer(member, id);
+  });
+
+  it('boots a server on a tenant network: port with a fixed IP, nic, addresses, metadata by IP, delete', async () => {
+    const { url, db } = testDb();
+    const host = `fake-net-${tag}`;
+    // The most free RAM of all test hosts so far: the builds land here.
+    const driver = await fakeHost(
+      url,
+      host,
+      new FakeComputeDriver({ vcpus: 256, memoryMb: 64 * 1024 * 1024, diskGbTotal: 100_000 }),
+    );
+    let syncs = 0;
+    runners.push(
+      await startComputeWorker(url, host, driver, 4, {
+        syncNetwork: async () => {
+          syncs++;
+        },
+      }),
+    );
+    const project = await projectWithMember(admin);
+    const ctx = project.auth.context;
+    try {
+      await expect(
+        createServers(ctx, {
+          name: 'nonet',
+          imageRef: FAKE_IMAGE_ID,
+          flavorRef: flavorId,
+          networks: [{ uuid: randomUUID() }],
+        }),
+      ).rejects.toMatchObject({
+        code: 'BadRequest',
+        message: expect.stringMatching(/^Network .* could not be found\.$/),
+      });
+
+      const net = await createNetwork(ctx, { name: `net-${tag}` });
+      const x = Math.floor(Math.random() * 200) + 20;
+      await createSubnet(ctx, { network_id: net.id, cidr: `10.${x}.7.0/24`, ip_version: 4 });
+
+      const { servers } = await createServers(ctx, {
+        name: 'netvm',
+        imageRef: FAKE_IMAGE_ID,
+        flavorRef: flavorId,
+        networks: [{ uuid: net.id }],
+      });
+      const id = servers[0]?.id ?? '';
+      const s = await until(ctx, id, 'ACTIVE');
+      expect(s.host).toBe(host);
+      const ports = await db.port.findMany({ where: { deviceId: id }, include: { fixedIps: true } });
+      expect(ports).toHaveLength(1);
+      const port = ports[0];
+      const ip = port?.fixedIps[0]?.ip ?? '';
+      expect(ip).toMatch(new RegExp(`^10\\.${x}\\.7\\.\\d+$`));
+      expect(port?.bindingHost).toBe(host);
+      expect(driver.domains.get(id)?.spec.nics).toEqual([
+        {
+          mac: port?.macAddress,
+          bridge: `brq${net.id.slice(0, 11)}`,
+          tapName: `tap${port?.id.slice(0, 11)}`,
+          mtu: net.mtu,
+        },
+      ]);
+      expect(syncs).toBeGreaterThan(0);
+      const addrs = (await listServerAddresses([id]))[id] ?? {};
+      expect(addrs[net.name]).toEqual([
+        { addr: ip, version: 4, 'OS-EXT-IPS:type': 'fixed', 'OS-EXT-IPS-MAC:mac_addr': port?.macAddress },
+      ]);
+
+      // The metadata service finds the guest by its address on the network.
+      const sock = join(mkdtempSync(join(tmpdir(), 'md-')), 'metadata.sock');
+      const srv = await startMetadataServer(sock);
+      try {
+        const docs = await metadataFor({ fixedIp: ip, networkId: net.id });
+        expect(metadataPath(docs, 'latest/meta-data/hostname')).toBe('netvm');
+        expect(metadataPath(docs, 'latest/meta-data/local-ipv4')).toBe(ip);
+      } finally {
+        srv.close();
+      }
+
+      // 'auto' (and no networks at all): the project's only network. A user's port is kept on delete.
+      const own = await createPort(ctx, { network_id: net.id });
+      const { servers: more } = await createServers(ctx, {
+        name: 'portvm',
+        imageRef: FAKE_IMAGE_ID,
+        flavorRef: flavorId,
+        networks: [{ port: own.id }],
+      });
+      const { servers: auto } = await createServers(ctx, {
+        name: 'autovm',
+        imageRef: FAKE_IMAGE_ID,
+        flavorRef: flavorId,
+      });
+      const portVm = more[0]?.id ?? '';
+      const autoVm = auto[0]?.id ?? '';
+      await until(ctx, portVm, 'ACTIVE');
+      await until(ctx, autoVm, 'ACTIVE');
+      expect((await getPort(ctx, own.id)).deviceId).toBe(portVm);
+      expect(await db.port.count({ where: { deviceId: autoVm, networkId: net.id } })).toBe(1);
+      await expect(
+        createServers(ctx, {
+          name: 'taken',
+          imageRef: FAKE_IMAGE_ID,
+          flavorRef: flavorId,
+          networks: [{ port: own.id }],
+        }),
+      ).rejects.toMatchObject({ code: 'Conflict' });
+
+      for (const vm of [id, portVm, autoVm]) await deleteServer(ctx, vm);
+      for (const vm of [id, portVm, autoVm])
+        await waitFor(async () => (await db.server.findUnique({ where: { id: vm } }))?.deleted, { what: 'deleted' });
+      expect(await db.port.count({ where: { id: port?.id ?? '' } })).toBe(0);
+      expect(await db.port.count({ where: { deviceId: autoVm } })).toBe(0);
+      const kept = await getPort(ctx, own.id);
+      expect(kept.deviceId).toBe('');
+      expect(kept.fixedIps).toHaveLength(1);
+    } finally {
+      await db.service.updateMany({ where: { host }, data: { disabled: true } });
+    }
+  });
+
+  it('faults the build at once (no reschedule) when its network vanished', async () => {
+    const { url, db } = testDb();
+    const host = `fake-gone-${tag}`;
+    // The most free RAM so far; its worker starts only after the network is gone.
+    const driver = await fakeHost(
+      url,
+      host,
+      new FakeComputeDriver({ vcpus: 256, memoryMb: 128 * 1024 * 1024, diskGbTotal: 100_000 }),
+    );
+    const project = await projectWithMember(admin);
+    const ctx = project.auth.context;
+    try {
+      const net = await createNetwork(ctx, { name: `gone-${tag}` });
+      const { servers } = await createServers(ctx, {
+        name: 'orphan',
+        imageRef: FAKE_IMAGE_ID,
+        flavorRef: flavorId,
+        networks: [{ uuid: net.id }],
+      });
+      const id = servers[0]?.id ?? '';
+      await waitFor(async () => (await db.server.findUnique({ where: { id } }))?.host === host, {
+        what: 'scheduled to the stopped host',
+      });
+      await deleteNetwork(ctx, net.id);
+      runners.push(await startComputeWorker(url, host, driver));
+      const s = await until(ctx, id, 'ERROR');
+      expect(s.fault?.message).toMatch(new RegExp(`Network ${net.id} could not be found`));
+      const row = await db.server.findUniqueOrThrow({ where: { id } });
+      expect(row.triedHosts).toEqual([host]);
+      expect(driver.domains.has(id)).toBe(false);
+      await deleteServer(ctx, id);
+    } finally {
+      await db.service.updateMany({ where: { host }, data: { disabled: true } });
+    }
   });
 
   it('reschedules a failed build to another host and records the failure', async () => {

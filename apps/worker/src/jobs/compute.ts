@@ -1,5 +1,12 @@
 import {
+  bindPort,
   buildJobDef,
+  createPortForServer,
+  deletePortsOfServer,
+  RequestedNetworks,
+  serverContext,
+  StratusError,
+  userPortsOf,
   deleteJobDef,
   enqueueJob,
   eventFinish,
@@ -28,7 +35,7 @@ import {
 } from '@stratus/core';
 import type { PrismaClient } from '@stratus/db';
 import type { ImageChecksum, ImageSource } from '../drivers/compute/image-cache.ts';
-import type { ComputeDriver } from '../drivers/compute/types.ts';
+import type { ComputeDriver, NicSpec } from '../drivers/compute/types.ts';
 
 /*
  * The compute jobs: schedule (any worker), then build / delete / power on the server's
@@ -44,6 +51,20 @@ export interface ComputeDeps {
   images: {
     ensureBaseImage(imageId: string, source: ImageSource, opts?: { checksum?: ImageChecksum }): Promise<string>;
   };
+  /**
+   * Runs this host's network agent pass now (bridge, DHCP entry, security-group rules
+   * of the ports just bound), so the guest's first DHCP request is answered. Unset in
+   * tests without a dataplane.
+   */
+  syncNetwork?: () => Promise<void>;
+}
+
+/** Errors no other host would fix (the network vanished, the port is taken): no reschedule. */
+function isFatal(err: unknown): boolean {
+  return (
+    err instanceof StratusError &&
+    ['NotFound', 'Conflict', 'BadRequest', 'Forbidden', 'QuotaExceeded'].includes(err.code)
+  );
 }
 
 const TX = { maxWait: 30_000, timeout: 30_000 };
@@ -108,10 +129,49 @@ export function computeJobs(deps: () => ComputeDeps): JobDefinition[] {
   const build: JobDefinition<typeof buildJobDef.payload> = {
     ...buildJobDef,
     async handler({ serverId, actionId }) {
-      const { db, host, driver, images } = deps();
+      const { db, host, driver, images, syncNetwork } = deps();
       const s = await db.server.findUnique({ where: { id: serverId } });
       if (!s || s.deleted || s.taskState === TaskState.DELETING) return;
       if (s.vmState !== VmState.BUILDING || s.host !== host) return;
+      /**
+       * One port per requested network (made once: a retried build reuses the server's
+       * port on that network), bound to this host, its dataplane wired before the guest boots.
+       */
+      const plugPorts = async (row: typeof s): Promise<NicSpec[]> => {
+        const parsed = RequestedNetworks.safeParse(row.requestedNetworks);
+        const wanted = parsed.success ? parsed.data : [];
+        if (wanted.length === 0) return [];
+        const ctx = serverContext(row);
+        const userPorts = new Set(userPortsOf(row));
+        const existing = await db.port.findMany({
+          where: { deviceId: serverId, deviceOwner: { startsWith: 'compute:' } },
+          orderBy: { createdAt: 'asc' },
+        });
+        const used = new Set<string>();
+        const nics: NicSpec[] = [];
+        for (const w of wanted) {
+          let portId = w.portId;
+          if (!portId) {
+            const networkId = w.networkId ?? '';
+            const reuse = existing.find((p) => p.networkId === networkId && !used.has(p.id) && !userPorts.has(p.id));
+            portId = reuse
+              ? reuse.id
+              : (
+                  await createPortForServer({
+                    ctx,
+                    networkId,
+                    serverId,
+                    ...(w.fixedIp ? { fixedIp: w.fixedIp } : {}),
+                  })
+                ).id;
+          }
+          used.add(portId);
+          const b = await bindPort({ portId, host, serverId });
+          nics.push({ mac: b.mac, bridge: b.bridge, tapName: b.tap, mtu: b.mtu });
+        }
+        if (syncNetwork) await syncNetwork();
+        return nics;
+      };
       const flavor = FlavorSnapshot.parse(s.flavor);
       let step = 'compute_block_device_mapping';
       /** Moves to a task state, unless a delete overtook the build. */
@@ -135,15 +195,21 @@ export function computeJobs(deps: () => ComputeDeps): JobDefinition[] {
         );
 
         if (!(await setTask(TaskState.SPAWNING, 'compute_spawn'))) return;
+        const nics = await plugPorts(s);
         const result = await driver.spawn({
           uuid: serverId,
           vcpus: flavor.vcpus,
           memoryMb: flavor.ramMb,
           rootDiskGb: flavor.diskGb,
           baseImagePath: base,
-          nics: [],
+          nics,
           displayName: s.name,
         });
+        // Once more now that libvirt made the taps (idempotent; a failure here only logs).
+        if (nics.length && syncNetwork)
+          await syncNetwork().catch((err: unknown) =>
+            logger().warn({ err, serverId }, 'network pass after spawn failed'),
+          );
         const ps = await driver.powerState(serverId);
         await db.$transaction(async (tx) => {
           const cur = await lockServer(tx, serverId);
@@ -172,7 +238,10 @@ export function computeJobs(deps: () => ComputeDeps): JobDefinition[] {
           .catch((destroyErr: unknown) =>
             logger().error({ err: destroyErr, serverId }, 'cleanup after failed build failed'),
           );
-        const max = loadConfig().schedulerMaxAttempts;
+        await deletePortsOfServer(serverId, { preserve: userPortsOf(s) }).catch((portErr: unknown) =>
+          logger().error({ err: portErr, serverId }, 'removing the ports of a failed build failed'),
+        );
+        const max = isFatal(err) ? 0 : loadConfig().schedulerMaxAttempts;
         await db.$transaction(async (tx) => {
           const cur = await lockServer(tx, serverId);
           if (!cur || cur.deleted || cur.taskState === TaskState.DELETING) return;
@@ -225,6 +294,7 @@ export function computeJobs(deps: () => ComputeDeps): JobDefinition[] {
       if (!s || s.deleted) return;
       await db.$transaction((tx) => eventStart(tx, actionId, 'compute_terminate_instance', host), TX);
       await driver.destroy(serverId);
+      await deletePortsOfServer(serverId, { preserve: userPortsOf(s) });
       await db.$transaction(async (tx) => {
         const cur = await lockServer(tx, serverId);
         if (!cur || cur.deleted) return;

@@ -4,7 +4,7 @@ import { databaseUrl } from '@stratus/core';
 import { ImageCache } from '../drivers/compute/image-cache.ts';
 import { LibvirtDriver } from '../drivers/compute/libvirt.ts';
 import { computeJobs, type ComputeDeps } from './compute.ts';
-import { networkJobs } from './network.ts';
+import { networkDeps, networkJobs, syncHostSerialized } from './network.ts';
 
 /*
  * Every job the worker can run. Each service adds its definitions here; a job is
@@ -20,6 +20,9 @@ export function computeDeps(): ComputeDeps {
       host: config.host,
       driver: new LibvirtDriver({ stateDir: config.stateDir }),
       images: new ImageCache({ stateDir: config.stateDir }),
+      syncNetwork: async () => {
+        await syncHostSerialized(networkDeps());
+      },
     };
   }
   return compute;

@@ -81,11 +81,25 @@ export async function syncHost(d: NetworkDeps): Promise<DesiredState> {
   return state;
 }
 
+/**
+ * One pass at a time in this process: the queued `network.sync` job and a build that
+ * wants its ports wired before the guest boots (ComputeDeps.syncNetwork) share it.
+ */
+let passes: Promise<unknown> = Promise.resolve();
+export function syncHostSerialized(d: NetworkDeps): Promise<DesiredState> {
+  const run = passes.then(
+    () => syncHost(d),
+    () => syncHost(d),
+  );
+  passes = run.catch(() => undefined);
+  return run;
+}
+
 export function networkJobsWith(get: () => NetworkDeps): JobDefinition[] {
   const sync = defineJob({
     ...networkSyncJobDef,
     handler: async () => {
-      await syncHost(get());
+      await syncHostSerialized(get());
     },
   });
   return [sync];

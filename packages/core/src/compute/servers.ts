@@ -23,6 +23,8 @@ import {
   updateServer,
 } from './records.ts';
 import { releaseAllocation } from './scheduling.ts';
+import { getNetwork } from '../network/networks.ts';
+import { getPort } from '../network/ports.ts';
 import { canDo, PowerState, type ServerAction, serverStatus, statesForStatus, TaskState, VmState } from './state.ts';
 
 export interface FlavorSnapshot {
@@ -172,6 +174,97 @@ export const ServerCreate = z.object({
 });
 export type ServerCreate = z.input<typeof ServerCreate>;
 
+/** A network the build gives the server a port on: a new port on `networkId`, or the user's `portId`. */
+export type RequestedNetwork = {
+  networkId?: string;
+  portId?: string;
+  fixedIp?: string;
+};
+export const RequestedNetworks = z.array(
+  z.object({ networkId: z.string().optional(), portId: z.string().optional(), fixedIp: z.string().optional() }),
+);
+
+/**
+ * Nova's checks of `networks`: each network must exist and be visible to the caller,
+ * each port must be visible and free; 'auto' (and no `networks` at all) means the
+ * project's only network, when it has exactly one; 'none' means no network.
+ */
+async function resolveNetworks(
+  ctx: AuthContext,
+  projectId: string,
+  networks: z.infer<typeof ServerCreate>['networks'],
+  count: number,
+): Promise<RequestedNetwork[]> {
+  if (networks === 'none') return [];
+  if (networks === undefined || networks === 'auto') {
+    const own = await db().network.findMany({
+      where: { projectId, external: false },
+      select: { id: true },
+      take: 2,
+    });
+    return own.length === 1 && own[0] ? [{ networkId: own[0].id }] : [];
+  }
+  const out: RequestedNetwork[] = [];
+  for (const n of networks) {
+    if (n.port) {
+      if (count > 1)
+        throw badRequest(
+          'Unable to launch multiple instances with a single configured port ID. Please launch your instance one by one with different ports.',
+        );
+      const port = await getPort(ctx, n.port).catch((err: unknown) => {
+        if (err instanceof StratusError && err.code === 'NotFound')
+          throw badRequest(`Port ${n.port} could not be found.`);
+        throw err;
+      });
+      if (port.deviceId) throw conflict(`Port ${port.id} is still in use.`);
+      if (out.some((o) => o.portId === port.id)) throw badRequest(`Port ${port.id} is requested more than once.`);
+      out.push({ portId: port.id });
+      continue;
+    }
+    if (!n.uuid) throw badRequest('Bad networks format: network uuid is not in proper format');
+    const uuid = n.uuid;
+    const net = await getNetwork(ctx, uuid).catch((err: unknown) => {
+      if (err instanceof StratusError && err.code === 'NotFound')
+        throw badRequest(`Network ${uuid} could not be found.`);
+      throw err;
+    });
+    if (n.fixed_ip !== undefined) {
+      if (!z.union([z.ipv4(), z.ipv6()]).safeParse(n.fixed_ip).success)
+        throw badRequest(`Invalid fixed IP address (${n.fixed_ip})`);
+      if (count > 1) throw badRequest('Unable to launch multiple instances with a single fixed IP address.');
+    }
+    out.push({ networkId: net.id, ...(n.fixed_ip !== undefined ? { fixedIp: n.fixed_ip } : {}) });
+  }
+  return out;
+}
+
+/**
+ * The context a build acts in on the networking service: the server's owner as a
+ * member of its project (Nova passes the user's request context along the same way).
+ */
+export function serverContext(s: Pick<ServerRow, 'userId' | 'projectId'>): AuthContext {
+  return {
+    userId: s.userId,
+    userName: '',
+    domainId: '',
+    projectId: s.projectId,
+    projectName: null,
+    domainScopeId: null,
+    system: false,
+    roles: ['member', 'reader'],
+    tokenId: '',
+    auditId: '',
+    expiresAt: new Date(Date.now() + 3600_000),
+    methods: [],
+  };
+}
+
+/** The ports the user passed with --nic port-id=: unbound, not deleted, with the server. */
+export function userPortsOf(s: Pick<ServerRow, 'requestedNetworks'>): string[] {
+  const r = RequestedNetworks.safeParse(s.requestedNetworks);
+  return r.success ? r.data.flatMap((n) => (n.portId ? [n.portId] : [])) : [];
+}
+
 function hostnameOf(name: string, index: number, multi: boolean): string {
   let h = name
     .toLowerCase()
@@ -234,14 +327,7 @@ export async function createServers(ctx: AuthContext, input: ServerCreate): Prom
     keyData = kp.publicKey;
   }
 
-  if (Array.isArray(v.networks)) {
-    for (const n of v.networks) {
-      if (n.port) throw badRequest(`Port ${n.port} could not be found.`);
-      if (!n.uuid) throw badRequest('Bad networks format: network uuid is not in proper format');
-      // No networking service yet: every requested network is unknown.
-      throw badRequest(`Network ${n.uuid} could not be found.`);
-    }
-  }
+  const requested = await resolveNetworks(ctx, projectId, v.networks, maxCount);
 
   if (v.userData) {
     const decoded = Buffer.from(v.userData.replace(/\s+/g, ''), 'base64');
@@ -329,6 +415,7 @@ export async function createServers(ctx: AuthContext, input: ServerCreate): Prom
             accessIpV4: v.accessIpV4 ?? null,
             accessIpV6: v.accessIpV6 ?? null,
             serverGroupId: groupId,
+            requestedNetworks: requested,
           },
         });
         if (groupId) await tx.serverGroupMember.create({ data: { groupId, serverId: id } });

@@ -1,8 +1,7 @@
 /**
  * Host device names, following Neutron's Linux bridge agent. Core computes them for
  * compute (the tap a guest plugs into, the bridge it joins); the Linux driver in
- * apps/worker/src/drivers/network/names.ts must produce the same names (it should
- * import these from @stratus/core instead of keeping its own copy).
+ * apps/worker/src/drivers/network/names.ts re-exports these, so both sides agree.
  * Linux interface names hold at most 15 characters, hence the 11-character slices.
  */
 const ID_RE = /^[A-Za-z0-9][A-Za-z0-9_-]{0,127}$/;

@@ -4,17 +4,15 @@
  * 15 characters, hence the 11-character id slices.
  */
 
-const ID_RE = /^[A-Za-z0-9][A-Za-z0-9_-]{0,127}$/;
+import { checkDeviceId } from '@stratus/core/network/names';
+
 const ID_SLICE = 11;
 
 /** Ids end up in file paths, nft strings and ifaliases: allow only safe characters. */
-export function checkId(kind: string, id: string): string {
-  if (!ID_RE.test(id)) throw new Error(`invalid ${kind} id ${JSON.stringify(id)}`);
-  return id;
-}
+export const checkId = checkDeviceId;
 
-export const bridgeName = (networkId: string) => `brq${checkId('network', networkId).slice(0, ID_SLICE)}`;
-export const tapName = (portId: string) => `tap${checkId('port', portId).slice(0, ID_SLICE)}`;
+/** The bridge and VM tap names come from core, which hands them to compute (one definition). */
+export { bridgeName, tapName } from '@stratus/core/network/names';
 /** Namespace side of the DHCP port's veth; the host side is its tap name. */
 export const dhcpNsIf = (portId: string) => `ns-${checkId('port', portId).slice(0, ID_SLICE)}`;
 export const routerIf = (portId: string) => `qr-${checkId('port', portId).slice(0, ID_SLICE)}`;

@@ -2,11 +2,13 @@ import { chmod, mkdir, rm } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import { dirname } from 'node:path';
 import {
+  findServerByFixedIp,
   logger,
   metadataFor,
   metadataPath,
   refreshNodeUsage,
   registerComputeNode,
+  registerPortResolver,
   syncPowerStates,
 } from '@stratus/core';
 import type { PrismaClient } from '@stratus/db';
@@ -55,6 +57,8 @@ export function startPowerSync(
  * the socket is only reachable by root.
  */
 export async function startMetadataServer(socketPath: string): Promise<Server> {
+  // A guest is found by its fixed IP on the network whose namespace proxy forwarded it.
+  registerPortResolver(findServerByFixedIp);
   await mkdir(dirname(socketPath), { recursive: true });
   await rm(socketPath, { force: true });
   const server = createServer((req, res) => {

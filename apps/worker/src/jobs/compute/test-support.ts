@@ -7,7 +7,7 @@ import {
   toTask,
 } from '@stratus/core';
 import { getPrisma, startQueueWorker } from '@stratus/db';
-import { computeJobs } from '../compute.ts';
+import { type ComputeDeps, computeJobs } from '../compute.ts';
 import { registerThisHost } from './host.ts';
 import { FakeComputeDriver, fakeImageCache } from './fake-driver.ts';
 
@@ -61,9 +61,15 @@ export async function fakeHost(
   return driver;
 }
 
-export async function startComputeWorker(url: string, host: string, driver: FakeComputeDriver, concurrency = 4) {
+export async function startComputeWorker(
+  url: string,
+  host: string,
+  driver: FakeComputeDriver,
+  concurrency = 4,
+  extra: Pick<ComputeDeps, 'syncNetwork'> = {},
+) {
   const db = getPrisma(url);
-  const jobs: JobDefinition[] = computeJobs(() => ({ db, host, driver, images: fakeImageCache }));
+  const jobs: JobDefinition[] = computeJobs(() => ({ db, host, driver, images: fakeImageCache, ...extra }));
   const tasks = (f: (j: JobDefinition) => boolean) =>
     Object.fromEntries(jobs.filter(f).map((j) => [j.name, toTask(j)]));
   return startQueueWorker({

@@ -402,8 +402,9 @@ for (const detail of [false, true]) {
     const o = serverListOpts(c, detail);
     const list = await core.listServers(ctx, o);
     const vw = view(c, ctx);
+    const addrs = detail ? await core.listServerAddresses(list.map((s) => s.id)) : {};
     const body: Record<string, unknown> = {
-      servers: list.map((s) => (detail ? serverJson(s, vw) : serverSummaryJson(s, vw))),
+      servers: list.map((s) => (detail ? serverJson(s, vw, addrs[s.id]) : serverSummaryJson(s, vw))),
     };
     const last = list[list.length - 1];
     if (o.limit !== undefined && list.length === o.limit && last) {
@@ -490,7 +491,9 @@ route('POST', `${V}/servers`, async (c) => {
 
 route('GET', `${V}/servers/:id`, async (c) => {
   const ctx = await requireAuth(c.req);
-  ok(c, 200, { server: serverJson(await core.getServer(ctx, p(c, 'id')), view(c, ctx)) });
+  const s = await core.getServer(ctx, p(c, 'id'));
+  const addrs = await core.listServerAddresses([s.id]);
+  ok(c, 200, { server: serverJson(s, view(c, ctx), addrs[s.id]) });
 });
 route('PUT', `${V}/servers/:id`, async (c) => {
   const ctx = await requireAuth(c.req);
@@ -505,7 +508,8 @@ route('PUT', `${V}/servers/:id`, async (c) => {
     accessIpV4: b.accessIPv4,
     accessIpV6: b.accessIPv6,
   });
-  ok(c, 200, { server: serverJson(s, view(c, ctx)) });
+  const addrs = await core.listServerAddresses([s.id]);
+  ok(c, 200, { server: serverJson(s, view(c, ctx), addrs[s.id]) });
 });
 route('DELETE', `${V}/servers/:id`, async (c) => {
   const ctx = await requireAuth(c.req);

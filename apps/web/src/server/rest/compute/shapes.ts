@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { Flavor, InstanceActionView, KeyPair, Server, ServerGroup } from '@stratus/core';
+import type { AddressMap, Flavor, InstanceActionView, KeyPair, Server, ServerGroup } from '@stratus/core';
 import { atLeast, type Microversion } from './microversion.ts';
 
 /*
@@ -82,7 +82,8 @@ export function serverSummaryJson(s: Server, view: ServerView) {
   return { id: s.id, name: s.name, links: links(view.links, 'servers', s.id) };
 }
 
-export function serverJson(s: Server, view: ServerView) {
+/** `addresses`: from core.listServerAddresses, fetched once for a whole list. */
+export function serverJson(s: Server, view: ServerView, addresses: AddressMap = {}) {
   const v = view.version;
   const l = view.links;
   const flavor = atLeast(v, 47)
@@ -108,7 +109,7 @@ export function serverJson(s: Server, view: ServerView) {
     flavor,
     created: isoZ(s.createdAt),
     updated: isoZ(s.updatedAt),
-    addresses: {},
+    addresses,
     accessIPv4: s.accessIpV4 ?? '',
     accessIPv6: s.accessIpV6 ?? '',
     links: links(l, 'servers', s.id),
