@@ -34,7 +34,7 @@ cleanup() {
 trap cleanup EXIT
 
 step "version discovery: GET $STRATUS_URL/compute/v2.1"
-curl -fsS "$STRATUS_URL/compute/v2.1" | grep -q '"min_version": *"2.1"' || fail "no compute version document"
+curl -fsS "$STRATUS_URL/compute/v2.1" | grep '"min_version": *"2.1"' || fail "no compute version document"
 code=$(curl -s -o /dev/null -w '%{http_code}' -H 'X-OpenStack-Nova-API-Version: 2.99' "$STRATUS_URL/compute/v2.1/")
 [ "$code" = 406 ] || fail "unsupported microversion answered $code, not 406"
 
@@ -46,32 +46,32 @@ if ! admin image show "$IMAGE" >/dev/null 2>&1; then
   admin image create --file "$path" --disk-format qcow2 --container-format bare --public "$IMAGE" -f value -c id
   CREATED_IMAGE="$IMAGE"
 fi
-admin image show "$IMAGE" -f value -c status | grep -qx active || fail "image $IMAGE is not active"
+admin image show "$IMAGE" -f value -c status | grep -x active || fail "image $IMAGE is not active"
 
 step "openstack flavor create --ram 128 --disk 1 --vcpus 1 $FLAVOR"
 admin flavor create --ram 128 --disk 1 --vcpus 1 "$FLAVOR"
 
 step "openstack flavor list"
-admin flavor list -f value -c Name | grep -qx "$FLAVOR" || fail "flavor list lacks $FLAVOR"
+admin flavor list -f value -c Name | grep -x "$FLAVOR" || fail "flavor list lacks $FLAVOR"
 
 step "openstack keypair create $KEY (server generates the key)"
 admin keypair create "$KEY" >"/tmp/$KEY.pem"
 grep -q 'PRIVATE KEY' "/tmp/$KEY.pem" || fail "no private key returned"
-admin keypair list -f value -c Name | grep -qx "$KEY" || fail "keypair list lacks $KEY"
+admin keypair list -f value -c Name | grep -x "$KEY" || fail "keypair list lacks $KEY"
 
 step "openstack server create --image $IMAGE --flavor $FLAVOR --key-name $KEY --wait $VM"
 t0=$(date +%s)
-admin server create --image "$IMAGE" --flavor "$FLAVOR" --key-name "$KEY" --wait "$VM" -f value -c status | tee /dev/stderr | grep -qx ACTIVE \
+admin server create --image "$IMAGE" --flavor "$FLAVOR" --key-name "$KEY" --wait "$VM" -f value -c status | tee /dev/stderr | grep -x ACTIVE \
   || fail "server did not become ACTIVE"
 echo "    ACTIVE after $(( $(date +%s) - t0 )) s"
 
 step "openstack server list / show"
-admin server list -f value -c Name -c Status | grep -q "^$VM ACTIVE$" || fail "server list lacks $VM ACTIVE"
+admin server list -f value -c Name -c Status | grep "^$VM ACTIVE$" || fail "server list lacks $VM ACTIVE"
 admin server show "$VM" -f value -c status -c OS-EXT-STS:vm_state -c OS-EXT-SRV-ATTR:host
 
 step "openstack console log show $VM (waiting for STRATUS-BOOT-OK)"
 deadline=$(( $(date +%s) + BOOT_LIMIT ))
-until admin console log show "$VM" | grep -q STRATUS-BOOT-OK; do
+until admin console log show "$VM" | grep STRATUS-BOOT-OK; do
   [ "$(date +%s)" -lt "$deadline" ] || fail "no STRATUS-BOOT-OK in the console log after ${BOOT_LIMIT}s"
   sleep 3
 done
@@ -100,6 +100,6 @@ wait_status ACTIVE
 
 step "openstack server delete --wait $VM"
 admin server delete --wait "$VM"
-admin server list -f value -c Name | grep -qx "$VM" && fail "$VM still listed"
+admin server list -f value -c Name | grep -x "$VM" && fail "$VM still listed"
 
 printf '\nOK: compute compatibility flow passed\n'

@@ -34,7 +34,7 @@ trap cleanup EXIT
 step "version discovery: GET $STRATUS_URL/identity (300) and /identity/v3 (200)"
 code=$(curl -s -o /dev/null -w '%{http_code}' "$STRATUS_URL/identity")
 [ "$code" = 300 ] || fail "GET /identity answered $code"
-curl -fsS "$AUTH_URL" | grep -q '"v3.14"' || fail "no v3 version document"
+curl -fsS "$AUTH_URL" | grep '"v3.14"' || fail "no v3 version document"
 
 step "openstack token issue (stratus-admin)"
 admin token issue
@@ -50,7 +50,7 @@ done
 
 step "openstack project create $PROJECT"
 admin project create --description "identity compat test" "$PROJECT"
-admin project list -f value -c Name | grep -qx "$PROJECT" || fail "project list lacks $PROJECT"
+admin project list -f value -c Name | grep -x "$PROJECT" || fail "project list lacks $PROJECT"
 
 step "openstack user create --password … --project $PROJECT $USERNAME"
 admin user create --password "$PASSWORD" --project "$PROJECT" "$USERNAME"
@@ -60,7 +60,7 @@ admin role add --project "$PROJECT" --user "$USERNAME" member
 
 step "openstack role create / list ($ROLE)"
 admin role create "$ROLE"
-admin role list -f value -c Name | grep -qx "$ROLE" || fail "role list lacks $ROLE"
+admin role list -f value -c Name | grep -x "$ROLE" || fail "role list lacks $ROLE"
 
 step "openstack role assignment list --project $PROJECT --names"
 assignments=$(admin role assignment list --project "$PROJECT" --names -f value -c Role -c User)
@@ -69,7 +69,7 @@ grep -q "^member $USERNAME@Default$" <<<"$assignments" || fail "assignment membe
 
 step "the new user issues a token for $PROJECT"
 USER_TOKEN=$(as_user token issue -f value -c id)
-as_user project show "$PROJECT" -f value -c name | grep -qx "$PROJECT" || fail "member cannot show own project"
+as_user project show "$PROJECT" -f value -c name | grep -x "$PROJECT" || fail "member cannot show own project"
 # OSC falls back to /v3/users/{id}/projects when /v3/projects is forbidden.
 visible=$(as_user project list -f value -c Name)
 [ "$visible" = "$PROJECT" ] || fail "member sees projects other than its own: $visible"
@@ -95,7 +95,7 @@ echo "    openstack --os-auth-type token --os-token <revoked> project list → r
 
 step "openstack role remove / user delete / project delete"
 admin role remove --project "$PROJECT" --user "$USERNAME" member
-admin role assignment list --project "$PROJECT" -f value | grep -q . && fail "assignment still listed"
+admin role assignment list --project "$PROJECT" -f value | grep . && fail "assignment still listed"
 admin user delete "$USERNAME"
 admin project delete "$PROJECT"
 admin role delete "$ROLE"

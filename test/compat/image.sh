@@ -52,7 +52,7 @@ demo image create --file "$F" --disk-format qcow2 --container-format bare "$NAME
 
 step "openstack image list"
 demo image list
-demo image list -f value -c Name | grep -qx "$NAME" || fail "image list lacks $NAME"
+demo image list -f value -c Name | grep -x "$NAME" || fail "image list lacks $NAME"
 
 step "openstack image show $NAME"
 demo image show "$NAME"
@@ -83,11 +83,11 @@ ADMIN_PROJECT=$(admin token issue -f value -c project_id)
 step "openstack image add project $NAME $ADMIN_PROJECT (members)"
 demo image add project "$NAME" "$ADMIN_PROJECT"
 demo image member list "$NAME"
-demo image member list "$NAME" -f value -c "Member ID" -c Status | grep -q "^$ADMIN_PROJECT pending$" || fail "member not pending"
+demo image member list "$NAME" -f value -c "Member ID" -c Status | grep "^$ADMIN_PROJECT pending$" || fail "member not pending"
 step "as the member: openstack image set --accept $NAME"
 IMAGE_ID=$(field id)
 admin image set --accept "$IMAGE_ID"
-demo image member list "$NAME" -f value -c "Member ID" -c Status | grep -q "^$ADMIN_PROJECT accepted$" || fail "member not accepted"
+demo image member list "$NAME" -f value -c "Member ID" -c Status | grep "^$ADMIN_PROJECT accepted$" || fail "member not accepted"
 echo "    accepted"
 step "openstack image remove project $NAME $ADMIN_PROJECT"
 demo image remove project "$NAME" "$ADMIN_PROJECT"
