@@ -9,8 +9,8 @@ SRC=$(cd "$(dirname "$0")/.." && pwd)
 WORK=$(mktemp -d /tmp/stratus-bench-startup-XXXXXX)
 chmod 711 "$WORK" # the embedded PostgreSQL runs as user postgres
 export STRATUS_STATE_DIR=$WORK/state STRATUS_WEB_PORT=${PORT:-3290} STRATUS_PG_PORT=${PG_PORT:-5590} STRATUS_HOST=bench-startup
-export STRATUS_CLOUDS_YAML=$WORK/clouds.yaml
-cleanup() { (cd "$WORK/clone" 2>/dev/null && ./stratus stop >/dev/null 2>&1) || true; rm -rf "$WORK"; }
+export STRATUS_CLOUDS_YAML=$WORK/clouds.yaml STRATUS_NETWORK_MARKER=benchstart STRATUS_CONSOLE_PROXY_PORT=6290
+cleanup() { (cd "$WORK/clone" 2>/dev/null && ./stratus purge >/dev/null 2>&1) || true; rm -rf "$WORK"; }
 trap cleanup EXIT
 git clone -q "$SRC" "$WORK/clone"
 cd "$WORK/clone"
