@@ -4,22 +4,13 @@
 // the host-only external network, and the test guest image given with `--test-image PATH`
 // as a public image.
 import { parseArgs } from 'node:util';
-import { bootstrapIdentity, ConfigError, ensureDefaultExternalNetwork, registerTestImage, runtime } from '@stratus/core';
+import { bootstrapIdentity, ensureDefaultExternalNetwork, registerTestImage, startRuntime } from '@stratus/core';
 import { closePrisma } from '@stratus/db';
 
 /** The seeded guest image's name; tests and docs refer to it. */
 const TEST_IMAGE_NAME = 'stratus-test';
 
-let rt: ReturnType<typeof runtime>;
-try {
-  rt = runtime();
-} catch (err) {
-  if (err instanceof ConfigError) {
-    process.stderr.write(`seed: ${err.message}\n`);
-    process.exit(1);
-  }
-  throw err;
-}
+const rt = await startRuntime('seed');
 
 const args = parseArgs({ options: { 'test-image': { type: 'string' } } }).values;
 

@@ -21,7 +21,7 @@ run() { # name command...
 
 want lint && run lint npx --no-install biome lint .
 if want types; then
-  for p in packages/db packages/core apps/worker apps/web; do run "types $p" npx --no-install tsc -p "$p/tsconfig.json"; done
+  for p in packages/db packages/core apps/worker apps/web .; do run "types $p" npx --no-install tsc -p "$p/tsconfig.json"; done
 fi
 want unit && run unit npx --no-install vitest run --project unit
 want integration && run integration npx --no-install vitest run --project integration

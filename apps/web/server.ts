@@ -1,11 +1,10 @@
 import { createServer } from 'node:http';
 import {
-  ConfigError,
   currentRequestId,
   initLogger,
   newRequestId,
   readiness,
-  runtime,
+  startRuntime,
   socketScopeForToken,
   withRequestContext,
 } from '@stratus/core';
@@ -16,25 +15,9 @@ import { handleConsoleUpgrade } from './src/server/console-upgrade.ts';
 import { sendJson } from './src/server/http.ts';
 import { restMounts } from './src/server/rest.ts';
 
-function fail(msg: string): never {
-  process.stderr.write(`stratus-web: ${msg}\n`);
-  process.exit(1);
-}
-
-let rt: ReturnType<typeof runtime>;
-try {
-  rt = runtime();
-} catch (err) {
-  if (err instanceof ConfigError) fail(err.message);
-  throw err;
-}
+const rt = await startRuntime('stratus-web');
 const { config, db } = rt;
 const log = initLogger({ name: 'stratus-web', level: config.logLevel });
-try {
-  await db.$queryRaw`SELECT 1`;
-} catch (err) {
-  fail(`cannot reach the database: ${(err as Error).message.split('\n')[0]}`);
-}
 
 const dev = process.argv.includes('--dev');
 const app = next({ dev, dir: fileURLToPath(new URL('.', import.meta.url)), hostname: config.webListen, port: config.webPort });

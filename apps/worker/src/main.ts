@@ -1,9 +1,8 @@
 import {
-  ConfigError,
   heartbeat,
   initLogger,
   releaseLocksOfDownHosts,
-  runtime,
+  startRuntime,
   toTask,
   type JobDefinition,
 } from '@stratus/core';
@@ -14,28 +13,13 @@ import { requestStartupSync } from './jobs/network.ts';
 import { registerThisHost, startMetadataServer, startPowerSync } from './jobs/compute/host.ts';
 import { startConsoleProxy } from './console/index.ts';
 
-function fail(msg: string): never {
-  process.stderr.write(`stratus-worker: ${msg}\n`);
-  process.exit(1);
-}
-
-let rt: ReturnType<typeof runtime>;
-try {
-  rt = runtime();
-} catch (err) {
-  if (err instanceof ConfigError) fail(err.message);
-  throw err;
-}
+const rt = await startRuntime('stratus-worker');
 const { config, db } = rt;
 // Logs go to stdout as JSON lines; the start command appends them to <stateDir>/logs.
 const log = initLogger({ name: 'stratus-worker', level: config.logLevel });
 
 const svc = { binary: 'stratus-worker', host: config.host, roles: config.workerRoles };
-try {
-  await heartbeat(db, svc, { starting: true });
-} catch (err) {
-  fail(`cannot reach the database: ${(err as Error).message.split('\n')[0]}`);
-}
+await heartbeat(db, svc, { starting: true });
 
 // Jobs our previous process held when it died (kill -9, power loss) become runnable again.
 const released = await releaseHostLocks(db, config.host);
