@@ -77,6 +77,12 @@ until admin console log show "$VM" | grep STRATUS-BOOT-OK; do
 done
 admin console log show --lines 5 "$VM"
 
+step "openstack console url show --novnc $VM (the URL opens the console page)"
+URL=$(admin console url show --novnc "$VM" -f value -c url)
+echo "    $URL"
+case "$URL" in "$STRATUS_URL"/console/vnc\?token=*) ;; *) fail "unexpected console URL $URL" ;; esac
+curl -fsS -o /dev/null "$URL" || fail "the console page did not load"
+
 wait_status() {
   local want=$1 deadline=$(( $(date +%s) + BOOT_LIMIT ))
   until [ "$(admin server show "$VM" -f value -c status)" = "$want" ]; do
