@@ -152,6 +152,14 @@ export const NAV: NavSection[] = [
         about: 'Default and per-project quotas.',
       },
       {
+        href: '/admin/jobs',
+        label: 'Failed jobs',
+        icon: 'cog',
+        ready: true,
+        action: 'stratus:cloud_admin',
+        about: 'Background jobs that failed all their attempts, with their last error.',
+      },
+      {
         href: '/admin/services',
         label: 'System Services',
         icon: 'cog',

@@ -1,4 +1,5 @@
 import { router } from '../trpc/init';
+import { adminRouter } from './admin';
 import { computeRouter } from './compute';
 import { identityRouter } from './identity';
 import { imageRouter } from './image';
@@ -8,5 +9,6 @@ export const appRouter = router({
   identity: identityRouter,
   compute: computeRouter,
   image: imageRouter,
+  admin: adminRouter,
 });
 export type AppRouter = typeof appRouter;
