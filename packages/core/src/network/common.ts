@@ -24,6 +24,16 @@ export const nNotFound = (type: string, m: string) => neutronError('NotFound', t
 export const nConflict = (type: string, m: string) => neutronError('Conflict', type, m);
 
 const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+/** Parses API input, or throws Neutron's 400 naming the first offending field. */
+export function parseNeutronInput<S extends z.ZodType>(schema: S, input: unknown): z.output<S> {
+  const r = schema.safeParse(input);
+  if (!r.success) {
+    const issue = r.error.issues[0];
+    throw nBadRequest(`Invalid input for ${issue?.path.join('.')}: ${issue?.message}`);
+  }
+  return r.data;
+}
+
 export const isUuid = (s: string): boolean => UUID_RE.test(s);
 
 export function projectOf(ctx: AuthContext): string {

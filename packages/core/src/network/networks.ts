@@ -12,6 +12,7 @@ import {
   projectOf,
   requestSync,
   transaction,
+  parseNeutronInput,
 } from './common.ts';
 import { authorize, authorizeRead, isAdmin, tf } from './policy.ts';
 import { checkQuota } from './quotas.ts';
@@ -73,12 +74,7 @@ export async function createNetwork(
   ctx: AuthContext,
   input: NetworkInput | Record<string, unknown>,
 ): Promise<NetworkRecord> {
-  const parsed = NetworkInput.safeParse(input);
-  if (!parsed.success)
-    throw nBadRequest(
-      `Invalid input for ${parsed.error.issues[0]?.path.join('.')}: ${parsed.error.issues[0]?.message}`,
-    );
-  const v = parsed.data;
+  const v = parseNeutronInput(NetworkInput, input);
   const projectId = v.project_id ?? v.tenant_id ?? projectOf(ctx);
   const target = {
     project_id: projectId,
@@ -181,12 +177,7 @@ export async function updateNetwork(
   id: string,
   input: z.input<typeof NetworkUpdate> | Record<string, unknown>,
 ): Promise<NetworkRecord> {
-  const parsed = NetworkUpdate.safeParse(input);
-  if (!parsed.success)
-    throw nBadRequest(
-      `Invalid input for ${parsed.error.issues[0]?.path.join('.')}: ${parsed.error.issues[0]?.message}`,
-    );
-  const v = parsed.data;
+  const v = parseNeutronInput(NetworkUpdate, input);
   const net = await getNetwork(ctx, id);
   authorize(ctx, 'update_network', networkTarget(net));
   if (v.shared !== undefined && v.shared !== net.shared) authorize(ctx, 'update_network:shared', networkTarget(net));

@@ -13,6 +13,7 @@ import {
   randomMac,
   requestSync,
   transaction,
+  parseNeutronInput,
 } from './common.ts';
 import { allocate, lockSubnets, type IpRequest } from './ipam.ts';
 import { getNetwork } from './networks.ts';
@@ -167,12 +168,7 @@ export async function withPortRetry<T>(fn: (tx: Tx) => Promise<T>, userMac?: str
 }
 
 export async function createPort(ctx: AuthContext, input: PortInput | Record<string, unknown>): Promise<PortRecord> {
-  const parsed = PortInput.safeParse(input);
-  if (!parsed.success)
-    throw nBadRequest(
-      `Invalid input for ${parsed.error.issues[0]?.path.join('.')}: ${parsed.error.issues[0]?.message}`,
-    );
-  const v = parsed.data;
+  const v = parseNeutronInput(PortInput, input);
   const net = await getNetwork(ctx, v.network_id);
   const projectId = v.project_id ?? v.tenant_id ?? projectOf(ctx);
   const target = {
@@ -275,12 +271,7 @@ export async function updatePort(
   id: string,
   input: z.input<typeof PortUpdate> | Record<string, unknown>,
 ): Promise<PortRecord> {
-  const parsed = PortUpdate.safeParse(input);
-  if (!parsed.success)
-    throw nBadRequest(
-      `Invalid input for ${parsed.error.issues[0]?.path.join('.')}: ${parsed.error.issues[0]?.message}`,
-    );
-  const v = parsed.data;
+  const v = parseNeutronInput(PortUpdate, input);
   const port = await getPort(ctx, id);
   const net = await getNetwork(ctx, port.networkId).catch(() => null);
   const target = {

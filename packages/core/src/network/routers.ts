@@ -3,7 +3,17 @@ import { z } from 'zod';
 import { emitEvent } from '@stratus/db';
 import type { AuthContext } from '../identity/types.ts';
 import { cidrsOverlap, normalizeIp, parseCidr } from './cidr.ts';
-import { db, isUuid, nBadRequest, nConflict, nNotFound, projectOf, requestSync, transaction } from './common.ts';
+import {
+  db,
+  isUuid,
+  nBadRequest,
+  nConflict,
+  nNotFound,
+  projectOf,
+  requestSync,
+  transaction,
+  parseNeutronInput,
+} from './common.ts';
 import { getNetwork } from './networks.ts';
 import { authorize, authorizeRead, isAdmin } from './policy.ts';
 import { createPortTx, deletePortTx, getPort, withPortRetry } from './ports.ts';
@@ -50,10 +60,6 @@ export const RouterUpdate = z.object({
   external_gateway_info: GatewayIn.optional(),
   routes: z.array(RouteIn).optional(),
 });
-
-function parseErr(e: z.ZodError): never {
-  throw nBadRequest(`Invalid input for ${e.issues[0]?.path.join('.')}: ${e.issues[0]?.message}`);
-}
 
 async function toRecord(tx: Pick<Tx, 'port'>, r: Router & { interfaces: RouterInterface[] }): Promise<RouterRecord> {
   let gateway: GatewayInfo | null = null;
@@ -127,9 +133,7 @@ export async function createRouter(
   ctx: AuthContext,
   input: z.input<typeof RouterInput> | Record<string, unknown>,
 ): Promise<RouterRecord> {
-  const p = RouterInput.safeParse(input);
-  if (!p.success) parseErr(p.error);
-  const v = p.data;
+  const v = parseNeutronInput(RouterInput, input);
   const projectId = v.project_id ?? v.tenant_id ?? projectOf(ctx);
   authorize(ctx, 'create_router', { project_id: projectId });
   const id = await withPortRetry(async (tx) => {
@@ -174,9 +178,7 @@ export async function updateRouter(
   id: string,
   input: z.input<typeof RouterUpdate> | Record<string, unknown>,
 ): Promise<RouterRecord> {
-  const p = RouterUpdate.safeParse(input);
-  if (!p.success) parseErr(p.error);
-  const v = p.data;
+  const v = parseNeutronInput(RouterUpdate, input);
   const r = await getRouter(ctx, id);
   authorize(ctx, 'update_router', { project_id: r.projectId });
   const routes = v.routes?.map((x) => {
@@ -384,9 +386,7 @@ export async function createFloatingIp(
   ctx: AuthContext,
   input: z.input<typeof FloatingIpInput> | Record<string, unknown>,
 ): Promise<FloatingIp> {
-  const p = FloatingIpInput.safeParse(input);
-  if (!p.success) parseErr(p.error);
-  const v = p.data;
+  const v = parseNeutronInput(FloatingIpInput, input);
   const projectId = v.project_id ?? v.tenant_id ?? projectOf(ctx);
   authorize(ctx, 'create_floatingip', { project_id: projectId });
   if (v.floating_ip_address) authorize(ctx, 'create_floatingip:floating_ip_address', { project_id: projectId });
@@ -473,9 +473,7 @@ export async function updateFloatingIp(
   id: string,
   input: z.input<typeof FloatingIpUpdate> | Record<string, unknown>,
 ): Promise<FloatingIp> {
-  const p = FloatingIpUpdate.safeParse(input);
-  if (!p.success) parseErr(p.error);
-  const v = p.data;
+  const v = parseNeutronInput(FloatingIpUpdate, input);
   const f = await getFloatingIp(ctx, id);
   authorize(ctx, 'update_floatingip', { project_id: f.projectId });
   return transaction(async (tx) => {

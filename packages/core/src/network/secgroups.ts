@@ -12,6 +12,7 @@ import {
   projectOf,
   requestSync,
   transaction,
+  parseNeutronInput,
 } from './common.ts';
 import { authorize, authorizeRead, isAdmin } from './policy.ts';
 import { checkQuota } from './quotas.ts';
@@ -182,10 +183,7 @@ export async function createSecurityGroup(
   ctx: AuthContext,
   input: z.input<typeof SecurityGroupInput> | Record<string, unknown>,
 ): Promise<SecurityGroupRecord> {
-  const pv = SecurityGroupInput.safeParse(input);
-  if (!pv.success)
-    throw nBadRequest(`Invalid input for ${pv.error.issues[0]?.path.join('.')}: ${pv.error.issues[0]?.message}`);
-  const v = pv.data;
+  const v = parseNeutronInput(SecurityGroupInput, input);
   const projectId = v.project_id ?? v.tenant_id ?? projectOf(ctx);
   authorize(ctx, 'create_security_group', { project_id: projectId });
   if (v.name === 'default') {
@@ -272,11 +270,9 @@ export async function createSecurityGroupRule(
   ctx: AuthContext,
   input: RuleInput | Record<string, unknown>,
 ): Promise<SecurityGroupRule> {
-  const parsed = RuleInput.safeParse(input);
-  if (!parsed.success)
-    throw nBadRequest(`Invalid input: ${parsed.error.issues[0]?.path.join('.')}: ${parsed.error.issues[0]?.message}`);
-  const rule = normalizeRule(parsed.data);
-  const sg = await getSecurityGroup(ctx, parsed.data.security_group_id);
+  const data = parseNeutronInput(RuleInput, input);
+  const rule = normalizeRule(data);
+  const sg = await getSecurityGroup(ctx, data.security_group_id);
   authorize(ctx, 'create_security_group_rule', sgTarget(sg));
   if (rule.remoteGroupId) {
     const remote = isUuidish(rule.remoteGroupId)
@@ -300,7 +296,7 @@ export async function createSecurityGroupRule(
     return await transaction(async (tx) => {
       await checkQuota(tx, sg.projectId, 'security_group_rule');
       const created = await tx.securityGroupRule.create({
-        data: { ...rule, securityGroupId: sg.id, projectId: sg.projectId, description: parsed.data.description },
+        data: { ...rule, securityGroupId: sg.id, projectId: sg.projectId, description: data.description },
       });
       await requestSync(tx, `security group ${sg.id} rule added`);
       return created;

@@ -14,7 +14,17 @@ import {
   usableRange,
   type Pool,
 } from './cidr.ts';
-import { db, isUuid, nBadRequest, nConflict, nNotFound, projectOf, requestSync, transaction } from './common.ts';
+import {
+  db,
+  isUuid,
+  nBadRequest,
+  nConflict,
+  nNotFound,
+  projectOf,
+  requestSync,
+  transaction,
+  parseNeutronInput,
+} from './common.ts';
 import { allocate, lockSubnets, subnetPools } from './ipam.ts';
 import { getNetwork, networkTarget } from './networks.ts';
 import { authorize, authorizeRead, isAdmin, tf } from './policy.ts';
@@ -168,12 +178,7 @@ export async function createSubnet(
   ctx: AuthContext,
   input: SubnetInput | Record<string, unknown>,
 ): Promise<SubnetRecord> {
-  const parsed = SubnetInput.safeParse(input);
-  if (!parsed.success)
-    throw nBadRequest(
-      `Invalid input for ${parsed.error.issues[0]?.path.join('.')}: ${parsed.error.issues[0]?.message}`,
-    );
-  const v = parsed.data;
+  const v = parseNeutronInput(SubnetInput, input);
   if (!v.cidr) bad('a cidr is required (subnet pools are not supported).');
   const net = await getNetwork(ctx, v.network_id);
   const projectId = v.project_id ?? v.tenant_id ?? projectOf(ctx);
@@ -276,12 +281,7 @@ export async function updateSubnet(
   id: string,
   input: z.input<typeof SubnetUpdate> | Record<string, unknown>,
 ): Promise<SubnetRecord> {
-  const parsed = SubnetUpdate.safeParse(input);
-  if (!parsed.success)
-    throw nBadRequest(
-      `Invalid input for ${parsed.error.issues[0]?.path.join('.')}: ${parsed.error.issues[0]?.message}`,
-    );
-  const v = parsed.data;
+  const v = parseNeutronInput(SubnetUpdate, input);
   const s = await getSubnet(ctx, id);
   authorize(ctx, 'update_subnet', { project_id: s.projectId });
   const a = validateSubnet({
