@@ -25,6 +25,7 @@ import {
 import { releaseAllocation } from './scheduling.ts';
 import { getNetwork } from '../network/networks.ts';
 import { getPort } from '../network/ports.ts';
+import { type AddressMap, listServerAddresses } from '../network/server.ts';
 import { canDo, PowerState, type ServerAction, serverStatus, statesForStatus, TaskState, VmState } from './state.ts';
 
 export interface FlavorSnapshot {
@@ -662,11 +663,37 @@ export async function lockServerAction(ctx: AuthContext, id: string, lock: boole
   });
 }
 
+/** A server with its IP addresses from the network service, as API responses show it. */
+export type ServerWithAddresses = Server & { addresses: AddressMap };
+
+/** One address query for the whole list, never one per server. */
+async function withAddresses(servers: Server[]): Promise<ServerWithAddresses[]> {
+  const map = servers.length ? await listServerAddresses(servers.map((s) => s.id)) : {};
+  return servers.map((s) => ({ ...s, addresses: map[s.id] ?? {} }));
+}
+
+/** listServers plus each server's addresses (detail views). */
+export async function listServersWithAddresses(
+  ctx: AuthContext,
+  o: ServerListOptions = {},
+): Promise<ServerWithAddresses[]> {
+  return withAddresses(await listServers(ctx, o));
+}
+
+/** getServer plus its addresses. */
+export async function showServer(ctx: AuthContext, id: string): Promise<ServerWithAddresses> {
+  return withOwnAddresses(await getServer(ctx, id));
+}
+
+async function withOwnAddresses(s: Server): Promise<ServerWithAddresses> {
+  return { ...s, addresses: (await listServerAddresses([s.id]))[s.id] ?? {} };
+}
+
 export async function updateServerAttrs(
   ctx: AuthContext,
   id: string,
   input: { name?: string; accessIpV4?: string | null; accessIpV6?: string | null },
-): Promise<Server> {
+): Promise<ServerWithAddresses> {
   const row = await loadServer(ctx, id, 'os_compute_api:servers:update');
   check('update', row, ctx);
   const data: Prisma.ServerUpdateInput = {};
@@ -681,7 +708,7 @@ export async function updateServerAttrs(
     await emitServerEvent(tx, s, 'server.updated');
     return s;
   });
-  return toServer(s);
+  return withOwnAddresses(toServer(s));
 }
 
 // ---------------------------------------------------------------- metadata

@@ -400,11 +400,11 @@ for (const detail of [false, true]) {
   route('GET', `${V}/servers${detail ? '/detail' : ''}`, async (c) => {
     const ctx = await requireAuth(c.req);
     const o = serverListOpts(c, detail);
-    const list = await core.listServers(ctx, o);
     const vw = view(c, ctx);
-    const addrs = detail ? await core.listServerAddresses(list.map((s) => s.id)) : {};
+    const full = detail ? await core.listServersWithAddresses(ctx, o) : null;
+    const list = full ?? (await core.listServers(ctx, o));
     const body: Record<string, unknown> = {
-      servers: list.map((s) => (detail ? serverJson(s, vw, addrs[s.id]) : serverSummaryJson(s, vw))),
+      servers: full ? full.map((s) => serverJson(s, vw)) : list.map((s) => serverSummaryJson(s, vw)),
     };
     const last = list[list.length - 1];
     if (o.limit !== undefined && list.length === o.limit && last) {
@@ -491,9 +491,8 @@ route('POST', `${V}/servers`, async (c) => {
 
 route('GET', `${V}/servers/:id`, async (c) => {
   const ctx = await requireAuth(c.req);
-  const s = await core.getServer(ctx, p(c, 'id'));
-  const addrs = await core.listServerAddresses([s.id]);
-  ok(c, 200, { server: serverJson(s, view(c, ctx), addrs[s.id]) });
+  const s = await core.showServer(ctx, p(c, 'id'));
+  ok(c, 200, { server: serverJson(s, view(c, ctx)) });
 });
 route('PUT', `${V}/servers/:id`, async (c) => {
   const ctx = await requireAuth(c.req);
@@ -508,8 +507,7 @@ route('PUT', `${V}/servers/:id`, async (c) => {
     accessIpV4: b.accessIPv4,
     accessIpV6: b.accessIPv6,
   });
-  const addrs = await core.listServerAddresses([s.id]);
-  ok(c, 200, { server: serverJson(s, view(c, ctx), addrs[s.id]) });
+  ok(c, 200, { server: serverJson(s, view(c, ctx)) });
 });
 route('DELETE', `${V}/servers/:id`, async (c) => {
   const ctx = await requireAuth(c.req);

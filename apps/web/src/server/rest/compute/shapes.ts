@@ -82,8 +82,8 @@ export function serverSummaryJson(s: Server, view: ServerView) {
   return { id: s.id, name: s.name, links: links(view.links, 'servers', s.id) };
 }
 
-/** `addresses`: from core.listServerAddresses, fetched once for a whole list. */
-export function serverJson(s: Server, view: ServerView, addresses: AddressMap = {}) {
+/** A server's Nova body; `addresses` come with the server from core (showServer & co). */
+export function serverJson(s: Server & { addresses?: AddressMap }, view: ServerView) {
   const v = view.version;
   const l = view.links;
   const flavor = atLeast(v, 47)
@@ -109,7 +109,7 @@ export function serverJson(s: Server, view: ServerView, addresses: AddressMap = 
     flavor,
     created: isoZ(s.createdAt),
     updated: isoZ(s.updatedAt),
-    addresses,
+    addresses: s.addresses ?? {},
     accessIPv4: s.accessIpV4 ?? '',
     accessIPv6: s.accessIpV6 ?? '',
     links: links(l, 'servers', s.id),

@@ -3,16 +3,16 @@ import {
   deleteServer,
   getConsoleOutput,
   getInstanceAction,
-  getServer,
   type InstanceActionView,
   listInstanceActions,
-  listServers,
+  listServersWithAddresses,
   type Server,
   ServerCreate,
+  type ServerWithAddresses,
   serverPowerAction,
+  showServer,
   updateServerAttrs,
 } from '@stratus/core/compute/index';
-import { listServerAddresses } from '@stratus/core/network/index';
 import { z } from 'zod';
 import { protectedProcedure, router } from '../../trpc/init';
 
@@ -47,18 +47,11 @@ const shape = (s: Server, addresses: Address[] = []) => ({
   updatedAt: s.updatedAt.toISOString(),
 });
 
-/** The servers' IPs from the network service; a server without ports has none. */
-async function addressesOf(ids: string[]): Promise<Record<string, Address[]>> {
-  const map = await listServerAddresses(ids);
-  return Object.fromEntries(
-    Object.entries(map).map(([id, nets]) => [
-      id,
-      Object.entries(nets).flatMap(([network, list]) =>
-        list.map((a) => ({ addr: a.addr, version: a.version, type: a['OS-EXT-IPS:type'], network })),
-      ),
-    ]),
+/** Nova's address map flattened for the table: one entry per IP with its network. */
+const flatAddresses = (s: ServerWithAddresses): Address[] =>
+  Object.entries(s.addresses).flatMap(([network, list]) =>
+    list.map((a) => ({ addr: a.addr, version: a.version, type: a['OS-EXT-IPS:type'], network })),
   );
-}
 
 const shapeAction = (a: InstanceActionView) => ({
   id: a.id,
@@ -94,7 +87,7 @@ const escapeRe = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 export const serversRouter = router({
   list: protectedProcedure.input(ListServersInput).query(async ({ ctx, input }) => {
     // One extra row tells whether there is a next page.
-    const rows = await listServers(ctx.auth, {
+    const rows = await listServersWithAddresses(ctx.auth, {
       detail: true,
       name: input.name ? escapeRe(input.name) : undefined,
       status: input.status,
@@ -102,15 +95,14 @@ export const serversRouter = router({
       limit: input.limit + 1,
     });
     const page = rows.slice(0, input.limit);
-    const addrs = await addressesOf(page.map((s) => s.id));
     return {
-      items: page.map((s) => shape(s, addrs[s.id])),
+      items: page.map((s) => shape(s, flatAddresses(s))),
       next: rows.length > input.limit ? (page.at(-1)?.id ?? null) : null,
     };
   }),
   get: protectedProcedure.input(ServerId).query(async ({ ctx, input }) => {
-    const s = await getServer(ctx.auth, input.serverId);
-    return shape(s, (await addressesOf([s.id]))[s.id]);
+    const s = await showServer(ctx.auth, input.serverId);
+    return shape(s, flatAddresses(s));
   }),
   create: protectedProcedure.input(ServerCreate).mutation(async ({ ctx, input }) => {
     const r = await createServers(ctx.auth, input);
@@ -118,7 +110,10 @@ export const serversRouter = router({
   }),
   update: protectedProcedure
     .input(ServerId.extend({ name: z.string().min(1).max(255) }))
-    .mutation(async ({ ctx, input }) => shape(await updateServerAttrs(ctx.auth, input.serverId, { name: input.name }))),
+    .mutation(async ({ ctx, input }) => {
+      const s = await updateServerAttrs(ctx.auth, input.serverId, { name: input.name });
+      return shape(s, flatAddresses(s));
+    }),
   delete: protectedProcedure.input(ServerId).mutation(({ ctx, input }) => deleteServer(ctx.auth, input.serverId)),
   action: protectedProcedure
     .input(ServerId.extend({ op: z.enum(POWER_OPS) }))
