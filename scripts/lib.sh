@@ -52,7 +52,7 @@ ensure_npm_deps() {
 build() {
   step "Generating the Prisma client"
   (cd packages/db && PRISMA_SCHEMA_ENGINE_BINARY=/bin/false npx --no-install prisma generate --config ../../prisma.config.ts >/dev/null 2>&1) || die "prisma generate failed"
-  local id="apps/web/.next/BUILD_ID"
+  local id="apps/web/${STRATUS_NEXT_DIST_DIR:-.next}/BUILD_ID"
   if [ -f "$id" ] && [ -z "$(find apps/web/src apps/web/next.config.ts packages/core/src packages/db/src prisma -newer "$id" -type f -print -quit)" ]; then
     ok "dashboard build: up to date"
   else

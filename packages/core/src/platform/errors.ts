@@ -10,6 +10,9 @@ export const ErrorCodes = {
   Conflict: 409,
   QuotaExceeded: 413,
   NotAcceptable: 406,
+  PreconditionFailed: 412,
+  RangeNotSatisfiable: 416,
+  UnprocessableEntity: 422,
   Unavailable: 503,
 } as const;
 export type ErrorCode = keyof typeof ErrorCodes;

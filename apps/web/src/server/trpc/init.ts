@@ -19,6 +19,9 @@ const CODES: Record<ErrorCode, TRPCCode> = {
   Conflict: 'CONFLICT',
   QuotaExceeded: 'PAYLOAD_TOO_LARGE',
   NotAcceptable: 'BAD_REQUEST',
+  PreconditionFailed: 'PRECONDITION_FAILED',
+  RangeNotSatisfiable: 'BAD_REQUEST',
+  UnprocessableEntity: 'UNPROCESSABLE_CONTENT',
   Unavailable: 'SERVICE_UNAVAILABLE',
 };
 
