@@ -1,0 +1,3 @@
+export * from './builder.ts';
+export * from './ring.ts';
+export * from './store.ts';

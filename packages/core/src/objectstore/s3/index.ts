@@ -1,0 +1,58 @@
+/*
+ * The S3 API subset over the Swift core (same storage, same rules): SigV4 checking,
+ * EC2-credential callers, bucket/object/listing/multipart operations, S3 error codes.
+ * Independent of HTTP: the REST adapter is apps/web/src/server/rest/s3.
+ */
+export { S3Error, S3_ERRORS, type S3ErrorCode, isS3Error, toS3Error } from './errors.ts';
+export {
+  ALGORITHM as SIGV4_ALGORITHM,
+  UNSIGNED_PAYLOAD,
+  STREAMING_PAYLOAD,
+  EMPTY_SHA256,
+  uriEncode,
+  signingKey,
+  canonicalRequest,
+  canonicalQuery,
+  stringToSign,
+  signature as sigv4Signature,
+  sha256Hex,
+  parseAuth,
+  parseAmzDate,
+  verifySignature,
+  Sha256Check,
+  ChunkedSigV4Decoder,
+  type ParsedAuth,
+  type CanonicalInput,
+} from './sigv4.ts';
+export { authenticateS3, parseQuery, type S3Request, type S3Authenticated } from './auth.ts';
+export {
+  S3_ETAG_META,
+  SEGMENTS_SUFFIX,
+  MIN_PART_SIZE,
+  MAX_KEYS,
+  type S3Principal,
+  type ListV2Input,
+  type ListV2Result,
+  type PartInfo,
+  checkBucketName,
+  bucketAccount,
+  listBuckets,
+  createBucket,
+  headBucket,
+  deleteBucket,
+  listObjectsV2,
+  putS3Object,
+  getS3Object,
+  deleteS3Object,
+  copyS3Object,
+  s3Etag,
+  s3UserMeta,
+  createMultipartUpload,
+  uploadPart,
+  listParts,
+  abortMultipartUpload,
+  completeMultipartUpload,
+  parseCompleteBody,
+  multipartEtag,
+  checkPartNumber,
+} from './operations.ts';
