@@ -1,0 +1,850 @@
+'use client';
+import { canDoVolume } from '@stratus/core/volume/state';
+import { useMutation, useQuery } from '@tanstack/react-query';
+import { useEffect, useState } from 'react';
+import { useInvalidate } from '@/lib/resource';
+import { QUIET, useTRPC } from '@/lib/trpc';
+import { ConfirmDialog, Modal } from '../modal';
+import { useToast } from '../toast';
+import { Button, Checkbox, Field, FormError, Input, Select, Textarea } from '../ui';
+import { CreateVolumeDialog, type CreateVolumePreset } from './create';
+import { type BackupRow, volumeLabel, type VolumeRow } from './status';
+
+/*
+ * Every action on a volume, as a menu entry with its dialog. Which entries show comes
+ * from core's status table (canDoVolume) and the caller's policy, so the dashboard offers
+ * what the API would accept; the API still decides and its message is shown as is.
+ */
+
+const errText = (e: unknown) => (e instanceof Error ? e.message : String(e));
+
+export type VolumeActionId =
+  | 'edit'
+  | 'extend'
+  | 'attach'
+  | 'detach'
+  | 'snapshot'
+  | 'backup'
+  | 'clone'
+  | 'transfer'
+  | 'delete';
+
+export const VOLUME_POLICIES = [
+  'volume:create',
+  'volume:update',
+  'volume:delete',
+  'volume:extend',
+  'volume:create_snapshot',
+  'backup:create',
+  'volume:create_transfer',
+  'volume:accept_transfer',
+] as const;
+
+type Can = Record<(typeof VOLUME_POLICIES)[number], boolean>;
+
+/** Every volume action: its label, and when the status table and policy allow it. */
+export const VOLUME_ACTIONS: Array<{
+  id: VolumeActionId;
+  label: string;
+  danger?: boolean;
+  allows: (v: VolumeRow, can: Can) => boolean;
+}> = [
+  { id: 'edit', label: 'Edit volume', allows: (v, c) => c['volume:update'] && canDoVolume('update', v).ok },
+  {
+    id: 'extend',
+    label: 'Extend volume',
+    allows: (v, c) => c['volume:extend'] && canDoVolume('extend_attached', v).ok,
+  },
+  { id: 'attach', label: 'Attach to instance', allows: (v, c) => c['volume:update'] && canDoVolume('attach', v).ok },
+  {
+    id: 'detach',
+    label: 'Detach',
+    allows: (v, c) => c['volume:update'] && v.status === 'in-use' && v.attachments.length > 0,
+  },
+  {
+    id: 'snapshot',
+    label: 'Create snapshot',
+    allows: (v, c) => c['volume:create_snapshot'] && canDoVolume('snapshot_attached', v).ok,
+  },
+  {
+    id: 'backup',
+    label: 'Create backup',
+    allows: (v, c) => c['backup:create'] && canDoVolume('backup_attached', v).ok,
+  },
+  {
+    id: 'clone',
+    label: 'Create volume from this',
+    allows: (v, c) => c['volume:create'] && v.status === 'available',
+  },
+  {
+    id: 'transfer',
+    label: 'Create transfer',
+    allows: (v, c) => c['volume:create_transfer'] && canDoVolume('transfer', v).ok,
+  },
+  {
+    id: 'delete',
+    label: 'Delete volume',
+    danger: true,
+    allows: (v, c) => c['volume:delete'] && canDoVolume('delete', v).ok && v.attachStatus === 'detached',
+  },
+];
+
+/** The actions a volume offers now. */
+export const volumeMenu = (v: VolumeRow, can: Can) => VOLUME_ACTIONS.filter((a) => a.allows(v, can));
+
+/** The dialogs behind volumeMenu: `open(id, volume)` shows one; render `dialog` once. */
+export function useVolumeActions(opts: { onDeleted?: (v: VolumeRow) => void } = {}) {
+  const [state, setState] = useState<{ id: VolumeActionId; v: VolumeRow } | null>(null);
+  const close = () => setState(null);
+  const v = state?.v ?? null;
+  const is = (id: VolumeActionId) => (state?.id === id ? v : null);
+  const clonePreset: CreateVolumePreset | undefined =
+    state?.id === 'clone' ? { source: 'volume', sourceId: state.v.id } : undefined;
+  const dialog = (
+    <>
+      <EditVolumeDialog volume={is('edit')} onClose={close} />
+      <ExtendVolumeDialog volume={is('extend')} onClose={close} />
+      <AttachVolumeDialog volume={is('attach')} onClose={close} />
+      <DetachVolumeDialog volume={is('detach')} onClose={close} />
+      <CreateSnapshotDialog volume={is('snapshot')} onClose={close} />
+      <CreateBackupDialog volume={is('backup')} onClose={close} />
+      <CreateVolumeDialog open={state?.id === 'clone'} preset={clonePreset} onClose={close} />
+      <TransferVolumeDialog volume={is('transfer')} onClose={close} />
+      <DeleteVolumeDialog volume={is('delete')} onClose={close} onDeleted={opts.onDeleted} />
+    </>
+  );
+  return { open: (id: VolumeActionId, volume: VolumeRow) => setState({ id, v: volume }), dialog };
+}
+
+function useDone() {
+  const trpc = useTRPC();
+  const toast = useToast();
+  const invalidate = useInvalidate();
+  return async (message: string) => {
+    await invalidate(trpc.volume.pathKey());
+    toast.success(message);
+  };
+}
+
+export function EditVolumeDialog({ volume, onClose }: { volume: VolumeRow | null; onClose: () => void }) {
+  const trpc = useTRPC();
+  const done = useDone();
+  const update = useMutation(trpc.volume.volumes.update.mutationOptions(QUIET));
+  const [name, setName] = useState('');
+  const [description, setDescription] = useState('');
+  const [bootable, setBootable] = useState(false);
+  const [error, setError] = useState<string | null>(null);
+  useEffect(() => {
+    if (!volume) return;
+    setName(volume.name ?? '');
+    setDescription(volume.description ?? '');
+    setBootable(volume.bootable);
+    setError(null);
+  }, [volume]);
+  const save = async () => {
+    if (!volume) return;
+    try {
+      await update.mutateAsync({
+        volumeId: volume.id,
+        ...(name !== (volume.name ?? '') ? { name: name.trim() || null } : {}),
+        ...(description !== (volume.description ?? '') ? { description: description.trim() || null } : {}),
+        ...(bootable !== volume.bootable ? { bootable } : {}),
+      });
+      await done(`Volume ${name || volume.id} saved`);
+      onClose();
+    } catch (e) {
+      setError(errText(e));
+    }
+  };
+  return (
+    <Modal
+      open={volume !== null}
+      title={`Edit volume ${volume ? volumeLabel(volume) : ''}`}
+      onClose={onClose}
+      onSubmit={() => void save()}
+      footer={
+        <>
+          <Button onClick={onClose}>Cancel</Button>
+          <Button type="submit" variant="primary" busy={update.isPending}>
+            Save
+          </Button>
+        </>
+      }
+    >
+      <FormError message={error} />
+      <Field label="Name" htmlFor="edit-volume-name">
+        <Input id="edit-volume-name" autoFocus maxLength={255} value={name} onChange={(e) => setName(e.target.value)} />
+      </Field>
+      <Field label="Description" htmlFor="edit-volume-description">
+        <Textarea
+          id="edit-volume-description"
+          rows={2}
+          maxLength={255}
+          value={description}
+          onChange={(e) => setDescription(e.target.value)}
+        />
+      </Field>
+      <Checkbox
+        id="edit-volume-bootable"
+        label="Bootable (instances may boot from it)"
+        checked={bootable}
+        onChange={(e) => setBootable(e.target.checked)}
+      />
+    </Modal>
+  );
+}
+
+export function ExtendVolumeDialog({ volume, onClose }: { volume: VolumeRow | null; onClose: () => void }) {
+  const trpc = useTRPC();
+  const done = useDone();
+  const extend = useMutation(trpc.volume.volumes.extend.mutationOptions(QUIET));
+  const [size, setSize] = useState('');
+  const [error, setError] = useState<string | null>(null);
+  useEffect(() => {
+    if (!volume) return;
+    setSize(String(volume.size + 1));
+    setError(null);
+  }, [volume]);
+  const save = async () => {
+    if (!volume) return;
+    const n = Number(size);
+    if (!Number.isInteger(n)) return setError('The new size is a whole number of GiB.');
+    // Smaller or equal sizes go to the API on purpose: its message says why they are refused.
+    try {
+      await extend.mutateAsync({ volumeId: volume.id, newSize: n });
+      await done(`Volume ${volumeLabel(volume)} is being extended to ${n} GiB`);
+      onClose();
+    } catch (e) {
+      setError(errText(e));
+    }
+  };
+  return (
+    <Modal
+      open={volume !== null}
+      title={`Extend volume ${volume ? volumeLabel(volume) : ''}`}
+      description={
+        volume?.status === 'in-use'
+          ? 'The volume is attached: it grows live and the guest sees the new size.'
+          : 'Volumes only grow; a file system on it needs resizing inside the guest.'
+      }
+      onClose={onClose}
+      onSubmit={() => void save()}
+      footer={
+        <>
+          <Button onClick={onClose}>Cancel</Button>
+          <Button type="submit" variant="primary" busy={extend.isPending}>
+            Extend
+          </Button>
+        </>
+      }
+    >
+      <FormError message={error} />
+      <Field label="Current size" htmlFor="extend-current">
+        <Input id="extend-current" disabled value={`${volume?.size ?? ''} GiB`} />
+      </Field>
+      <Field label="New size (GiB)" htmlFor="extend-size">
+        <Input
+          id="extend-size"
+          type="number"
+          autoFocus
+          step={1}
+          value={size}
+          onChange={(e) => setSize(e.target.value)}
+        />
+      </Field>
+    </Modal>
+  );
+}
+
+/** States in which Nova attaches or detaches (see core/compute/volume-attachments). */
+const ATTACHABLE = new Set(['ACTIVE', 'SHUTOFF', 'PAUSED', 'SUSPENDED']);
+
+export function AttachVolumeDialog({
+  volume,
+  serverId: fixedServer,
+  onClose,
+}: {
+  volume: VolumeRow | null;
+  /** Preselects (and fixes) the instance, when opened from an instance's page. */
+  serverId?: string;
+  onClose: () => void;
+}) {
+  const trpc = useTRPC();
+  const done = useDone();
+  const attach = useMutation(trpc.volume.volumes.attach.mutationOptions(QUIET));
+  const servers = useQuery({ ...trpc.compute.servers.list.queryOptions({ limit: 200 }), enabled: volume !== null });
+  const [serverId, setServerId] = useState('');
+  const [device, setDevice] = useState('');
+  const [error, setError] = useState<string | null>(null);
+  useEffect(() => {
+    if (!volume) return;
+    setServerId(fixedServer ?? '');
+    setDevice('');
+    setError(null);
+  }, [volume, fixedServer]);
+  const choices = (servers.data?.items ?? []).filter(
+    (s) => ATTACHABLE.has(s.status) && !s.taskState && !volume?.attachments.some((a) => a.serverId === s.id),
+  );
+  const save = async () => {
+    if (!volume) return;
+    if (!serverId) return setError('Choose an instance.');
+    try {
+      const a = await attach.mutateAsync({ volumeId: volume.id, serverId, device: device.trim() || undefined });
+      const server = servers.data?.items.find((s) => s.id === serverId)?.name ?? serverId;
+      await done(`Attaching ${volumeLabel(volume)} to ${server} as ${a.device ?? 'a new disk'}`);
+      onClose();
+    } catch (e) {
+      setError(errText(e));
+    }
+  };
+  return (
+    <Modal
+      open={volume !== null}
+      title={`Attach volume ${volume ? volumeLabel(volume) : ''}`}
+      description="A running instance gets the disk at once (hot-plug); the device name is chosen for you unless you ask for one."
+      onClose={onClose}
+      onSubmit={() => void save()}
+      footer={
+        <>
+          <Button onClick={onClose}>Cancel</Button>
+          <Button type="submit" variant="primary" busy={attach.isPending}>
+            Attach volume
+          </Button>
+        </>
+      }
+    >
+      <FormError message={error} />
+      <Field
+        label="Instance"
+        htmlFor="attach-server"
+        hint={servers.data && choices.length === 0 ? 'No instance of this project can take a volume now.' : undefined}
+      >
+        <Select
+          id="attach-server"
+          autoFocus
+          value={serverId}
+          disabled={Boolean(fixedServer)}
+          onChange={(e) => setServerId(e.target.value)}
+        >
+          <option value="">Choose an instance…</option>
+          {choices.map((s) => (
+            <option key={s.id} value={s.id}>
+              {s.name} ({s.status})
+            </option>
+          ))}
+        </Select>
+      </Field>
+      <Field
+        label="Device name (optional)"
+        htmlFor="attach-device"
+        hint="For example /dev/vdb; leave empty to let the cloud choose."
+      >
+        <Input id="attach-device" value={device} placeholder="/dev/vdb" onChange={(e) => setDevice(e.target.value)} />
+      </Field>
+    </Modal>
+  );
+}
+
+export function DetachVolumeDialog({ volume, onClose }: { volume: VolumeRow | null; onClose: () => void }) {
+  const trpc = useTRPC();
+  const done = useDone();
+  const detach = useMutation(trpc.volume.volumes.detach.mutationOptions(QUIET));
+  const servers = useQuery({ ...trpc.compute.servers.list.queryOptions({ limit: 200 }), enabled: volume !== null });
+  const [serverId, setServerId] = useState('');
+  const [error, setError] = useState<string | null>(null);
+  useEffect(() => {
+    if (!volume) return;
+    setServerId(volume.attachments[0]?.serverId ?? '');
+    setError(null);
+  }, [volume]);
+  const name = (id: string) => servers.data?.items.find((s) => s.id === id)?.name ?? id;
+  const att = volume?.attachments.find((a) => a.serverId === serverId);
+  const save = async () => {
+    if (!volume || !serverId) return;
+    try {
+      await detach.mutateAsync({ volumeId: volume.id, serverId });
+      await done(`Detaching ${volumeLabel(volume)} from ${name(serverId)}`);
+      onClose();
+    } catch (e) {
+      setError(errText(e));
+    }
+  };
+  return (
+    <Modal
+      open={volume !== null}
+      title={`Detach volume ${volume ? volumeLabel(volume) : ''}`}
+      onClose={onClose}
+      onSubmit={() => void save()}
+      footer={
+        <>
+          <Button onClick={onClose}>Cancel</Button>
+          <Button type="submit" variant="danger" busy={detach.isPending}>
+            Detach
+          </Button>
+        </>
+      }
+    >
+      <FormError message={error} />
+      {(volume?.attachments.length ?? 0) > 1 && (
+        <Field label="Instance" htmlFor="detach-server">
+          <Select id="detach-server" value={serverId} onChange={(e) => setServerId(e.target.value)}>
+            {volume?.attachments.map((a) => (
+              <option key={a.serverId} value={a.serverId}>
+                {name(a.serverId)} ({a.device ?? '—'})
+              </option>
+            ))}
+          </Select>
+        </Field>
+      )}
+      <p className="text-sm text-slate-600 dark:text-slate-300">
+        Detach <strong>{volume ? volumeLabel(volume) : ''}</strong> from <strong>{name(serverId)}</strong>
+        {att?.device ? (
+          <>
+            {' '}
+            (<code>{att.device}</code>)
+          </>
+        ) : null}
+        ? Unmount it inside the guest first: a disk still mounted there is pulled away under the file system.
+      </p>
+    </Modal>
+  );
+}
+
+function NameDescription({
+  prefix,
+  name,
+  setName,
+  description,
+  setDescription,
+}: {
+  prefix: string;
+  name: string;
+  setName: (s: string) => void;
+  description: string;
+  setDescription: (s: string) => void;
+}) {
+  return (
+    <>
+      <Field label="Name" htmlFor={`${prefix}-name`}>
+        <Input id={`${prefix}-name`} autoFocus maxLength={255} value={name} onChange={(e) => setName(e.target.value)} />
+      </Field>
+      <Field label="Description" htmlFor={`${prefix}-description`}>
+        <Textarea
+          id={`${prefix}-description`}
+          rows={2}
+          maxLength={255}
+          value={description}
+          onChange={(e) => setDescription(e.target.value)}
+        />
+      </Field>
+    </>
+  );
+}
+
+export function CreateSnapshotDialog({ volume, onClose }: { volume: VolumeRow | null; onClose: () => void }) {
+  const trpc = useTRPC();
+  const done = useDone();
+  const create = useMutation(trpc.volume.snapshots.create.mutationOptions(QUIET));
+  const [name, setName] = useState('');
+  const [description, setDescription] = useState('');
+  const [error, setError] = useState<string | null>(null);
+  useEffect(() => {
+    if (!volume) return;
+    setName(`${volumeLabel(volume)}-snap`);
+    setDescription('');
+    setError(null);
+  }, [volume]);
+  const save = async () => {
+    if (!volume) return;
+    try {
+      const s = await create.mutateAsync({
+        volumeId: volume.id,
+        name: name.trim() || undefined,
+        description: description.trim() || undefined,
+      });
+      await done(`Snapshot ${s.name ?? s.id} is being created`);
+      onClose();
+    } catch (e) {
+      setError(errText(e));
+    }
+  };
+  return (
+    <Modal
+      open={volume !== null}
+      title={`Create snapshot of ${volume ? volumeLabel(volume) : ''}`}
+      description={
+        volume?.status === 'in-use'
+          ? 'The volume is attached: it is copied while the guest runs (crash-consistent).'
+          : 'A point-in-time copy you can create new volumes from.'
+      }
+      onClose={onClose}
+      onSubmit={() => void save()}
+      footer={
+        <>
+          <Button onClick={onClose}>Cancel</Button>
+          <Button type="submit" variant="primary" busy={create.isPending}>
+            Create snapshot
+          </Button>
+        </>
+      }
+    >
+      <FormError message={error} />
+      <NameDescription
+        prefix="snapshot"
+        name={name}
+        setName={setName}
+        description={description}
+        setDescription={setDescription}
+      />
+    </Modal>
+  );
+}
+
+export function CreateBackupDialog({ volume, onClose }: { volume: VolumeRow | null; onClose: () => void }) {
+  const trpc = useTRPC();
+  const done = useDone();
+  const create = useMutation(trpc.volume.backups.create.mutationOptions(QUIET));
+  const prior = useQuery({
+    ...trpc.volume.backups.list.queryOptions({ volumeId: volume?.id ?? '', status: 'available', limit: 1 }),
+    enabled: volume !== null,
+  });
+  const [name, setName] = useState('');
+  const [description, setDescription] = useState('');
+  const [incremental, setIncremental] = useState(false);
+  const [error, setError] = useState<string | null>(null);
+  useEffect(() => {
+    if (!volume) return;
+    setName(`${volumeLabel(volume)}-backup`);
+    setDescription('');
+    setIncremental(false);
+    setError(null);
+  }, [volume]);
+  const hasFull = (prior.data?.items.length ?? 0) > 0;
+  const save = async () => {
+    if (!volume) return;
+    try {
+      const b = await create.mutateAsync({
+        volumeId: volume.id,
+        incremental,
+        name: name.trim() || undefined,
+        description: description.trim() || undefined,
+      });
+      await done(`Backup ${b.name ?? b.id} started: its progress shows in Backups`);
+      onClose();
+    } catch (e) {
+      setError(errText(e));
+    }
+  };
+  return (
+    <Modal
+      open={volume !== null}
+      title={`Back up ${volume ? volumeLabel(volume) : ''}`}
+      description="A copy of the volume's data kept apart from the volume, restorable to this or a new volume."
+      onClose={onClose}
+      onSubmit={() => void save()}
+      footer={
+        <>
+          <Button onClick={onClose}>Cancel</Button>
+          <Button type="submit" variant="primary" busy={create.isPending}>
+            Create backup
+          </Button>
+        </>
+      }
+    >
+      <FormError message={error} />
+      <NameDescription
+        prefix="backup"
+        name={name}
+        setName={setName}
+        description={description}
+        setDescription={setDescription}
+      />
+      <Checkbox
+        id="backup-incremental"
+        label={
+          hasFull
+            ? 'Incremental (only what changed since the latest backup)'
+            : 'Incremental (needs an earlier backup of this volume)'
+        }
+        disabled={!hasFull}
+        checked={incremental}
+        onChange={(e) => setIncremental(e.target.checked)}
+      />
+    </Modal>
+  );
+}
+
+export function RestoreBackupDialog({ backup, onClose }: { backup: BackupRow | null; onClose: () => void }) {
+  const trpc = useTRPC();
+  const done = useDone();
+  const restore = useMutation(trpc.volume.backups.restore.mutationOptions(QUIET));
+  const volumes = useQuery({
+    ...trpc.volume.volumes.list.queryOptions({ status: 'available', limit: 200 }),
+    enabled: backup !== null,
+  });
+  const [target, setTarget] = useState('');
+  const [name, setName] = useState('');
+  const [error, setError] = useState<string | null>(null);
+  useEffect(() => {
+    if (!backup) return;
+    setTarget('');
+    setName(`${backup.name ?? backup.id.slice(0, 8)}-restored`);
+    setError(null);
+  }, [backup]);
+  const fits = (volumes.data?.items ?? []).filter(
+    (v) => backup && v.size >= backup.size && v.attachStatus === 'detached',
+  );
+  const save = async () => {
+    if (!backup) return;
+    try {
+      const r = await restore.mutateAsync({
+        backupId: backup.id,
+        ...(target ? { volumeId: target } : { name: name.trim() || undefined }),
+      });
+      await done(`Restoring backup into ${r.volumeName ?? r.volumeId}`);
+      onClose();
+    } catch (e) {
+      setError(errText(e));
+    }
+  };
+  return (
+    <Modal
+      open={backup !== null}
+      title={`Restore backup ${backup?.name ?? ''}`}
+      description="Into a new volume, or over an available volume at least as large (its data is replaced)."
+      onClose={onClose}
+      onSubmit={() => void save()}
+      footer={
+        <>
+          <Button onClick={onClose}>Cancel</Button>
+          <Button type="submit" variant="primary" busy={restore.isPending}>
+            Restore
+          </Button>
+        </>
+      }
+    >
+      <FormError message={error} />
+      <Field label="Restore into" htmlFor="restore-target">
+        <Select id="restore-target" value={target} onChange={(e) => setTarget(e.target.value)}>
+          <option value="">A new volume ({backup?.size ?? ''} GiB)</option>
+          {fits.map((v) => (
+            <option key={v.id} value={v.id}>
+              {volumeLabel(v)} ({v.size} GiB) — replaces its data
+            </option>
+          ))}
+        </Select>
+      </Field>
+      {!target && (
+        <Field label="New volume name" htmlFor="restore-name">
+          <Input id="restore-name" maxLength={255} value={name} onChange={(e) => setName(e.target.value)} />
+        </Field>
+      )}
+    </Modal>
+  );
+}
+
+/** Creates a transfer and shows its auth key once: it is never shown again. */
+export function TransferVolumeDialog({ volume, onClose }: { volume: VolumeRow | null; onClose: () => void }) {
+  const trpc = useTRPC();
+  const done = useDone();
+  const create = useMutation(trpc.volume.transfers.create.mutationOptions(QUIET));
+  const [name, setName] = useState('');
+  const [created, setCreated] = useState<{ id: string; authKey: string } | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  useEffect(() => {
+    if (!volume) return;
+    setName('');
+    setCreated(null);
+    setError(null);
+  }, [volume]);
+  const save = async () => {
+    if (!volume) return;
+    if (created) return onClose();
+    try {
+      const t = await create.mutateAsync({ volumeId: volume.id, name: name.trim() || undefined });
+      setCreated({ id: t.id, authKey: t.authKey });
+      await done(`Transfer of ${volumeLabel(volume)} created`);
+    } catch (e) {
+      setError(errText(e));
+    }
+  };
+  return (
+    <Modal
+      open={volume !== null}
+      title={`Transfer volume ${volume ? volumeLabel(volume) : ''}`}
+      description="Another project takes the volume over with the transfer id and its auth key."
+      onClose={onClose}
+      onSubmit={() => void save()}
+      footer={
+        created ? (
+          <Button type="submit" variant="primary">
+            I have saved the key
+          </Button>
+        ) : (
+          <>
+            <Button onClick={onClose}>Cancel</Button>
+            <Button type="submit" variant="primary" busy={create.isPending}>
+              Create transfer
+            </Button>
+          </>
+        )
+      }
+    >
+      <FormError message={error} />
+      {created ? (
+        <div className="space-y-3 text-sm" data-testid="transfer-created">
+          <p className="rounded-lg bg-amber-50 px-3 py-2 text-amber-800 dark:bg-amber-500/10 dark:text-amber-300">
+            Copy the auth key now: it is shown only once and cannot be recovered. Give both values to the receiving
+            project.
+          </p>
+          <Field label="Transfer id" htmlFor="transfer-id">
+            <Input
+              id="transfer-id"
+              readOnly
+              value={created.id}
+              className="font-mono text-xs"
+              onFocus={(e) => e.target.select()}
+            />
+          </Field>
+          <Field label="Auth key" htmlFor="transfer-key">
+            <Input
+              id="transfer-key"
+              readOnly
+              value={created.authKey}
+              className="font-mono text-xs"
+              onFocus={(e) => e.target.select()}
+            />
+          </Field>
+        </div>
+      ) : (
+        <Field
+          label="Transfer name"
+          htmlFor="transfer-name"
+          hint="The volume waits in awaiting-transfer until accepted or cancelled."
+        >
+          <Input id="transfer-name" autoFocus maxLength={255} value={name} onChange={(e) => setName(e.target.value)} />
+        </Field>
+      )}
+    </Modal>
+  );
+}
+
+export function AcceptTransferDialog({ open, onClose }: { open: boolean; onClose: () => void }) {
+  const trpc = useTRPC();
+  const done = useDone();
+  const accept = useMutation(trpc.volume.transfers.accept.mutationOptions(QUIET));
+  const [id, setId] = useState('');
+  const [key, setKey] = useState('');
+  const [error, setError] = useState<string | null>(null);
+  useEffect(() => {
+    if (!open) return;
+    setId('');
+    setKey('');
+    setError(null);
+  }, [open]);
+  const save = async () => {
+    if (!id.trim() || !key.trim()) return setError('Both the transfer id and the auth key are needed.');
+    try {
+      const r = await accept.mutateAsync({ transferId: id.trim(), authKey: key.trim() });
+      await done(`Volume ${r.volumeId.slice(0, 8)} now belongs to this project`);
+      onClose();
+    } catch (e) {
+      setError(errText(e));
+    }
+  };
+  return (
+    <Modal
+      open={open}
+      title="Accept volume transfer"
+      description="Takes over a volume another project offered, with the id and key they gave you."
+      onClose={onClose}
+      onSubmit={() => void save()}
+      footer={
+        <>
+          <Button onClick={onClose}>Cancel</Button>
+          <Button type="submit" variant="primary" busy={accept.isPending}>
+            Accept transfer
+          </Button>
+        </>
+      }
+    >
+      <FormError message={error} />
+      <Field label="Transfer id" htmlFor="accept-id">
+        <Input
+          id="accept-id"
+          autoFocus
+          className="font-mono text-xs"
+          value={id}
+          onChange={(e) => setId(e.target.value)}
+        />
+      </Field>
+      <Field label="Auth key" htmlFor="accept-key">
+        <Input id="accept-key" className="font-mono text-xs" value={key} onChange={(e) => setKey(e.target.value)} />
+      </Field>
+    </Modal>
+  );
+}
+
+export function DeleteVolumeDialog({
+  volume,
+  onClose,
+  onDeleted,
+}: {
+  volume: VolumeRow | null;
+  onClose: () => void;
+  onDeleted?: (v: VolumeRow) => void;
+}) {
+  const trpc = useTRPC();
+  const toast = useToast();
+  const invalidate = useInvalidate();
+  const remove = useMutation(trpc.volume.volumes.delete.mutationOptions());
+  const snaps = useQuery({
+    ...trpc.volume.snapshots.list.queryOptions({ volumeId: volume?.id ?? '', limit: 200 }),
+    enabled: volume !== null,
+  });
+  const [cascade, setCascade] = useState(false);
+  const openFor = volume?.id;
+  useEffect(() => {
+    if (openFor) setCascade(false);
+  }, [openFor]);
+  const n = snaps.data?.items.length ?? 0;
+  const confirm = async () => {
+    if (!volume) return;
+    try {
+      await remove.mutateAsync({ volumeId: volume.id, cascade: cascade || undefined });
+      toast.success(`Volume ${volumeLabel(volume)} is being deleted`);
+      await invalidate(trpc.volume.pathKey());
+      onDeleted?.(volume);
+      onClose();
+    } catch {
+      // the toast shows the server's message
+    }
+  };
+  return (
+    <ConfirmDialog
+      open={volume !== null}
+      title="Delete volume"
+      busy={remove.isPending}
+      onClose={onClose}
+      onConfirm={() => void confirm()}
+      message={
+        volume && (
+          <div className="space-y-3">
+            <p>
+              Delete volume <strong>{volumeLabel(volume)}</strong> ({volume.size} GiB) and its data? This cannot be
+              undone.
+            </p>
+            {n > 0 && (
+              <Checkbox
+                id="delete-volume-cascade"
+                label={`Also delete its ${n} snapshot${n === 1 ? '' : 's'} (otherwise the volume cannot be deleted)`}
+                checked={cascade}
+                onChange={(e) => setCascade(e.target.checked)}
+              />
+            )}
+          </div>
+        )
+      }
+    />
+  );
+}

@@ -1,0 +1,229 @@
+import type { Prisma, VolumeBackup as BackupRow } from '@stratus/db';
+import type { AuthContext } from '../identity/types.ts';
+import { enqueueJob } from '../platform/jobs.ts';
+import { badRequest, notFound } from '../platform/errors.ts';
+import { can, enforce } from '../policy/index.ts';
+import { checkMetadata, db, invalid, isUuid, MAX_LIMIT, newUuid, projectOf, TX } from './common.ts';
+import { backupCreateJobDef, backupDeleteJobDef, backupRestoreJobDef, volumeQueue } from './jobs.ts';
+import { checkVolumeQuota } from './quotas.ts';
+import { type BackupView, emitBackupEvent, toBackup, type VolumeView } from './records.ts';
+import { canDoVolume, VolumeStatus } from './state.ts';
+import { createVolume, getVolume, loadVolume, lockVolume } from './volumes.ts';
+import { updateVolumeRow } from './records.ts';
+
+/*
+ * Backups: full or incremental copies of a volume's data kept by a backup driver (a
+ * filesystem target today; the object store is the next target, behind the same
+ * interface in the worker). An incremental backup stores only the chunks that changed
+ * since its parent (the volume's latest available backup); a backup with dependents
+ * cannot be deleted. Progress is reported on the backup while data moves.
+ */
+
+export async function loadBackup(ctx: AuthContext, id: string, action: string): Promise<BackupRow> {
+  const b = isUuid(id) ? await db().volumeBackup.findUnique({ where: { id } }) : null;
+  if (!b) throw notFound(`Backup ${id} could not be found.`);
+  if (!can(ctx, action, { project_id: b.projectId, user_id: b.userId })) {
+    if (b.projectId !== ctx.projectId) throw notFound(`Backup ${id} could not be found.`);
+    enforce(ctx, action, { project_id: b.projectId });
+  }
+  return b;
+}
+
+async function dependents(ids: string[]): Promise<Set<string>> {
+  const rows = await db().volumeBackup.findMany({ where: { parentId: { in: ids } }, select: { parentId: true } });
+  return new Set(rows.flatMap((r) => (r.parentId ? [r.parentId] : [])));
+}
+
+export async function getBackup(ctx: AuthContext, id: string): Promise<BackupView> {
+  const b = await loadBackup(ctx, id, 'backup:get');
+  return toBackup(b, (await dependents([b.id])).has(b.id));
+}
+
+export async function listBackups(
+  ctx: AuthContext,
+  o: {
+    allTenants?: boolean;
+    projectId?: string;
+    volumeId?: string;
+    name?: string;
+    status?: string;
+    marker?: string;
+    limit?: number;
+  } = {},
+): Promise<BackupView[]> {
+  const where: Prisma.VolumeBackupWhereInput = {};
+  if ((o.allTenants || (o.projectId && o.projectId !== ctx.projectId)) && can(ctx, 'volume:get_all_tenants')) {
+    if (o.projectId) where.projectId = o.projectId;
+  } else {
+    const projectId = projectOf(ctx);
+    enforce(ctx, 'backup:get_all', { project_id: projectId });
+    where.projectId = projectId;
+  }
+  if (o.volumeId) where.volumeId = o.volumeId;
+  if (o.name !== undefined) where.name = o.name;
+  if (o.status !== undefined) where.status = o.status;
+  let rows = await db().volumeBackup.findMany({ where, orderBy: [{ createdAt: 'desc' }, { id: 'desc' }] });
+  if (o.marker) {
+    const i = rows.findIndex((r) => r.id === o.marker);
+    if (i < 0) throw badRequest(`marker [${o.marker}] not found`);
+    rows = rows.slice(i + 1);
+  }
+  rows = rows.slice(0, Math.min(o.limit ?? MAX_LIMIT, MAX_LIMIT));
+  const dep = await dependents(rows.map((r) => r.id));
+  return rows.map((r) => toBackup(r, dep.has(r.id)));
+}
+
+export async function createBackup(
+  ctx: AuthContext,
+  input: {
+    volumeId: string;
+    incremental?: boolean;
+    force?: boolean;
+    name?: string | null;
+    description?: string | null;
+    container?: string | null;
+    metadata?: Record<string, string>;
+  },
+): Promise<BackupView> {
+  const projectId = projectOf(ctx);
+  enforce(ctx, 'backup:create', { project_id: projectId });
+  const vol = await loadVolume(ctx, input.volumeId, 'volume:get');
+  if (input.name && input.name.length > 255) throw badRequest('Invalid input: name is at most 255 characters.');
+  if (input.container && !/^[A-Za-z0-9_.-]{1,255}$/.test(input.container))
+    throw badRequest('Invalid input received: container names are 1-255 characters of [A-Za-z0-9_.-].');
+  const metadata = checkMetadata(input.metadata ?? {});
+  const row = await db().$transaction(async (tx) => {
+    const v = await lockVolume(tx, vol.id);
+    if (!v) throw notFound(`Volume ${input.volumeId} could not be found.`);
+    const ok = canDoVolume(input.force ? 'backup_attached' : 'backup', v);
+    if (!ok.ok) throw invalid('volume', ok.reason);
+    if (!v.host) throw invalid('volume', 'Volume is not on any backend.');
+    let parentId: string | null = null;
+    if (input.incremental) {
+      const parent = await tx.volumeBackup.findFirst({
+        where: { volumeId: v.id, status: 'available' },
+        orderBy: [{ dataTimestamp: 'desc' }, { createdAt: 'desc' }],
+      });
+      if (!parent) throw invalid('backup', 'No backups available to do an incremental backup.');
+      parentId = parent.id;
+    }
+    await checkVolumeQuota(tx, v.projectId, { backups: 1, backup_gigabytes: v.size });
+    const id = newUuid();
+    const b = await tx.volumeBackup.create({
+      data: {
+        id,
+        volumeId: v.id,
+        projectId: v.projectId,
+        userId: ctx.userId,
+        name: input.name ?? null,
+        description: input.description ?? null,
+        size: v.size,
+        isIncremental: parentId !== null,
+        parentId,
+        container: input.container ?? `volumebackups`,
+        availabilityZone: v.availabilityZone,
+        host: v.host,
+        metadata,
+      },
+    });
+    await updateVolumeRow(tx, v.id, { status: VolumeStatus.BACKING_UP, previousStatus: v.status });
+    await enqueueJob(tx, backupCreateJobDef, { backupId: id }, { host: v.host, queueName: volumeQueue(v.id) });
+    await emitBackupEvent(tx, b, 'backup.created');
+    return b;
+  }, TX);
+  return toBackup(row, false);
+}
+
+export async function updateBackup(
+  ctx: AuthContext,
+  id: string,
+  input: { name?: string | null; description?: string | null; metadata?: Record<string, string> },
+): Promise<BackupView> {
+  const b = await loadBackup(ctx, id, 'backup:update');
+  const u = await db().volumeBackup.update({
+    where: { id: b.id },
+    data: {
+      ...(input.name !== undefined ? { name: input.name } : {}),
+      ...(input.description !== undefined ? { description: input.description } : {}),
+      ...(input.metadata !== undefined ? { metadata: checkMetadata(input.metadata) } : {}),
+    },
+  });
+  return toBackup(u, (await dependents([b.id])).has(b.id));
+}
+
+export async function deleteBackup(ctx: AuthContext, id: string, o: { force?: boolean } = {}): Promise<void> {
+  const b0 = await loadBackup(ctx, id, 'backup:delete');
+  await db().$transaction(async (tx) => {
+    const rows = await tx.$queryRaw<
+      Array<{ status: string }>
+    >`SELECT status FROM "VolumeBackup" WHERE id = ${b0.id}::uuid FOR UPDATE`;
+    const status = rows[0]?.status;
+    if (status === undefined) throw notFound(`Backup ${id} could not be found.`);
+    if (status === 'deleting') return;
+    if (!['available', 'error', 'error_deleting'].includes(status) && !(o.force && status === 'creating'))
+      throw invalid('backup', `Backup status must be available or error (status: ${status})`);
+    if ((await tx.volumeBackup.count({ where: { parentId: b0.id } })) > 0)
+      throw invalid('backup', 'Incremental backups exist for this backup.');
+    const u = await tx.volumeBackup.update({ where: { id: b0.id }, data: { status: 'deleting' } });
+    await emitBackupEvent(tx, u, 'backup.updated');
+    if (!b0.host) {
+      await tx.volumeBackup.delete({ where: { id: b0.id } });
+      return;
+    }
+    await enqueueJob(tx, backupDeleteJobDef, { backupId: b0.id }, { host: b0.host, queueName: `backup:${b0.id}` });
+  }, TX);
+}
+
+/**
+ * Restores into an existing available volume at least as large as the backup, or, without
+ * `volumeId`, into a new volume of the backup's size.
+ */
+export async function restoreBackup(
+  ctx: AuthContext,
+  id: string,
+  input: { volumeId?: string | null; name?: string | null },
+): Promise<{ backupId: string; volumeId: string; volumeName: string | null }> {
+  const b = await loadBackup(ctx, id, 'backup:restore');
+  if (b.status !== 'available') throw invalid('backup', `Backup status must be available (status: ${b.status})`);
+  if (!input.volumeId) {
+    const v: VolumeView = await createVolume(ctx, {
+      backupId: b.id,
+      size: b.size,
+      name: input.name ?? `restore_backup_${b.id}`,
+    });
+    return { backupId: b.id, volumeId: v.id, volumeName: v.name };
+  }
+  const target = await loadVolume(ctx, input.volumeId, 'volume:update');
+  await db().$transaction(async (tx) => {
+    const v = await lockVolume(tx, target.id);
+    if (!v) throw notFound(`Volume ${input.volumeId} could not be found.`);
+    const ok = canDoVolume('restore_into', v);
+    if (!ok.ok) throw invalid('volume', ok.reason);
+    if (v.attachStatus !== 'detached') throw invalid('volume', 'Volume to be restored to must be detached.');
+    if (v.size < b.size)
+      throw invalid('volume', `volume size ${v.size}GB is too small to restore backup of size ${b.size}GB.`);
+    if (!v.host || v.host !== b.host)
+      throw invalid(
+        'volume',
+        `Volume is on host ${v.host ?? '-'}; the backup can be restored on host ${b.host ?? '-'} only.`,
+      );
+    const rows = await tx.$queryRaw<
+      Array<{ status: string }>
+    >`SELECT status FROM "VolumeBackup" WHERE id = ${b.id}::uuid FOR UPDATE`;
+    if (rows[0]?.status !== 'available') throw invalid('backup', 'Backup status must be available.');
+    const u = await tx.volumeBackup.update({
+      where: { id: b.id },
+      data: { status: 'restoring', restoreVolumeId: v.id, progress: 0 },
+    });
+    await emitBackupEvent(tx, u, 'backup.updated');
+    await updateVolumeRow(tx, v.id, { status: VolumeStatus.RESTORING_BACKUP, previousStatus: v.status });
+    await enqueueJob(
+      tx,
+      backupRestoreJobDef,
+      { backupId: b.id, volumeId: v.id },
+      { host: v.host, queueName: volumeQueue(v.id) },
+    );
+  }, TX);
+  const v = await getVolume(ctx, target.id);
+  return { backupId: b.id, volumeId: v.id, volumeName: v.name };
+}

@@ -1,0 +1,170 @@
+import type { Prisma, VolumeSnapshot as SnapshotRow } from '@stratus/db';
+import type { AuthContext } from '../identity/types.ts';
+import { enqueueJob } from '../platform/jobs.ts';
+import { badRequest, notFound } from '../platform/errors.ts';
+import { can, enforce } from '../policy/index.ts';
+import { checkMetadata, db, invalid, isUuid, MAX_LIMIT, newUuid, projectOf, TX } from './common.ts';
+import { snapshotCreateJobDef, snapshotDeleteJobDef, volumeQueue } from './jobs.ts';
+import { checkVolumeQuota } from './quotas.ts';
+import { emitSnapshotEvent, type SnapshotView, toSnapshot } from './records.ts';
+import { canDoVolume } from './state.ts';
+import { loadVolume, lockVolume } from './volumes.ts';
+
+/*
+ * Snapshots: a point-in-time copy of a volume kept on the volume's backend. An attached
+ * volume is copied through libvirt while the guest runs (the worker's block copy), so the
+ * copy is crash-consistent without pausing the guest. A snapshot is a standalone file:
+ * volumes made from it are full copies and it can be deleted independently of them.
+ */
+
+export async function loadSnapshot(ctx: AuthContext, id: string, action: string): Promise<SnapshotRow> {
+  const s = isUuid(id) ? await db().volumeSnapshot.findUnique({ where: { id } }) : null;
+  if (!s) throw notFound(`Snapshot ${id} could not be found.`);
+  if (!can(ctx, action, { project_id: s.projectId, user_id: s.userId })) {
+    if (s.projectId !== ctx.projectId) throw notFound(`Snapshot ${id} could not be found.`);
+    enforce(ctx, action, { project_id: s.projectId });
+  }
+  return s;
+}
+
+export async function getSnapshot(ctx: AuthContext, id: string): Promise<SnapshotView> {
+  return toSnapshot(await loadSnapshot(ctx, id, 'volume:get_snapshot'));
+}
+
+export async function listSnapshots(
+  ctx: AuthContext,
+  o: {
+    allTenants?: boolean;
+    projectId?: string;
+    volumeId?: string;
+    name?: string;
+    status?: string;
+    marker?: string;
+    limit?: number;
+  } = {},
+): Promise<SnapshotView[]> {
+  const where: Prisma.VolumeSnapshotWhereInput = {};
+  if ((o.allTenants || (o.projectId && o.projectId !== ctx.projectId)) && can(ctx, 'volume:get_all_tenants')) {
+    if (o.projectId) where.projectId = o.projectId;
+  } else {
+    const projectId = projectOf(ctx);
+    enforce(ctx, 'volume:get_all_snapshots', { project_id: projectId });
+    where.projectId = projectId;
+  }
+  if (o.volumeId) where.volumeId = o.volumeId;
+  if (o.name !== undefined) where.name = o.name;
+  if (o.status !== undefined) where.status = o.status;
+  let rows = await db().volumeSnapshot.findMany({ where, orderBy: [{ createdAt: 'desc' }, { id: 'desc' }] });
+  if (o.marker) {
+    const i = rows.findIndex((r) => r.id === o.marker);
+    if (i < 0) throw badRequest(`marker [${o.marker}] not found`);
+    rows = rows.slice(i + 1);
+  }
+  return rows.slice(0, Math.min(o.limit ?? MAX_LIMIT, MAX_LIMIT)).map(toSnapshot);
+}
+
+/**
+ * Snapshots an available volume, or an in-use one when `force` (or microversion ≥ 3.66,
+ * which the adapter passes as force).
+ */
+export async function createSnapshot(
+  ctx: AuthContext,
+  input: {
+    volumeId: string;
+    force?: boolean;
+    name?: string | null;
+    description?: string | null;
+    metadata?: Record<string, string>;
+  },
+): Promise<SnapshotView> {
+  const projectId = projectOf(ctx);
+  enforce(ctx, 'volume:create_snapshot', { project_id: projectId });
+  const vol = await loadVolume(ctx, input.volumeId, 'volume:get');
+  if (input.name && input.name.length > 255) throw badRequest('Invalid input: name is at most 255 characters.');
+  const metadata = checkMetadata(input.metadata ?? {});
+  const row = await db().$transaction(async (tx) => {
+    const v = await lockVolume(tx, vol.id);
+    if (!v) throw notFound(`Volume ${input.volumeId} could not be found.`);
+    const ok = canDoVolume(input.force ? 'snapshot_attached' : 'snapshot', v);
+    if (!ok.ok) throw invalid('volume', ok.reason);
+    if (!v.host) throw invalid('volume', 'Volume is not on any backend.');
+    await checkVolumeQuota(tx, v.projectId, { snapshots: 1, gigabytes: v.size }, v.size);
+    const s = await tx.volumeSnapshot.create({
+      data: {
+        id: newUuid(),
+        volumeId: v.id,
+        projectId: v.projectId,
+        userId: ctx.userId,
+        name: input.name ?? null,
+        description: input.description ?? null,
+        size: v.size,
+        metadata,
+        backend: v.backend,
+        host: v.host,
+      },
+    });
+    await enqueueJob(tx, snapshotCreateJobDef, { snapshotId: s.id }, { host: v.host, queueName: volumeQueue(v.id) });
+    await emitSnapshotEvent(tx, s, 'snapshot.created');
+    return s;
+  }, TX);
+  return toSnapshot(row);
+}
+
+export async function updateSnapshot(
+  ctx: AuthContext,
+  id: string,
+  input: { name?: string | null; description?: string | null },
+): Promise<SnapshotView> {
+  const s = await loadSnapshot(ctx, id, 'volume:update_snapshot');
+  const u = await db().$transaction(async (tx) => {
+    const r = await tx.volumeSnapshot.update({
+      where: { id: s.id },
+      data: {
+        ...(input.name !== undefined ? { name: input.name } : {}),
+        ...(input.description !== undefined ? { description: input.description } : {}),
+      },
+    });
+    await emitSnapshotEvent(tx, r, 'snapshot.updated');
+    return r;
+  }, TX);
+  return toSnapshot(u);
+}
+
+export async function setSnapshotMetadata(
+  ctx: AuthContext,
+  id: string,
+  items: Record<string, string>,
+  o: { replace?: boolean } = {},
+): Promise<Record<string, string>> {
+  const s = await loadSnapshot(ctx, id, 'volume:update_snapshot_metadata');
+  const md = o.replace ? checkMetadata(items) : { ...toSnapshot(s).metadata, ...checkMetadata(items) };
+  await db().volumeSnapshot.update({ where: { id: s.id }, data: { metadata: md } });
+  return md;
+}
+
+export async function deleteSnapshot(ctx: AuthContext, id: string): Promise<void> {
+  const s0 = await loadSnapshot(ctx, id, 'volume:delete_snapshot');
+  await db().$transaction(async (tx) => {
+    await lockVolume(tx, s0.volumeId);
+    const s = await tx.volumeSnapshot.findUnique({ where: { id: s0.id } });
+    if (!s) throw notFound(`Snapshot ${id} could not be found.`);
+    if (s.status === 'deleting') return;
+    if (!['available', 'error', 'error_deleting'].includes(s.status))
+      throw invalid(
+        'snapshot',
+        `Snapshot status must be available or error and must not be part of a group (status: ${s.status})`,
+      );
+    const u = await tx.volumeSnapshot.update({ where: { id: s.id }, data: { status: 'deleting' } });
+    await emitSnapshotEvent(tx, u, 'snapshot.updated');
+    if (!s.host) {
+      await tx.volumeSnapshot.delete({ where: { id: s.id } });
+      return;
+    }
+    await enqueueJob(
+      tx,
+      snapshotDeleteJobDef,
+      { snapshotId: s.id },
+      { host: s.host, queueName: volumeQueue(s.volumeId) },
+    );
+  }, TX);
+}
