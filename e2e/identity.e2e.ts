@@ -5,7 +5,8 @@ import { expect, type Page, test } from '@playwright/test';
 /*
  * The identity shell end to end: an admin creates a project and a member user through
  * the dashboard; that user sees only their project; logging out revokes the session's
- * Keystone token for every client, not only the browser.
+ * Keystone token for every client, not only the browser. A second page sees the new
+ * project appear without a reload (identity live events).
  */
 
 function adminPassword(): string {
@@ -65,6 +66,13 @@ test('admin creates a project and a member; the member sees only that project; l
     page.getByRole('navigation', { name: 'Main navigation' }).getByRole('link', { name: 'Users' }),
   ).toBeVisible();
 
+  // A second page of the same admin watches the projects list, filtered by part of the
+  // name (the search box matches "contains"): the new project must appear there live.
+  const watcher = await page.context().newPage();
+  await watcher.goto('/iam/projects');
+  await watcher.getByLabel('Filter by name', { exact: true }).fill(`proj-${suffix}`);
+  await expect(watcher.getByText(`No project name contains “proj-${suffix}”.`)).toBeVisible();
+
   // Create the project.
   await page.goto('/iam/projects');
   await page.getByRole('button', { name: 'Create project' }).click();
@@ -75,8 +83,11 @@ test('admin creates a project and a member; the member sees only that project; l
   await projectDialog.getByLabel('Description').fill('made by identity.e2e.ts');
   await projectDialog.getByRole('button', { name: 'Create project' }).click();
   await expect(projectDialog).toBeHidden();
-  await page.getByLabel('Filter by name (exact)').fill(project);
+  await page.getByLabel('Filter by name', { exact: true }).fill(project);
   await expect(page.getByRole('table', { name: 'Projects' }).getByText(project, { exact: true })).toBeVisible();
+  // No reload and no polling: the identity.project.created event made the list refetch.
+  await expect(watcher.getByRole('table', { name: 'Projects' }).getByText(project, { exact: true })).toBeVisible();
+  await watcher.close();
 
   // Create the user with role member on it.
   await page.goto('/iam/users');
@@ -122,7 +133,7 @@ test('admin creates a project and a member; the member sees only that project; l
   // Clean up through the UI (and exercise the confirmation dialogs).
   await login(page, 'admin', adminPassword());
   await page.goto('/iam/users');
-  await page.getByLabel('Filter by name (exact)').fill(user);
+  await page.getByLabel('Filter by name', { exact: true }).fill(user);
   const userRow = page.getByRole('row').filter({ hasText: user });
   await userRow.getByRole('button', { name: 'Actions' }).click();
   await page.getByRole('menuitem', { name: 'Delete' }).click();
@@ -130,7 +141,7 @@ test('admin creates a project and a member; the member sees only that project; l
   await expect(page.getByRole('table', { name: 'Users' }).getByText(user, { exact: true })).toHaveCount(0);
 
   await page.goto('/iam/projects');
-  await page.getByLabel('Filter by name (exact)').fill(project);
+  await page.getByLabel('Filter by name', { exact: true }).fill(project);
   const projectRow = page.getByRole('row').filter({ hasText: project });
   await projectRow.getByRole('button', { name: 'Actions' }).click();
   await page.getByRole('menuitem', { name: 'Delete' }).click();
@@ -188,7 +199,7 @@ test('a token revoked elsewhere sends the browser back to sign in, returning to 
   expect(res.status()).toBe(204);
   // The live revocation event, or else the next tRPC call (401), sends the client to sign in.
   await page
-    .getByLabel('Filter by name (exact)')
+    .getByLabel('Filter by name', { exact: true })
     .fill('admin', { timeout: 3000 })
     .catch(() => {});
   await expect(page).toHaveURL(/\/login\?returnTo=%2Fiam%2Froles/);

@@ -1,10 +1,14 @@
 // Identity benchmark over HTTP against a running Stratus (loopback only, bounded counts).
 //   STRATUS_URL=http://127.0.0.1:3000 STRATUS_CREDENTIALS=/var/lib/stratus/credentials.txt [BENCH_PORT=3301] \
 //     node --import tsx bench/identity/run.ts [--issue 400] [--validate 20000] [--concurrency 8]
-// Measures token issue latency (p50/p95, password auth = one argon2id verification each)
-// and token validation throughput (GET /identity/v3/auth/tokens, warm cache).
+// Measures token issue latency (p50/p95, password auth = one argon2id verification each) at
+// concurrency 1 and at --concurrency, each beside its baseline measured in the same run: a
+// bare argon2id verification (same parameters as the server's, in this process, at the same
+// concurrency). Then token validation throughput (GET /identity/v3/auth/tokens, warm cache).
 import { readFileSync } from 'node:fs';
 import http from 'node:http';
+import { verify } from '@node-rs/argon2';
+import { hashPassword } from '../../packages/core/src/identity/password.ts';
 
 const url = new URL(process.env.STRATUS_URL ?? 'http://127.0.0.1:3000');
 if (!['127.0.0.1', 'localhost', '[::1]'].includes(url.hostname)) throw new Error('bench runs against loopback only');
@@ -74,11 +78,11 @@ async function issue(): Promise<string> {
   return String(r.headers['x-subject-token']);
 }
 
-async function pool(n: number, fn: (i: number) => Promise<void>): Promise<number> {
+async function pool(n: number, fn: (i: number) => Promise<void>, conc = CONC): Promise<number> {
   let next = 0;
   const t0 = performance.now();
   await Promise.all(
-    Array.from({ length: CONC }, async () => {
+    Array.from({ length: conc }, async () => {
       while (next < n) await fn(next++);
     }),
   );
@@ -87,12 +91,36 @@ async function pool(n: number, fn: (i: number) => Promise<void>): Promise<number
 const pct = (xs: number[], p: number) =>
   xs.slice().sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor((p / 100) * xs.length))] ?? 0;
 
-const lat: number[] = [];
-const issueMs = await pool(ISSUE, async () => {
-  const t = performance.now();
-  await issue();
-  lat.push(performance.now() - t);
-});
+// Baseline: argon2id alone, no server (the library call the server makes, unthrottled).
+const stored = await hashPassword('bench-password-baseline');
+async function measure(label: string, n: number, conc: number, fn: () => Promise<void>) {
+  const lat: number[] = [];
+  const ms = await pool(
+    n,
+    async () => {
+      const t = performance.now();
+      await fn();
+      lat.push(performance.now() - t);
+    },
+    conc,
+  );
+  return { label, conc, n, p50: pct(lat, 50), p95: pct(lat, 95), perSec: (n / ms) * 1000 };
+}
+for (const conc of [...new Set([1, CONC])]) {
+  const n = conc === 1 ? Math.max(20, Math.round(ISSUE / 4)) : ISSUE;
+  await issue(); // warm
+  const tok = await measure('token issue (password, argon2id)', n, conc, async () => void (await issue()));
+  const bare = await measure('bare argon2id verify (baseline)', n, conc, async () => {
+    if (!(await verify(stored, 'bench-password-baseline'))) throw new Error('baseline verify failed');
+  });
+
+  console.log(
+    `concurrency ${conc}: token issue p50 ${tok.p50.toFixed(1)} ms, p95 ${tok.p95.toFixed(1)} ms, ${Math.round(tok.perSec)} tokens/s | ` +
+      `bare argon2id verify p50 ${bare.p50.toFixed(1)} ms, p95 ${bare.p95.toFixed(1)} ms, ${Math.round(bare.perSec)}/s | ` +
+      `ratio issue/verify p50 ${(tok.p50 / bare.p50).toFixed(2)}`,
+  );
+}
+
 const caller = await issue();
 const subject = await issue();
 for (const [label, path] of [
@@ -111,7 +139,4 @@ for (const [label, path] of [
   if (bad) throw new Error(`${bad} validations failed`);
   console.log(`${label}: ${VALIDATE} requests, concurrency ${CONC}: ${Math.round((VALIDATE / ms) * 1000)} req/s`);
 }
-console.log(
-  `token issue (password, argon2id): ${ISSUE} requests, concurrency ${CONC}: p50 ${pct(lat, 50).toFixed(1)} ms, p95 ${pct(lat, 95).toFixed(1)} ms, ${Math.round((ISSUE / issueMs) * 1000)} tokens/s`,
-);
 agent.destroy();

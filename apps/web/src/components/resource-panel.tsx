@@ -87,7 +87,7 @@ export function ResourcePanel<T extends Named>({
         rowKey={(r) => r.id}
         loading={query.isLoading}
         error={query.error}
-        filter={{ ...list.filter, placeholder: 'Filter by name (exact)' }}
+        filter={{ ...list.filter, placeholder: 'Filter by name' }}
         paging={{
           page: list.paging.page,
           hasPrevious: list.paging.hasPrevious,
@@ -95,7 +95,7 @@ export function ResourcePanel<T extends Named>({
           onPrevious: list.paging.previous,
           onNext: () => data?.next && list.paging.next(data.next),
         }}
-        empty={list.input.name ? `No ${noun} is named “${list.input.name}”.` : `No ${noun}s yet.`}
+        empty={list.input.name ? `No ${noun} name contains “${list.input.name}”.` : `No ${noun}s yet.`}
         columns={columns}
         actions={[
           { label: 'Edit', onSelect: (row) => setEditing({ row }), hidden: () => !allowed.update },

@@ -12,6 +12,7 @@ import {
   type AuthResult,
   authenticate,
   listUserProjects,
+  renewSessionToken,
   revokeToken,
   validateToken,
 } from '@stratus/core/identity/index';
@@ -19,7 +20,9 @@ import {
 /*
  * Dashboard sessions. The session cookie is next-auth's encrypted JWT holding the
  * caller's Keystone token; every request validates that token with core, so a token
- * revoked elsewhere (CLI, admin disabling the user) ends the session at once.
+ * revoked elsewhere (CLI, admin disabling the user) ends the session at once. Before
+ * the token expires the session swaps it for a renewed one (core renewSessionToken),
+ * until sessionMaxLifetimeSeconds after the sign-in.
  */
 
 /** Renew the Keystone token when less than this remains. */
@@ -54,8 +57,6 @@ declare module 'next-auth/jwt' {
     projectId?: string | null;
     projectName?: string | null;
     previous?: Array<{ id: string; exp: number }>;
-    /** False once a renewal could not extend the expiry. */
-    renewable?: boolean;
   }
 }
 
@@ -147,7 +148,8 @@ export function authOptions(): NextAuthOptions {
   options = {
     secret: authSecret(config),
     useSecureCookies: secureCookies(),
-    session: { strategy: 'jwt', maxAge: 12 * 3600 },
+    // The cookie lives as long as a session may (renewals stop there too).
+    session: { strategy: 'jwt', maxAge: config.sessionMaxLifetimeSeconds },
     pages: { signIn: '/login', error: '/login' },
     providers: [
       CredentialsProvider({
@@ -219,19 +221,11 @@ export function authOptions(): NextAuthOptions {
             return token;
           }
         }
-        if (token.renewable !== false && (token.expiresAt ?? 0) - Date.now() < RENEW_BEFORE_MS) {
-          // Throws when the token is no longer valid: next-auth then clears the session.
-          const next = await authenticate({
-            method: 'token',
-            tokenId: token.tokenId,
-            scope: token.projectId ? { projectId: token.projectId } : undefined,
-            noCatalog: true,
-          });
-          if (next.context.expiresAt.getTime() > (token.expiresAt ?? 0)) return withPrevious(token, next);
-          // Core kept the original expiry (Keystone's rescope rule): renewing cannot extend
-          // this session, so drop the extra token and stop trying.
-          await revokeToken(next.context, next.tokenId).catch(() => {});
-          return { ...token, renewable: false };
+        if ((token.expiresAt ?? 0) - Date.now() < RENEW_BEFORE_MS) {
+          // A fresh lifetime, while the token is valid, the user enabled and still holding the
+          // project's roles, up to sessionMaxLifetimeSeconds after sign-in. Throws otherwise:
+          // next-auth then clears the session and the dashboard goes back to the login page.
+          return withPrevious(token, await renewSessionToken(token.tokenId));
         }
         return token;
       },

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { badRequest, notFound } from '../platform/errors.ts';
 import { enforce } from '../policy/index.ts';
 import { revokeUserTokens } from './auth.ts';
+import { emitIdentityEvent, usersOfActors } from './events.ts';
 import type { RevocationFields } from './revocation.ts';
 import { db, mapDbErrors, newId } from './store.ts';
 import type { AuthContext, RoleAssignment } from './types.ts';
@@ -72,24 +73,42 @@ export async function assignRole(ctx: AuthContext, input: GrantInput): Promise<v
   await checkReferences(o);
   const key = keyOf(o);
   await mapDbErrors('role assignment', () =>
-    db().roleAssignment.upsert({
-      where: { roleId_actorType_actorId_targetType_targetId: key },
-      create: { id: newId(), ...key },
-      update: {},
+    db().$transaction(async (tx) => {
+      // ON CONFLICT DO NOTHING: granting twice (or twice at once) is not an error, and emits once.
+      const id = newId();
+      const { count } = await tx.roleAssignment.createMany({ data: [{ id, ...key }], skipDuplicates: true });
+      if (count === 0) return;
+      await emitIdentityEvent(tx, 'role_assignment', 'created', id, eventData(key), await usersOfActors(tx, [key]));
     }),
   );
+}
+
+/** What an assignment event says: the role, the actor and the target. */
+function eventData(key: ReturnType<typeof keyOf>): Record<string, string> {
+  return {
+    roleId: key.roleId,
+    [key.actorType === 'user' ? 'userId' : 'groupId']: key.actorId,
+    ...(key.targetType === 'project' ? { projectId: key.targetId } : {}),
+    ...(key.targetType === 'domain' ? { domainId: key.targetId } : {}),
+    ...(key.targetType === 'system' ? { system: 'all' } : {}),
+  };
 }
 
 export async function unassignRole(ctx: AuthContext, input: GrantInput): Promise<void> {
   const o = parseGrant(input);
   enforce(ctx, 'identity:revoke_grant', targetOf(o));
   await checkReferences(o);
-  const res = await db().roleAssignment.deleteMany({ where: keyOf(o) });
-  if (res.count === 0) throw notFound(`Could not find role assignment with role: ${o.roleId}.`);
+  const key = keyOf(o);
+  const { count, users } = await db().$transaction(async (tx) => {
+    const rows = await tx.roleAssignment.findMany({ where: key, select: { id: true } });
+    const res = await tx.roleAssignment.deleteMany({ where: key });
+    const affected = await usersOfActors(tx, [key]);
+    if (res.count > 0)
+      await emitIdentityEvent(tx, 'role_assignment', 'deleted', rows[0]?.id ?? key.roleId, eventData(key), affected);
+    return { count: res.count, users: affected };
+  });
+  if (count === 0) throw notFound(`Could not find role assignment with role: ${o.roleId}.`);
   // Tokens that carried the role stop validating: per project when scoped to one, else all of the user's.
-  const users = o.userId
-    ? [o.userId]
-    : (await db().groupMembership.findMany({ where: { groupId: o.groupId ?? '' } })).map((m) => m.userId);
   const events: RevocationFields[] = users.map((userId) =>
     o.projectId ? { userId, projectId: o.projectId } : { userId },
   );

@@ -4,6 +4,7 @@ import { dirname, join } from 'node:path';
 import type { PrismaClient } from '@stratus/db';
 import type { Config } from '../platform/config.ts';
 import { clearCatalogCache } from './auth.ts';
+import { emitCatalogChanged } from './events.ts';
 import { ensureKeyRepository } from './keys.ts';
 import { hashPassword, verifyPassword } from './password.ts';
 import { DEFAULT_DOMAIN_ID, ensureIdentityDefaults, newId } from './store.ts';
@@ -154,6 +155,8 @@ async function ensureCatalog(db: PrismaClient, publicUrl: string): Promise<void>
       } else if (ep.url !== entry.url) await db.endpoint.update({ where: { id: ep.id }, data: { url: entry.url } });
     }
   }
+  // Running web servers drop their cached catalogs (the public URL may have changed).
+  await db.$transaction((tx) => emitCatalogChanged(tx));
   clearCatalogCache();
 }
 

@@ -1,9 +1,25 @@
+import type { Tx } from '@stratus/db';
 import { z } from 'zod';
 import { badRequest, conflict, notFound } from '../platform/errors.ts';
 import { enforce } from '../policy/index.ts';
 import { clearCatalogCache } from './auth.ts';
+import { emitCatalogChanged } from './events.ts';
 import { db, mapDbErrors, newId, page, pageArgs } from './store.ts';
 import { type AuthContext, type CatalogService, type Endpoint, ListOptions, type Page, type Region } from './types.ts';
+
+/**
+ * A catalog write and its event in one transaction: every process drops its cached
+ * catalogs when it commits (this one at once, without waiting for its own NOTIFY).
+ */
+async function changeCatalog<T>(write: (tx: Tx) => Promise<T>): Promise<T> {
+  const out = await db().$transaction(async (tx) => {
+    const r = await write(tx);
+    await emitCatalogChanged(tx);
+    return r;
+  });
+  clearCatalogCache();
+  return out;
+}
 
 // ---------------------------------------------------------------- regions
 
@@ -60,6 +76,7 @@ export async function createRegion(ctx: AuthContext, input: z.input<typeof Creat
       data: { id: o.id ?? newId(), description: o.description ?? '', parentRegionId: o.parentRegionId ?? null },
     }),
   );
+  // A region without endpoints does not change any catalog.
   return toRegion(r);
 }
 
@@ -69,15 +86,16 @@ export async function updateRegion(ctx: AuthContext, input: z.input<typeof Updat
   await checkParent(o.parentRegionId);
   if (o.parentRegionId === o.regionId) throw badRequest('A region cannot be its own parent.');
   const r = await mapDbErrors(`region ${o.regionId}`, () =>
-    db().region.update({
-      where: { id: o.regionId },
-      data: {
-        ...(o.description !== undefined ? { description: o.description ?? '' } : {}),
-        ...(o.parentRegionId !== undefined ? { parentRegionId: o.parentRegionId } : {}),
-      },
-    }),
+    changeCatalog((tx) =>
+      tx.region.update({
+        where: { id: o.regionId },
+        data: {
+          ...(o.description !== undefined ? { description: o.description ?? '' } : {}),
+          ...(o.parentRegionId !== undefined ? { parentRegionId: o.parentRegionId } : {}),
+        },
+      }),
+    ),
   );
-  clearCatalogCache();
   return toRegion(r);
 }
 
@@ -91,8 +109,7 @@ export async function deleteRegion(ctx: AuthContext, input: { regionId: string }
   ) {
     throw conflict('Cannot delete a region that has endpoints or child regions.');
   }
-  await db().region.delete({ where: { id: r.id } });
-  clearCatalogCache();
+  await changeCatalog((tx) => tx.region.delete({ where: { id: r.id } }));
 }
 
 // ---------------------------------------------------------------- services
@@ -147,16 +164,17 @@ export async function createService(
 ): Promise<CatalogService> {
   const o = CreateServiceInput.parse(input);
   enforce(ctx, 'identity:create_service');
-  const s = await db().catalogService.create({
-    data: {
-      id: newId(),
-      type: o.type,
-      name: o.name ?? '',
-      description: o.description ?? '',
-      enabled: o.enabled ?? true,
-    },
-  });
-  clearCatalogCache();
+  const s = await changeCatalog((tx) =>
+    tx.catalogService.create({
+      data: {
+        id: newId(),
+        type: o.type,
+        name: o.name ?? '',
+        description: o.description ?? '',
+        enabled: o.enabled ?? true,
+      },
+    }),
+  );
   return toService(s);
 }
 
@@ -167,24 +185,26 @@ export async function updateService(
   const o = UpdateServiceInput.parse(input);
   enforce(ctx, 'identity:update_service');
   const s = await mapDbErrors(`service ${o.serviceId}`, () =>
-    db().catalogService.update({
-      where: { id: o.serviceId },
-      data: {
-        ...(o.type !== undefined ? { type: o.type } : {}),
-        ...(o.name !== undefined ? { name: o.name } : {}),
-        ...(o.description !== undefined ? { description: o.description ?? '' } : {}),
-        ...(o.enabled !== undefined ? { enabled: o.enabled } : {}),
-      },
-    }),
+    changeCatalog((tx) =>
+      tx.catalogService.update({
+        where: { id: o.serviceId },
+        data: {
+          ...(o.type !== undefined ? { type: o.type } : {}),
+          ...(o.name !== undefined ? { name: o.name } : {}),
+          ...(o.description !== undefined ? { description: o.description ?? '' } : {}),
+          ...(o.enabled !== undefined ? { enabled: o.enabled } : {}),
+        },
+      }),
+    ),
   );
-  clearCatalogCache();
   return toService(s);
 }
 
 export async function deleteService(ctx: AuthContext, input: { serviceId: string }): Promise<void> {
   enforce(ctx, 'identity:delete_service');
-  await mapDbErrors(`service ${input.serviceId}`, () => db().catalogService.delete({ where: { id: input.serviceId } }));
-  clearCatalogCache();
+  await mapDbErrors(`service ${input.serviceId}`, () =>
+    changeCatalog((tx) => tx.catalogService.delete({ where: { id: input.serviceId } })),
+  );
 }
 
 // ---------------------------------------------------------------- endpoints
@@ -257,17 +277,18 @@ export async function createEndpoint(ctx: AuthContext, input: z.input<typeof Cre
   const o = CreateEndpointInput.parse(input);
   enforce(ctx, 'identity:create_endpoint');
   await checkEndpointRefs(o);
-  const e = await db().endpoint.create({
-    data: {
-      id: newId(),
-      serviceId: o.serviceId,
-      regionId: o.regionId ?? null,
-      interface: o.interface,
-      url: o.url,
-      enabled: o.enabled ?? true,
-    },
-  });
-  clearCatalogCache();
+  const e = await changeCatalog((tx) =>
+    tx.endpoint.create({
+      data: {
+        id: newId(),
+        serviceId: o.serviceId,
+        regionId: o.regionId ?? null,
+        interface: o.interface,
+        url: o.url,
+        enabled: o.enabled ?? true,
+      },
+    }),
+  );
   return toEndpoint(e);
 }
 
@@ -276,23 +297,25 @@ export async function updateEndpoint(ctx: AuthContext, input: z.input<typeof Upd
   enforce(ctx, 'identity:update_endpoint');
   await checkEndpointRefs(o);
   const e = await mapDbErrors(`endpoint ${o.endpointId}`, () =>
-    db().endpoint.update({
-      where: { id: o.endpointId },
-      data: {
-        ...(o.serviceId !== undefined ? { serviceId: o.serviceId } : {}),
-        ...(o.regionId !== undefined ? { regionId: o.regionId } : {}),
-        ...(o.interface !== undefined ? { interface: o.interface } : {}),
-        ...(o.url !== undefined ? { url: o.url } : {}),
-        ...(o.enabled !== undefined ? { enabled: o.enabled } : {}),
-      },
-    }),
+    changeCatalog((tx) =>
+      tx.endpoint.update({
+        where: { id: o.endpointId },
+        data: {
+          ...(o.serviceId !== undefined ? { serviceId: o.serviceId } : {}),
+          ...(o.regionId !== undefined ? { regionId: o.regionId } : {}),
+          ...(o.interface !== undefined ? { interface: o.interface } : {}),
+          ...(o.url !== undefined ? { url: o.url } : {}),
+          ...(o.enabled !== undefined ? { enabled: o.enabled } : {}),
+        },
+      }),
+    ),
   );
-  clearCatalogCache();
   return toEndpoint(e);
 }
 
 export async function deleteEndpoint(ctx: AuthContext, input: { endpointId: string }): Promise<void> {
   enforce(ctx, 'identity:delete_endpoint');
-  await mapDbErrors(`endpoint ${input.endpointId}`, () => db().endpoint.delete({ where: { id: input.endpointId } }));
-  clearCatalogCache();
+  await mapDbErrors(`endpoint ${input.endpointId}`, () =>
+    changeCatalog((tx) => tx.endpoint.delete({ where: { id: input.endpointId } })),
+  );
 }

@@ -2,8 +2,9 @@ import { z } from 'zod';
 import { conflict, forbidden, notFound } from '../platform/errors.ts';
 import { enforce } from '../policy/index.ts';
 import { revokeUserTokens } from './auth.ts';
-import { db, DEFAULT_DOMAIN_ID, mapDbErrors, newId, page, pageArgs, toDomain } from './store.ts';
-import { type AuthContext, type Domain, ListOptions, type Page } from './types.ts';
+import { emitIdentityEvent } from './events.ts';
+import { db, DEFAULT_DOMAIN_ID, mapDbErrors, nameWhere, newId, page, pageArgs, toDomain } from './store.ts';
+import { type AuthContext, type Domain, NamedListOptions, type Page } from './types.ts';
 
 export const CreateDomainInput = z.object({
   name: z.string().trim().min(1).max(64),
@@ -11,7 +12,7 @@ export const CreateDomainInput = z.object({
   enabled: z.boolean().optional(),
 });
 export const UpdateDomainInput = CreateDomainInput.partial().extend({ domainId: z.string().min(1) });
-export const ListDomainsInput = ListOptions.extend({ name: z.string().optional(), enabled: z.boolean().optional() });
+export const ListDomainsInput = NamedListOptions.extend({ enabled: z.boolean().optional() });
 
 export async function listDomains(
   ctx: AuthContext,
@@ -24,7 +25,7 @@ export async function listDomains(
     ...p,
     where: {
       ...p.where,
-      ...(o.name !== undefined ? { name: o.name } : {}),
+      ...nameWhere(o),
       ...(o.enabled !== undefined ? { enabled: o.enabled } : {}),
     },
   });
@@ -43,8 +44,12 @@ export async function createDomain(ctx: AuthContext, input: z.input<typeof Creat
   const o = CreateDomainInput.parse(input);
   enforce(ctx, 'identity:create_domain');
   const row = await mapDbErrors('domain', () =>
-    db().domain.create({
-      data: { id: newId(), name: o.name, description: o.description ?? '', enabled: o.enabled ?? true },
+    db().$transaction(async (tx) => {
+      const r = await tx.domain.create({
+        data: { id: newId(), name: o.name, description: o.description ?? '', enabled: o.enabled ?? true },
+      });
+      await emitIdentityEvent(tx, 'domain', 'created', r.id, { name: r.name });
+      return r;
     }),
   );
   return toDomain(row);
@@ -58,13 +63,17 @@ export async function updateDomain(ctx: AuthContext, input: z.input<typeof Updat
   if (o.domainId === DEFAULT_DOMAIN_ID && o.enabled === false)
     throw forbidden('The default domain cannot be disabled.');
   const row = await mapDbErrors('domain', () =>
-    db().domain.update({
-      where: { id: o.domainId },
-      data: {
-        ...(o.name !== undefined ? { name: o.name } : {}),
-        ...(o.description !== undefined ? { description: o.description ?? '' } : {}),
-        ...(o.enabled !== undefined ? { enabled: o.enabled } : {}),
-      },
+    db().$transaction(async (tx) => {
+      const r = await tx.domain.update({
+        where: { id: o.domainId },
+        data: {
+          ...(o.name !== undefined ? { name: o.name } : {}),
+          ...(o.description !== undefined ? { description: o.description ?? '' } : {}),
+          ...(o.enabled !== undefined ? { enabled: o.enabled } : {}),
+        },
+      });
+      await emitIdentityEvent(tx, 'domain', 'updated', r.id, { name: r.name, enabled: r.enabled });
+      return r;
     }),
   );
   if (before.enabled && !row.enabled) await revokeUserTokens([{ domainId: row.id }]);
@@ -86,5 +95,6 @@ export async function deleteDomain(ctx: AuthContext, input: { domainId: string }
   await db().$transaction(async (tx) => {
     await tx.roleAssignment.deleteMany({ where: { targetType: 'domain', targetId: row.id } });
     await tx.domain.delete({ where: { id: row.id } });
+    await emitIdentityEvent(tx, 'domain', 'deleted', row.id, { name: row.name });
   });
 }

@@ -364,8 +364,16 @@ describe('isolation between projects (the functions the dashboard calls)', () =>
     expect((await listUserProjects(ctx)).map((p) => p.id)).toEqual([a.project.id]);
     expect(can(ctx, 'stratus:cloud_admin')).toBe(false);
     // Live events: the socket joins A's room only, never the admin room.
-    expect(await socketScopeForToken(a.auth.tokenId)).toEqual({ projectId: a.project.id, isAdmin: false });
-    expect(await socketScopeForToken(admin.tokenId)).toEqual({ projectId: admin.projectId, isAdmin: true });
+    expect(await socketScopeForToken(a.auth.tokenId)).toEqual({
+      projectId: a.project.id,
+      isAdmin: false,
+      userId: a.user.id,
+    });
+    expect(await socketScopeForToken(admin.tokenId)).toEqual({
+      projectId: admin.projectId,
+      isAdmin: true,
+      userId: admin.userId,
+    });
     expect(await socketScopeForToken('garbage')).toBeNull();
     expect((await validateToken(b.auth.tokenId)).projectId).toBe(b.project.id);
   });

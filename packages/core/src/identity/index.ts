@@ -11,6 +11,7 @@ export { rotateKeys, loadKeyRepository, ensureKeyRepository, type KeyRepository 
 export { decideLockout, isLocked } from './lockout.ts';
 export {
   authenticate,
+  renewSessionToken,
   validateToken,
   validateSubjectToken,
   socketScopeForToken,
@@ -70,6 +71,19 @@ export {
   createApplicationCredential,
   deleteApplicationCredential,
 } from './appcreds.ts';
+export {
+  createEc2Credential,
+  listEc2Credentials,
+  listAllEc2Credentials,
+  getEc2Credential,
+  deleteEc2Credential,
+  parseEc2Blob,
+  ec2CredentialId,
+  findEc2Signer,
+  ec2AuthContext,
+  type Ec2Credential,
+  type Ec2Signer,
+} from './ec2-credentials.ts';
 export { bootstrapIdentity, writeCloudsYaml, type BootstrapResult } from './bootstrap.ts';
 export {
   enforce,
@@ -84,4 +98,5 @@ export {
 } from '../policy/index.ts';
 export { reloadKeys, effectiveRoles, keystoneTime, clearCatalogCache } from './auth.ts';
 export { stopRevocationListener } from './revocation.ts';
+export { CATALOG_EVENT } from './events.ts';
 export { catalogEntries, REGION } from './bootstrap.ts';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { decideLockout, isLocked } from './lockout.ts';
-import { hashPassword, verifyDummyPassword, verifyPassword } from './password.ts';
+import { argon2Load, hashPassword, verifyDummyPassword, verifyPassword } from './password.ts';
 
 describe('password hashing', () => {
   it('uses argon2id at the recommended cost and verifies', async () => {
@@ -10,6 +10,18 @@ describe('password hashing', () => {
     expect(await verifyPassword(h, 'Correct horse')).toBe(false);
     expect(await verifyPassword(null, 'anything')).toBe(false);
     expect(await verifyPassword('not-a-hash', 'anything')).toBe(false);
+  });
+
+  it('runs at most one hash per core at a time; the others wait their turn and all answer right', async () => {
+    const h = await hashPassword('queued');
+    const { max } = argon2Load();
+    const n = max * 3;
+    const all = Promise.all(Array.from({ length: n }, (_, i) => verifyPassword(h, i % 2 ? 'queued' : 'wrong')));
+    const load = argon2Load();
+    expect(load.running).toBe(max);
+    expect(load.waiting).toBe(n - max);
+    expect(await all).toEqual(Array.from({ length: n }, (_, i) => i % 2 === 1));
+    expect(argon2Load()).toMatchObject({ running: 0, waiting: 0 });
   });
 
   it('salts: the same password hashes differently', async () => {

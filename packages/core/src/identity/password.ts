@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import { hash, type Options, verify } from '@node-rs/argon2';
 
 /*
@@ -13,8 +14,37 @@ export const ARGON2_OPTIONS: Options = {
   parallelism: 1,
 };
 
+/*
+ * argon2 runs on libuv's thread pool (4 threads by default), off the event loop. That
+ * pool also serves file system calls and DNS lookups: eight logins at once would fill
+ * it and make every file read of the web server wait behind them. At most one hash per
+ * core runs at a time (more would not finish sooner: the work is CPU-bound); the rest
+ * wait here, in arrival order, leaving pool threads free for I/O.
+ */
+const MAX_PARALLEL = Math.max(1, availableParallelism());
+let running = 0;
+const waiting: Array<() => void> = [];
+
+async function limited<T>(fn: () => Promise<T>): Promise<T> {
+  if (running >= MAX_PARALLEL) await new Promise<void>((resolve) => waiting.push(resolve));
+  else running++;
+  try {
+    return await fn();
+  } finally {
+    // Hand the slot straight to the next waiter (running stays the same), or free it.
+    const next = waiting.shift();
+    if (next) next();
+    else running--;
+  }
+}
+
+/** For tests and diagnostics: hashes running now, and waiting for a core. */
+export function argon2Load(): { running: number; waiting: number; max: number } {
+  return { running, waiting: waiting.length, max: MAX_PARALLEL };
+}
+
 export function hashPassword(password: string): Promise<string> {
-  return hash(password, ARGON2_OPTIONS);
+  return limited(() => hash(password, ARGON2_OPTIONS));
 }
 
 export async function verifyPassword(stored: string | null, password: string): Promise<boolean> {
@@ -23,7 +53,7 @@ export async function verifyPassword(stored: string | null, password: string): P
     return false;
   }
   try {
-    return await verify(stored, password);
+    return await limited(() => verify(stored, password));
   } catch {
     return false;
   }
@@ -35,9 +65,10 @@ let dummy: Promise<string> | undefined;
  * response time does not tell whether an account exists.
  */
 export async function verifyDummyPassword(password: string): Promise<void> {
-  dummy ??= hash('stratus-dummy-password-never-matches', ARGON2_OPTIONS);
+  dummy ??= hashPassword('stratus-dummy-password-never-matches');
+  const stored = await dummy;
   try {
-    await verify(await dummy, password);
+    await limited(() => verify(stored, password));
   } catch {
     // never matches; only the time spent matters
   }

@@ -2,8 +2,9 @@ import { z } from 'zod';
 import { badRequest, conflict, notFound } from '../platform/errors.ts';
 import { enforce } from '../policy/index.ts';
 import { revokeUserTokens } from './auth.ts';
-import { db, DEFAULT_DOMAIN_ID, mapDbErrors, newId, page, pageArgs, toProject } from './store.ts';
-import { type AuthContext, ListOptions, type Page, type Project } from './types.ts';
+import { emitIdentityEvent, usersOnProject } from './events.ts';
+import { db, DEFAULT_DOMAIN_ID, mapDbErrors, nameWhere, newId, page, pageArgs, toProject } from './store.ts';
+import { type AuthContext, NamedListOptions, type Page, type Project } from './types.ts';
 
 const name = z.string().trim().min(1).max(64);
 export const CreateProjectInput = z.object({
@@ -21,8 +22,7 @@ export const UpdateProjectInput = z.object({
   enabled: z.boolean().optional(),
   tags: z.array(z.string().min(1).max(255)).max(80).optional(),
 });
-export const ListProjectsInput = ListOptions.extend({
-  name: z.string().optional(),
+export const ListProjectsInput = NamedListOptions.extend({
   domainId: z.string().optional(),
   parentId: z.string().optional(),
   enabled: z.boolean().optional(),
@@ -39,7 +39,7 @@ export async function listProjects(
     ...p,
     where: {
       ...p.where,
-      ...(o.name !== undefined ? { name: o.name } : {}),
+      ...nameWhere(o),
       ...(o.domainId !== undefined ? { domainId: o.domainId } : {}),
       ...(o.parentId !== undefined ? { parentId: o.parentId } : {}),
       ...(o.enabled !== undefined ? { enabled: o.enabled } : {}),
@@ -71,16 +71,20 @@ export async function createProject(ctx: AuthContext, input: z.input<typeof Crea
   if (!(await db().domain.findUnique({ where: { id: domainId } })))
     throw badRequest(`Could not find domain: ${domainId}.`);
   const row = await mapDbErrors('project', () =>
-    db().project.create({
-      data: {
-        id: newId(),
-        name: o.name,
-        domainId,
-        parentId: o.parentId ?? null,
-        description: o.description ?? '',
-        enabled: o.enabled ?? true,
-        tags: o.tags ?? [],
-      },
+    db().$transaction(async (tx) => {
+      const r = await tx.project.create({
+        data: {
+          id: newId(),
+          name: o.name,
+          domainId,
+          parentId: o.parentId ?? null,
+          description: o.description ?? '',
+          enabled: o.enabled ?? true,
+          tags: o.tags ?? [],
+        },
+      });
+      await emitIdentityEvent(tx, 'project', 'created', r.id, { name: r.name, domainId: r.domainId });
+      return r;
     }),
   );
   return toProject(row);
@@ -92,14 +96,20 @@ export async function updateProject(ctx: AuthContext, input: z.input<typeof Upda
   const before = await db().project.findUnique({ where: { id: o.projectId } });
   if (!before) throw notFound(`Could not find project: ${o.projectId}.`);
   const row = await mapDbErrors('project', () =>
-    db().project.update({
-      where: { id: o.projectId },
-      data: {
-        ...(o.name !== undefined ? { name: o.name } : {}),
-        ...(o.description !== undefined ? { description: o.description ?? '' } : {}),
-        ...(o.enabled !== undefined ? { enabled: o.enabled } : {}),
-        ...(o.tags !== undefined ? { tags: o.tags } : {}),
-      },
+    db().$transaction(async (tx) => {
+      const r = await tx.project.update({
+        where: { id: o.projectId },
+        data: {
+          ...(o.name !== undefined ? { name: o.name } : {}),
+          ...(o.description !== undefined ? { description: o.description ?? '' } : {}),
+          ...(o.enabled !== undefined ? { enabled: o.enabled } : {}),
+          ...(o.tags !== undefined ? { tags: o.tags } : {}),
+        },
+      });
+      // Its members' project lists show its name and leave out disabled projects.
+      const members = r.name !== before.name || r.enabled !== before.enabled ? await usersOnProject(tx, r.id) : [];
+      await emitIdentityEvent(tx, 'project', 'updated', r.id, { name: r.name, enabled: r.enabled }, members);
+      return r;
     }),
   );
   if (before.enabled && !row.enabled) await revokeUserTokens([{ projectId: row.id }]);
@@ -113,6 +123,8 @@ export async function deleteProject(ctx: AuthContext, input: { projectId: string
   if ((await db().project.count({ where: { parentId: row.id } })) > 0)
     throw conflict('Cannot delete a project that has child projects.');
   await db().$transaction(async (tx) => {
+    const members = await usersOnProject(tx, row.id);
+    await emitIdentityEvent(tx, 'project', 'deleted', row.id, { name: row.name }, members);
     await tx.roleAssignment.deleteMany({ where: { targetType: 'project', targetId: row.id } });
     await tx.user.updateMany({ where: { defaultProjectId: row.id }, data: { defaultProjectId: null } });
     await tx.project.delete({ where: { id: row.id } });

@@ -102,7 +102,8 @@ async function refresh(s: State): Promise<void> {
       if (now - s.lastPrune > 600_000) {
         s.lastPrune = now;
         s.index.prune(now - maxLifetimeMs());
-        await db().revocationEvent.deleteMany({ where: { expiresAt: { lt: new Date(now) } } });
+        // The database's clock, not this process's: hosts may disagree by a little.
+        await db().$executeRaw`DELETE FROM "RevocationEvent" WHERE "expiresAt" < now()`;
       }
     } finally {
       s.refreshing = undefined;
@@ -139,6 +140,34 @@ function toFields(r: {
   };
 }
 
+type Subscriber = { type: string; fn: () => void };
+const subscribers: Subscriber[] = [];
+
+/**
+ * Runs `fn` when an event of `type` arrives from any process, and also whenever the
+ * event connection was (or may have been) interrupted, since events can be lost then.
+ * Caches built on this must not be trusted while `eventsLive()` is false.
+ */
+export function onIdentityEvent(type: string, fn: () => void): void {
+  subscribers.push({ type, fn });
+}
+
+/** Whether the NOTIFY connection is believed healthy (caches may rely on invalidation events). */
+export function eventsLive(): boolean {
+  return state?.live ?? false;
+}
+
+function setLive(s: State, live: boolean): void {
+  if (s.live === live) return;
+  s.live = live;
+  for (const sub of subscribers) sub.fn();
+}
+
+/** Starts the event listener if it is not running yet (revocation and cache invalidation share it). */
+export async function ensureIdentityListener(): Promise<void> {
+  await getState();
+}
+
 async function start(): Promise<State> {
   const s: State = { index: new RevocationIndex(), live: false, lastPrune: Date.now() };
   await refresh(s);
@@ -146,18 +175,21 @@ async function start(): Promise<State> {
     s.listener = await listenEvents(
       runtime().databaseUrl,
       (e) => {
-        if (e.type === REVOCATION_EVENT) {
-          s.live = true;
+        // Any event proves the connection works again; what was missed meanwhile is read back.
+        const wasLive = s.live;
+        setLive(s, true);
+        if (e.type === REVOCATION_EVENT || !wasLive) {
           void refresh(s).catch((err: unknown) => logger().warn({ err }, 'revocation refresh failed'));
         }
+        for (const sub of subscribers) if (sub.type === e.type) sub.fn();
       },
       (err) => {
         // Until the next notification proves the connection is back, read the table on every check.
-        s.live = false;
+        setLive(s, false);
         logger().warn({ err }, 'revocation listener lost its connection');
       },
     );
-    s.live = true;
+    setLive(s, true);
   } catch (err) {
     logger().warn({ err }, 'revocation listener unavailable; checking the database on every validation');
   }

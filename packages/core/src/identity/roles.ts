@@ -2,26 +2,26 @@ import { z } from 'zod';
 import { forbidden, notFound } from '../platform/errors.ts';
 import { enforce } from '../policy/index.ts';
 import { revokeUserTokens } from './auth.ts';
-import { BUILTIN_ROLES, db, mapDbErrors, newId, page, pageArgs, toRole } from './store.ts';
-import { type AuthContext, ListOptions, type Page, type Role } from './types.ts';
+import { emitIdentityEvent, usersOfActors } from './events.ts';
+import { BUILTIN_ROLES, db, mapDbErrors, nameWhere, newId, page, pageArgs, toRole } from './store.ts';
+import { type AuthContext, NamedListOptions, type Page, type Role } from './types.ts';
 
 export const CreateRoleInput = z.object({
   name: z.string().trim().min(1).max(255),
   description: z.string().max(4096).nullish(),
 });
 export const UpdateRoleInput = CreateRoleInput.partial().extend({ roleId: z.string().min(1) });
-export const ListRolesInput = ListOptions.extend({ name: z.string().optional() });
+/** Roles are global here (no domain-specific roles): a `domainId` filter matches none. */
+export const ListRolesInput = NamedListOptions.extend({ domainId: z.string().optional() });
 
 const builtin = new Set<string>(BUILTIN_ROLES);
 
 export async function listRoles(ctx: AuthContext, input: z.input<typeof ListRolesInput> = {}): Promise<Page<Role>> {
   const o = ListRolesInput.parse(input);
   enforce(ctx, 'identity:list_roles');
+  if (o.domainId !== undefined) return { items: [], next: null };
   const p = pageArgs(o);
-  const rows = await db().role.findMany({
-    ...p,
-    where: { ...p.where, ...(o.name !== undefined ? { name: o.name } : {}) },
-  });
+  const rows = await db().role.findMany({ ...p, where: { ...p.where, ...nameWhere(o) } });
   const out = page(rows, o.limit);
   return { items: out.items.map(toRole), next: out.next };
 }
@@ -37,7 +37,11 @@ export async function createRole(ctx: AuthContext, input: z.input<typeof CreateR
   const o = CreateRoleInput.parse(input);
   enforce(ctx, 'identity:create_role');
   const row = await mapDbErrors('role', () =>
-    db().role.create({ data: { id: newId(), name: o.name, description: o.description ?? '' } }),
+    db().$transaction(async (tx) => {
+      const r = await tx.role.create({ data: { id: newId(), name: o.name, description: o.description ?? '' } });
+      await emitIdentityEvent(tx, 'role', 'created', r.id, { name: r.name });
+      return r;
+    }),
   );
   return toRole(row);
 }
@@ -50,12 +54,16 @@ export async function updateRole(ctx: AuthContext, input: z.input<typeof UpdateR
   if (builtin.has(before.name) && o.name !== undefined && o.name !== before.name)
     throw forbidden(`The built-in role ${before.name} cannot be renamed.`);
   const row = await mapDbErrors('role', () =>
-    db().role.update({
-      where: { id: o.roleId },
-      data: {
-        ...(o.name !== undefined ? { name: o.name } : {}),
-        ...(o.description !== undefined ? { description: o.description ?? '' } : {}),
-      },
+    db().$transaction(async (tx) => {
+      const r = await tx.role.update({
+        where: { id: o.roleId },
+        data: {
+          ...(o.name !== undefined ? { name: o.name } : {}),
+          ...(o.description !== undefined ? { description: o.description ?? '' } : {}),
+        },
+      });
+      await emitIdentityEvent(tx, 'role', 'updated', r.id, { name: r.name });
+      return r;
     }),
   );
   return toRole(row);
@@ -66,6 +74,15 @@ export async function deleteRole(ctx: AuthContext, input: { roleId: string }): P
   const row = await db().role.findUnique({ where: { id: input.roleId } });
   if (!row) throw notFound(`Could not find role: ${input.roleId}.`);
   if (builtin.has(row.name)) throw forbidden(`The built-in role ${row.name} cannot be deleted.`);
-  await db().role.delete({ where: { id: row.id } });
+  await db().$transaction(async (tx) => {
+    // Its holders lose it everywhere: their own views change too.
+    const holders = await usersOfActors(
+      tx,
+      await tx.roleAssignment.findMany({ where: { roleId: row.id }, select: { actorType: true, actorId: true } }),
+    );
+    await tx.role.delete({ where: { id: row.id } });
+    await emitIdentityEvent(tx, 'role', 'deleted', row.id, { name: row.name });
+    if (holders.length) await emitIdentityEvent(tx, 'role_assignment', 'deleted', row.id, { roleId: row.id }, holders);
+  });
   await revokeUserTokens([{ roleId: row.id }]);
 }

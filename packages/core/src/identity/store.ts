@@ -4,7 +4,7 @@ import { Prisma, type PrismaClient } from '@stratus/db';
 import { type Config, loadConfig } from '../platform/config.ts';
 import { conflict, notFound } from '../platform/errors.ts';
 import { runtime } from '../platform/runtime.ts';
-import type { Domain, Group, Page, Project, Role, User } from './types.ts';
+import type { Domain, Group, NameFilter, Page, Project, Role, User } from './types.ts';
 
 export const DEFAULT_DOMAIN_ID = 'default';
 export const BUILTIN_ROLES = ['admin', 'member', 'reader'] as const;
@@ -73,6 +73,33 @@ export function pageArgs(o: { marker?: string; limit?: number }): {
     ...(o.limit !== undefined ? { take: o.limit + 1 } : {}),
     orderBy: { id: 'asc' },
   };
+}
+
+type NameCond = {
+  equals?: string;
+  contains?: string;
+  startsWith?: string;
+  endsWith?: string;
+  mode?: 'insensitive';
+};
+
+/** The `name` conditions of a list: exact match and Keystone's comparison filters, all ANDed. */
+export function nameWhere(o: {
+  name?: string;
+  nameFilters?: NameFilter[];
+}): { AND: Array<{ name: NameCond }> } | object {
+  const conds: Array<{ name: NameCond }> = [];
+  if (o.name !== undefined) conds.push({ name: { equals: o.name } });
+  for (const f of o.nameFilters ?? []) {
+    const insensitive = f.op.startsWith('i');
+    const op = insensitive ? f.op.slice(1) : f.op;
+    // Prisma turns these into LIKE without escaping: `%` and `_` must match themselves.
+    const v = f.value.replace(/[\\%_]/g, (c) => `\\${c}`);
+    const cond: NameCond =
+      op === 'contains' ? { contains: v } : op === 'startswith' ? { startsWith: v } : { endsWith: v };
+    conds.push({ name: insensitive ? { ...cond, mode: 'insensitive' } : cond });
+  }
+  return conds.length ? { AND: conds } : {};
 }
 
 /** Maps unique violations to Conflict and missing rows to NotFound. */

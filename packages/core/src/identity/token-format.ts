@@ -26,6 +26,8 @@ export const TokenPayload = z.object({
   pa: z.string().optional(),
   /** application credential id */
   ac: z.string().optional(),
+  /** when the user authenticated (ms): renewals keep it, the session's maximum lifetime counts from it */
+  o: z.number().optional(),
 });
 export type TokenPayload = z.infer<typeof TokenPayload>;
 

@@ -131,6 +131,17 @@ export const ListOptions = z.object({
   limit: z.coerce.number().int().min(1).max(1000).optional(),
 });
 
+/** Keystone's string comparison filters (`name__icontains=web`); the `i` forms ignore case. */
+export const NAME_FILTER_OPS = ['contains', 'icontains', 'startswith', 'istartswith', 'endswith', 'iendswith'] as const;
+export const NameFilter = z.object({ op: z.enum(NAME_FILTER_OPS), value: z.string().max(255) });
+export type NameFilter = z.infer<typeof NameFilter>;
+
+/** List options of the named identity resources: exact `name` and any of the comparison filters (ANDed). */
+export const NamedListOptions = ListOptions.extend({
+  name: z.string().optional(),
+  nameFilters: z.array(NameFilter).max(NAME_FILTER_OPS.length).optional(),
+});
+
 export interface CatalogEntry {
   id: string;
   type: string;

@@ -2,9 +2,21 @@ import { z } from 'zod';
 import { badRequest, notFound, unauthorized } from '../platform/errors.ts';
 import { enforce } from '../policy/index.ts';
 import { revokeUserTokens } from './auth.ts';
+import { emitIdentityEvent } from './events.ts';
 import { hashPassword, verifyPassword } from './password.ts';
-import { db, DEFAULT_DOMAIN_ID, mapDbErrors, newId, page, pageArgs, toGroup, toProject, toUser } from './store.ts';
-import { type AuthContext, type Group, ListOptions, type Page, type Project, type User } from './types.ts';
+import {
+  db,
+  DEFAULT_DOMAIN_ID,
+  mapDbErrors,
+  nameWhere,
+  newId,
+  page,
+  pageArgs,
+  toGroup,
+  toProject,
+  toUser,
+} from './store.ts';
+import { type AuthContext, type Group, NamedListOptions, type Page, type Project, type User } from './types.ts';
 
 const password = z.string().min(1).max(4096);
 export const CreateUserInput = z.object({
@@ -26,8 +38,7 @@ export const UpdateUserInput = z.object({
   enabled: z.boolean().optional(),
 });
 export const ChangePasswordInput = z.object({ userId: z.string().min(1), originalPassword: z.string(), password });
-export const ListUsersInput = ListOptions.extend({
-  name: z.string().optional(),
+export const ListUsersInput = NamedListOptions.extend({
   domainId: z.string().optional(),
   enabled: z.boolean().optional(),
 });
@@ -40,7 +51,7 @@ export async function listUsers(ctx: AuthContext, input: z.input<typeof ListUser
     ...p,
     where: {
       ...p.where,
-      ...(o.name !== undefined ? { name: o.name } : {}),
+      ...nameWhere(o),
       ...(o.domainId !== undefined ? { domainId: o.domainId } : {}),
       ...(o.enabled !== undefined ? { enabled: o.enabled } : {}),
     },
@@ -69,18 +80,22 @@ export async function createUser(ctx: AuthContext, input: z.input<typeof CreateU
   await checkDefaultProject(o.defaultProjectId);
   const passwordHash = o.password ? await hashPassword(o.password) : null;
   const row = await mapDbErrors('user', () =>
-    db().user.create({
-      data: {
-        id: newId(),
-        name: o.name,
-        domainId,
-        passwordHash,
-        passwordChangedAt: passwordHash ? new Date() : null,
-        defaultProjectId: o.defaultProjectId ?? null,
-        email: o.email ?? null,
-        description: o.description ?? '',
-        enabled: o.enabled ?? true,
-      },
+    db().$transaction(async (tx) => {
+      const r = await tx.user.create({
+        data: {
+          id: newId(),
+          name: o.name,
+          domainId,
+          passwordHash,
+          passwordChangedAt: passwordHash ? new Date() : null,
+          defaultProjectId: o.defaultProjectId ?? null,
+          email: o.email ?? null,
+          description: o.description ?? '',
+          enabled: o.enabled ?? true,
+        },
+      });
+      await emitIdentityEvent(tx, 'user', 'created', r.id, { name: r.name, domainId: r.domainId });
+      return r;
     }),
   );
   return toUser(row);
@@ -94,16 +109,22 @@ export async function updateUser(ctx: AuthContext, input: z.input<typeof UpdateU
   await checkDefaultProject(o.defaultProjectId);
   const passwordHash = o.password ? await hashPassword(o.password) : undefined;
   const row = await mapDbErrors('user', () =>
-    db().user.update({
-      where: { id: o.userId },
-      data: {
-        ...(o.name !== undefined ? { name: o.name } : {}),
-        ...(passwordHash ? { passwordHash, passwordChangedAt: new Date(), failedAttempts: 0, lockedUntil: null } : {}),
-        ...(o.defaultProjectId !== undefined ? { defaultProjectId: o.defaultProjectId } : {}),
-        ...(o.email !== undefined ? { email: o.email } : {}),
-        ...(o.description !== undefined ? { description: o.description ?? '' } : {}),
-        ...(o.enabled !== undefined ? { enabled: o.enabled } : {}),
-      },
+    db().$transaction(async (tx) => {
+      const r = await tx.user.update({
+        where: { id: o.userId },
+        data: {
+          ...(o.name !== undefined ? { name: o.name } : {}),
+          ...(passwordHash
+            ? { passwordHash, passwordChangedAt: new Date(), failedAttempts: 0, lockedUntil: null }
+            : {}),
+          ...(o.defaultProjectId !== undefined ? { defaultProjectId: o.defaultProjectId } : {}),
+          ...(o.email !== undefined ? { email: o.email } : {}),
+          ...(o.description !== undefined ? { description: o.description ?? '' } : {}),
+          ...(o.enabled !== undefined ? { enabled: o.enabled } : {}),
+        },
+      });
+      await emitIdentityEvent(tx, 'user', 'updated', r.id, { name: r.name, enabled: r.enabled });
+      return r;
     }),
   );
   if ((before.enabled && !row.enabled) || passwordHash) await revokeUserTokens([{ userId: row.id }]);
@@ -117,6 +138,7 @@ export async function deleteUser(ctx: AuthContext, input: { userId: string }): P
   await db().$transaction(async (tx) => {
     await tx.roleAssignment.deleteMany({ where: { actorType: 'user', actorId: row.id } });
     await tx.user.delete({ where: { id: row.id } });
+    await emitIdentityEvent(tx, 'user', 'deleted', row.id, { name: row.name });
   });
   await revokeUserTokens([{ userId: row.id }]);
 }

@@ -10,7 +10,6 @@ let server: Server;
 let base: string;
 let adminToken: string;
 
-// biome-ignore lint/suspicious/noExplicitAny: response bodies are checked field by field
 type Json = Record<string, any>;
 
 async function call(
@@ -285,6 +284,64 @@ describe('Keystone v3 REST', () => {
     });
     const blob = await call('GET', '/identity/v3/policies', { token: adminToken });
     expect(JSON.parse(blob.json.policies[0].blob)['identity:create_project']).toBe('rule:admin_required');
+  });
+
+  it("filters by name exactly and with Keystone's string comparisons, on users, projects, groups and roles", async () => {
+    const tag = unique('Flt').replace(/-/g, '');
+    const names = { web: `${tag}Web_1`, db: `${tag}db-1`, other: `x${tag}web%1` };
+    const made: Record<string, Record<string, string>> = { projects: {}, users: {}, groups: {}, roles: {} };
+    const singular = { projects: 'project', users: 'user', groups: 'group', roles: 'role' } as const;
+    for (const [kind, one] of Object.entries(singular)) {
+      for (const [k, name] of Object.entries(names)) {
+        const r = await call('POST', `/identity/v3/${kind}`, {
+          token: adminToken,
+          body: { [one]: { name, ...(kind === 'users' && k === 'db' ? { enabled: false } : {}) } },
+        });
+        expect(r.status).toBe(201);
+        (made[kind] ?? {})[k] = r.json[one].id;
+      }
+    }
+    // Always narrowed to this test's rows (other tests' names end in "-1" too).
+    const list = async (kind: string, query: string) => {
+      const r = await call('GET', `/identity/v3/${kind}?${query}&name__icontains=${tag}`, { token: adminToken });
+      expect(r.status).toBe(200);
+      return (r.json[kind] as Json[]).map((x) => x.name as string).sort();
+    };
+    const q = (k: string, v: string) => `${k}=${encodeURIComponent(v)}`;
+    for (const kind of Object.keys(singular)) {
+      expect(await list(kind, q('name', names.web))).toEqual([names.web]);
+      // Case-sensitive: "web" is only in the third name; "Web" only in the first.
+      expect(await list(kind, q('name__contains', `${tag}Web`))).toEqual([names.web]);
+      expect(await list(kind, q('name__icontains', `${tag}web`))).toEqual([names.web, names.other].sort());
+      expect(await list(kind, q('name__startswith', tag))).toEqual([names.web, names.db].sort());
+      expect(await list(kind, q('name__istartswith', tag.toLowerCase()))).toEqual([names.web, names.db].sort());
+      expect(await list(kind, q('name__endswith', '-1'))).toEqual([names.db]);
+      expect(await list(kind, q('name__iendswith', 'WEB_1'))).toEqual([names.web]);
+      // LIKE wildcards in the value match themselves: "_" is not "any character", "%" not "anything".
+      expect(await list(kind, q('name__contains', 'b_1'))).toEqual([names.web]);
+      expect(await list(kind, q('name__icontains', `${tag}web%`))).toEqual([names.other]);
+      // Filters combine (AND), and with marker/limit.
+      expect(await list(kind, `${q('name__istartswith', tag)}&${q('name__iendswith', '1')}`)).toEqual(
+        [names.web, names.db].sort(),
+      );
+      const page1 = await call('GET', `/identity/v3/${kind}?${q('name__icontains', tag)}&limit=2`, {
+        token: adminToken,
+      });
+      expect(page1.json[kind]).toHaveLength(2);
+      const next = new URL(page1.json.links.next);
+      expect(next.searchParams.get('name__icontains')).toBe(tag);
+      const page2 = await call('GET', `${next.pathname}${next.search}`, { token: adminToken });
+      expect(page2.json[kind]).toHaveLength(1);
+    }
+    expect(await list('users', `${q('name__startswith', tag)}&enabled=false`)).toEqual([names.db]);
+    expect(await list('projects', `${q('name__startswith', tag)}&domain_id=default`)).toEqual(
+      [names.web, names.db].sort(),
+    );
+    expect(await list('groups', `${q('name__startswith', tag)}&domain_id=nope`)).toEqual([]);
+    // Roles are global: a domain_id filter asks for domain-specific roles, of which there are none.
+    expect(await list('roles', `${q('name__startswith', tag)}&domain_id=default`)).toEqual([]);
+    for (const [kind, ids] of Object.entries(made))
+      for (const idv of Object.values(ids)) await call('DELETE', `/identity/v3/${kind}/${idv}`, { token: adminToken });
   });
 
   it('isolation: a member of project A cannot see or change anything of project B', async () => {

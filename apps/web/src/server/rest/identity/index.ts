@@ -16,6 +16,7 @@ import {
   send,
   sendText,
 } from '../common.ts';
+import { registerEc2Routes } from './ec2.ts';
 import {
   appCredJson,
   assignmentJson,
@@ -47,6 +48,15 @@ function listOpts(c: RouteContext): { marker?: string; limit?: number } {
   const n = limit !== undefined ? Number(limit) : undefined;
   if (n !== undefined && (!Number.isInteger(n) || n < 1)) throw badRequest('limit must be a positive integer.');
   return { marker: q(c, 'marker'), limit: n === undefined ? undefined : Math.min(n, 1000) };
+}
+/** `name` and Keystone's comparison filters (`name__icontains=web`) of a list request. */
+function nameOpts(c: RouteContext): { name?: string; nameFilters?: id.NameFilter[] } {
+  const filters: id.NameFilter[] = [];
+  for (const op of id.NAME_FILTER_OPS) {
+    const v = q(c, `name__${op}`);
+    if (v !== undefined) filters.push({ op, value: v });
+  }
+  return { name: q(c, 'name'), ...(filters.length ? { nameFilters: filters } : {}) };
 }
 async function body<S extends z.ZodType>(c: RouteContext, key: string, schema: S): Promise<z.output<S>> {
   const raw = await readJson(c.req);
@@ -269,7 +279,7 @@ route('GET', '/v3/projects', async (c) => {
   const ctx = await requireAuth(c.req);
   const page = await id.listProjects(ctx, {
     ...listOpts(c),
-    name: q(c, 'name'),
+    ...nameOpts(c),
     domainId: q(c, 'domain_id'),
     parentId: q(c, 'parent_id'),
     enabled: queryBool(c.url.searchParams.get('enabled')),
@@ -340,7 +350,7 @@ route('GET', '/v3/users', async (c) => {
   const ctx = await requireAuth(c.req);
   const page = await id.listUsers(ctx, {
     ...listOpts(c),
-    name: q(c, 'name'),
+    ...nameOpts(c),
     domainId: q(c, 'domain_id'),
     enabled: queryBool(c.url.searchParams.get('enabled')),
   });
@@ -506,7 +516,7 @@ route('DELETE', '/v3/users/:id/application_credentials/:ac', async (c) => {
 const GroupBody = z.object({ name: z.string(), domain_id: z.string().nullish(), description: z.string().nullish() });
 route('GET', '/v3/groups', async (c) => {
   const ctx = await requireAuth(c.req);
-  const page = await id.listGroups(ctx, { ...listOpts(c), name: q(c, 'name'), domainId: q(c, 'domain_id') });
+  const page = await id.listGroups(ctx, { ...listOpts(c), ...nameOpts(c), domainId: q(c, 'domain_id') });
   send(
     c.res,
     200,
@@ -596,7 +606,7 @@ const RoleBody = z.object({
 });
 route('GET', '/v3/roles', async (c) => {
   const ctx = await requireAuth(c.req);
-  const page = await id.listRoles(ctx, { ...listOpts(c), name: q(c, 'name') });
+  const page = await id.listRoles(ctx, { ...listOpts(c), ...nameOpts(c), domainId: q(c, 'domain_id') });
   send(
     c.res,
     200,
@@ -718,7 +728,7 @@ route('GET', '/v3/domains', async (c) => {
   const ctx = await requireAuth(c.req);
   const page = await id.listDomains(ctx, {
     ...listOpts(c),
-    name: q(c, 'name'),
+    ...nameOpts(c),
     enabled: queryBool(c.url.searchParams.get('enabled')),
   });
   send(
@@ -969,5 +979,7 @@ route('GET', '/v3/stratus/policy', async (c) => {
   requirePolicyReader(ctx);
   send(c.res, 200, { rules: id.listPolicies(), generated_at: keystoneTime(Date.now()) });
 });
+
+registerEc2Routes(route, v3);
 
 export const identityMount: RestMount = { prefix: PREFIX, handler: router.handler };

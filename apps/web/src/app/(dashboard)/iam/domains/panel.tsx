@@ -5,6 +5,7 @@ import { ResourcePanel } from '@/components/resource-panel';
 import { EnabledBadge } from '@/components/ui';
 import { useCan } from '@/lib/can';
 import { useInvalidate, useListState } from '@/lib/resource';
+import { nameContains } from '../name-filter';
 import { QUIET, useTRPC } from '@/lib/trpc';
 
 export function DomainsPanel() {
@@ -12,7 +13,7 @@ export function DomainsPanel() {
   const invalidate = useInvalidate();
   const list = useListState();
   const can = useCan(['identity:create_domain', 'identity:update_domain', 'identity:delete_domain']);
-  const query = useQuery({ ...trpc.identity.domains.list.queryOptions(list.input), ...list.keep });
+  const query = useQuery({ ...trpc.identity.domains.list.queryOptions(nameContains(list.input)), ...list.keep });
   const done = () => invalidate(trpc.identity.domains.pathKey());
   const create = useMutation(trpc.identity.domains.create.mutationOptions({ ...QUIET, onSuccess: done }));
   const update = useMutation(trpc.identity.domains.update.mutationOptions({ onSuccess: done }));

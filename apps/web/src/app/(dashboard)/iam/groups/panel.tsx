@@ -8,6 +8,7 @@ import { useToast } from '@/components/toast';
 import { Button, EnabledBadge, Field, Select, Spinner } from '@/components/ui';
 import { useCan } from '@/lib/can';
 import { useInvalidate, useListState } from '@/lib/resource';
+import { nameContains } from '../name-filter';
 import { QUIET, useTRPC } from '@/lib/trpc';
 
 export function GroupsPanel() {
@@ -21,7 +22,7 @@ export function GroupsPanel() {
     'identity:delete_group',
     'identity:list_users_in_group',
   ]);
-  const query = useQuery({ ...trpc.identity.groups.list.queryOptions(list.input), ...list.keep });
+  const query = useQuery({ ...trpc.identity.groups.list.queryOptions(nameContains(list.input)), ...list.keep });
   const done = () => invalidate(trpc.identity.groups.pathKey());
   const create = useMutation(trpc.identity.groups.create.mutationOptions({ ...QUIET, onSuccess: done }));
   const update = useMutation(trpc.identity.groups.update.mutationOptions({ ...QUIET, onSuccess: done }));

@@ -5,6 +5,7 @@ import { ResourcePanel } from '@/components/resource-panel';
 import { EnabledBadge } from '@/components/ui';
 import { useCan } from '@/lib/can';
 import { useInvalidate, useListState } from '@/lib/resource';
+import { nameContains } from '../name-filter';
 import { QUIET, useTRPC } from '@/lib/trpc';
 
 export function ProjectsPanel() {
@@ -12,7 +13,7 @@ export function ProjectsPanel() {
   const invalidate = useInvalidate();
   const list = useListState();
   const can = useCan(['identity:create_project', 'identity:update_project', 'identity:delete_project']);
-  const query = useQuery({ ...trpc.identity.projects.list.queryOptions(list.input), ...list.keep });
+  const query = useQuery({ ...trpc.identity.projects.list.queryOptions(nameContains(list.input)), ...list.keep });
   const done = () => invalidate(trpc.identity.projects.pathKey(), trpc.identity.session.projects.pathKey());
   const create = useMutation(trpc.identity.projects.create.mutationOptions({ ...QUIET, onSuccess: done }));
   const update = useMutation(trpc.identity.projects.update.mutationOptions({ onSuccess: done }));

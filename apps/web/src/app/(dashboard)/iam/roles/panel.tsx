@@ -5,6 +5,7 @@ import { ResourcePanel } from '@/components/resource-panel';
 import { Badge } from '@/components/ui';
 import { useCan } from '@/lib/can';
 import { useInvalidate, useListState } from '@/lib/resource';
+import { nameContains } from '../name-filter';
 import { QUIET, useTRPC } from '@/lib/trpc';
 
 export function RolesPanel() {
@@ -12,7 +13,7 @@ export function RolesPanel() {
   const invalidate = useInvalidate();
   const list = useListState();
   const can = useCan(['identity:create_role', 'identity:update_role', 'identity:delete_role']);
-  const query = useQuery({ ...trpc.identity.roles.list.queryOptions(list.input), ...list.keep });
+  const query = useQuery({ ...trpc.identity.roles.list.queryOptions(nameContains(list.input)), ...list.keep });
   const done = () => invalidate(trpc.identity.roles.pathKey(), trpc.identity.assignments.pathKey());
   const create = useMutation(trpc.identity.roles.create.mutationOptions({ ...QUIET, onSuccess: done }));
   const update = useMutation(trpc.identity.roles.update.mutationOptions({ ...QUIET, onSuccess: done }));

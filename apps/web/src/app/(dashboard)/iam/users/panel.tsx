@@ -10,6 +10,7 @@ import { Button, Checkbox, EnabledBadge, Field, FormError, Input, Select, Textar
 import { useCan } from '@/lib/can';
 import { useZodForm } from '@/lib/forms';
 import { useInvalidate, useListState } from '@/lib/resource';
+import { nameContains } from '../name-filter';
 import { QUIET, useTRPC } from '@/lib/trpc';
 import type { AppRouter } from '@/server/routers';
 
@@ -47,7 +48,7 @@ export function UsersPanel() {
   const invalidate = useInvalidate();
   const list = useListState();
   const can = useCan(['identity:create_user', 'identity:update_user', 'identity:delete_user']);
-  const query = useQuery({ ...trpc.identity.users.list.queryOptions(list.input), ...list.keep });
+  const query = useQuery({ ...trpc.identity.users.list.queryOptions(nameContains(list.input)), ...list.keep });
   const done = () => invalidate(trpc.identity.users.pathKey());
   const update = useMutation(trpc.identity.users.update.mutationOptions({ onSuccess: done }));
   const remove = useMutation(trpc.identity.users.delete.mutationOptions({ onSuccess: done }));
