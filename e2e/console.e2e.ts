@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { type APIRequestContext, expect, test } from '@playwright/test';
+import { type APIRequestContext, expect, type Page, test } from '@playwright/test';
 
 /*
  * The console pages in a real browser against a real guest: a server is created through
@@ -20,7 +20,10 @@ async function adminToken(request: APIRequestContext): Promise<string> {
   const res = await request.post('/identity/v3/auth/tokens', {
     data: {
       auth: {
-        identity: { methods: ['password'], password: { user: { name: 'admin', domain: { name: 'Default' }, password: adminPassword() } } },
+        identity: {
+          methods: ['password'],
+          password: { user: { name: 'admin', domain: { name: 'Default' }, password: adminPassword() } },
+        },
         scope: { project: { name: 'admin', domain: { name: 'Default' } } },
       },
     },
@@ -29,6 +32,14 @@ async function adminToken(request: APIRequestContext): Promise<string> {
   const token = res.headers()['x-subject-token'];
   if (!token) throw new Error('no X-Subject-Token');
   return token;
+}
+
+async function login(page: Page): Promise<void> {
+  await page.goto('/login');
+  await page.getByLabel('User name').fill('admin');
+  await page.getByLabel('Password').fill(adminPassword());
+  await page.getByLabel('Password').press('Enter');
+  await expect(page).toHaveURL(/\/project$/);
 }
 
 async function poll<T>(what: string, fn: () => Promise<T | undefined>, limitMs = 240_000): Promise<T> {
@@ -49,6 +60,8 @@ test.describe('consoles', () => {
   const nova = (extra: Record<string, string> = {}) => ({ 'X-Auth-Token': token, ...extra });
 
   test.beforeAll(async ({ request }) => {
+    // Booting a TCG guest on a loaded 2-core host can take minutes: the hook gets the tests' limit.
+    test.setTimeout(600_000);
     token = await adminToken(request);
     const flavor = await request.post('/compute/v2.1/flavors', {
       headers: nova(),
@@ -85,10 +98,13 @@ test.describe('consoles', () => {
   });
 
   test.afterAll(async ({ request }) => {
+    test.setTimeout(300_000);
     if (serverId) await request.delete(`/compute/v2.1/servers/${serverId}`, { headers: nova() });
     if (flavorId) {
       await poll('server deleted', async () =>
-        (await request.get(`/compute/v2.1/servers/${serverId}`, { headers: nova() })).status() === 404 ? true : undefined,
+        (await request.get(`/compute/v2.1/servers/${serverId}`, { headers: nova() })).status() === 404
+          ? true
+          : undefined,
       ).catch(() => {});
       await request.delete(`/compute/v2.1/flavors/${flavorId}`, { headers: nova() });
     }
@@ -117,7 +133,8 @@ test.describe('consoles', () => {
           if (!ctx) return 0;
           const data = ctx.getImageData(0, 0, canvas.width, canvas.height).data;
           let bright = 0;
-          for (let i = 0; i < data.length; i += 4) if ((data[i] ?? 0) + (data[i + 1] ?? 0) + (data[i + 2] ?? 0) > 120) bright++;
+          for (let i = 0; i < data.length; i += 4)
+            if ((data[i] ?? 0) + (data[i + 1] ?? 0) + (data[i + 2] ?? 0) > 120) bright++;
           return bright;
         });
         return n > 100 ? n : undefined;
@@ -139,9 +156,48 @@ test.describe('consoles', () => {
       async () => {
         await page.keyboard.type('echo e2e-$((6*7))\n');
         await page.waitForTimeout(1000);
-        return (await terminal.innerText()).includes('e2e-42') ? true : undefined;
+        return ((await terminal.textContent()) ?? '').includes('e2e-42') ? true : undefined;
       },
       60_000,
     );
+  });
+
+  test('the Log tab follows the console live: a marker printed by the guest appears without reload', async ({
+    page,
+    context,
+    request,
+  }) => {
+    await login(page);
+    // Any request for the whole console output after the tab opened would be polling.
+    const polls: string[] = [];
+    page.on('request', (r) => {
+      if (/consoleOutput|os-getConsoleOutput/.test(r.url())) polls.push(r.url());
+    });
+    await page.goto(`/project/instances/${serverId}`);
+    await page.getByRole('tab', { name: 'Console log' }).click();
+    const log = page.getByTestId('console-log');
+    await expect(log).toContainText('STRATUS-BOOT-OK', { timeout: 60_000 });
+    await expect(page.getByTestId('console-state').first()).toHaveAttribute('data-state', 'connected');
+
+    // Type into the serial console (another tab) a command whose output is a marker.
+    const serial = await context.newPage();
+    await serial.goto(await consoleUrl(request, 'serial'));
+    await expect(serial.getByTestId('console-state')).toHaveAttribute('data-state', 'connected', { timeout: 60_000 });
+    const terminal = serial.getByTestId('serial-terminal');
+    await terminal.click();
+    const marker = `LIVE-${Date.now() % 100000}`;
+    // The command line holds $((…)), the output the computed number: only the guest's answer matches.
+    const printed = `${marker}-42`;
+    await poll(
+      'the marker in the Log tab',
+      async () => {
+        await serial.keyboard.type(`echo ${marker}-$((6*7))\n`);
+        return ((await log.textContent().catch(() => '')) ?? '').includes(printed) ? true : undefined;
+      },
+      60_000,
+    );
+    await expect(log).toContainText(printed);
+    expect(polls).toEqual([]);
+    await serial.close();
   });
 });

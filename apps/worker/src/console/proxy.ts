@@ -3,8 +3,15 @@ import { createServer, type IncomingMessage, type Server } from 'node:http';
 import { connect, type Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { ReadStream } from 'node:tty';
-import { type ConsoleProtocol, type ConsoleSession, ConsoleTokenRefused, consumeConsoleToken, logger } from '@stratus/core';
+import {
+  type ConsoleProtocol,
+  type ConsoleSession,
+  ConsoleTokenRefused,
+  consumeConsoleToken,
+  logger,
+} from '@stratus/core';
 import { WebSocket, WebSocketServer, type RawData } from 'ws';
+import { type LogTailOptions, startConsoleLogTail } from './log-tail.ts';
 
 /*
  * The console proxy of one host (the worker's `console` role): a websocket server
@@ -31,6 +38,11 @@ export interface ConsoleProxyOptions {
   targets: ConsoleTargets;
   /** Lines of the serial log replayed to a new serial session (output before attaching is otherwise lost). */
   serialScrollbackLines?: number;
+  /**
+   * Live follow of this host's console logs (log-tail.ts), started with the proxy as part
+   * of the console role; false leaves it off (tests of the proxy alone).
+   */
+  logTail?: false | Omit<LogTailOptions, 'host'>;
   /** For tests: how tokens are consumed. */
   consume?: (token: string, want: { host: string; protocol: ConsoleProtocol }) => Promise<ConsoleSession>;
 }
@@ -60,7 +72,9 @@ function reject(socket: Duplex, status: number, text: string): void {
     return;
   }
   const body = `${text}\n`;
-  socket.end(`HTTP/1.1 ${status} ${text}\r\nContent-Type: text/plain\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+  socket.end(
+    `HTTP/1.1 ${status} ${text}\r\nContent-Type: text/plain\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+  );
 }
 
 export async function startConsoleProxy(opts: ConsoleProxyOptions): Promise<ConsoleProxy> {
@@ -97,7 +111,10 @@ export async function startConsoleProxy(opts: ConsoleProxyOptions): Promise<Cons
           const peer = req.headers['x-forwarded-for'] ?? req.socket.remoteAddress;
           log.info({ serverId: session.serverId, protocol, peer }, 'console session opened');
           ws.on('close', (code) => log.info({ serverId: session.serverId, protocol, code }, 'console session closed'));
-          const bridge = protocol === 'vnc' ? bridgeVnc(ws, session, opts.targets) : bridgeSerial(ws, session, opts.targets, serialOwners, scrollback);
+          const bridge =
+            protocol === 'vnc'
+              ? bridgeVnc(ws, session, opts.targets)
+              : bridgeSerial(ws, session, opts.targets, serialOwners, scrollback);
           bridge.catch((err: unknown) => {
             log.warn({ err, serverId: session.serverId, protocol }, 'console target failed');
             closeWs(ws, CloseCode.TARGET_FAILED, 'console target failed');
@@ -121,6 +138,7 @@ export async function startConsoleProxy(opts: ConsoleProxyOptions): Promise<Cons
   const addr = server.address();
   const port = typeof addr === 'object' && addr ? addr.port : opts.port;
   log.info({ listen: opts.listen, port }, 'console proxy listening');
+  const tail = opts.logTail === false ? undefined : startConsoleLogTail({ ...opts.logTail, host: opts.host });
   return {
     port,
     server,
@@ -128,6 +146,7 @@ export async function startConsoleProxy(opts: ConsoleProxyOptions): Promise<Cons
     close: async () => {
       for (const ws of live) closeWs(ws, CloseCode.SHUTDOWN, 'proxy stopping');
       wss.close();
+      await tail?.close();
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },
   };
@@ -193,7 +212,13 @@ async function bridgeSerial(
   owners: Map<string, WebSocket>,
   scrollback: number,
 ): Promise<void> {
-  const pty = await targets.serialPty(session.serverId);
+  // The pty and the log to replay are looked up at once (each may cost the driver a process start).
+  const [pty, past] = await Promise.all([
+    targets.serialPty(session.serverId),
+    scrollback > 0
+      ? targets.consoleLog(session.serverId, { tailLines: scrollback }).catch(() => '')
+      : Promise.resolve(''),
+  ]);
   if (!pty) return closeWs(ws, CloseCode.NOT_RUNNING, 'the server is not running');
   if (ws.readyState !== WebSocket.OPEN) return;
   const previous = owners.get(session.serverId);
@@ -202,10 +227,8 @@ async function bridgeSerial(
   // Let the previous reader's close run first: one reader per pty.
   await new Promise((r) => setImmediate(r));
 
-  if (scrollback > 0) {
-    const past = await targets.consoleLog(session.serverId, { tailLines: scrollback }).catch(() => '');
-    if (past && ws.readyState === WebSocket.OPEN) ws.send(Buffer.from(past.replace(/\r?\n/g, '\r\n'), 'utf8'), { binary: true });
-  }
+  if (past && ws.readyState === WebSocket.OPEN)
+    ws.send(Buffer.from(past.replace(/\r?\n/g, '\r\n'), 'utf8'), { binary: true });
 
   const fd = openSync(pty, constants.O_RDWR | constants.O_NOCTTY);
   const tty = new ReadStream(fd);

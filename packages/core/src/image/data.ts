@@ -94,6 +94,7 @@ export async function receiveImageData(image: Image, input: UploadInput): Promis
     const stored = await store.put(image.id, input.data, {
       maxBytes,
       ...(input.contentLength !== undefined ? { sizeHint: input.contentLength } : {}),
+      hashAlgorithm: loadConfig().imageHashAlgorithm,
       inspect: async (tmp) => {
         info = await inspectImageFile(tmp, diskFormat);
       },
@@ -109,8 +110,8 @@ export async function receiveImageData(image: Image, input: UploadInput): Promis
           size: BigInt(stored.size),
           virtualSize: BigInt(virtualSize),
           checksum: stored.md5,
-          osHashAlgo: 'sha512',
-          osHashValue: stored.sha512,
+          osHashAlgo: stored.osHashAlgo,
+          osHashValue: stored.osHashValue,
           location: stored.path,
           uploadHeartbeat: null,
         },

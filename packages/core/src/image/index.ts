@@ -24,7 +24,7 @@ export { IMAGE_RULES, isImageAdmin } from './policy.ts';
 export { canSeeImage, visibleImagesWhere, type Viewer, type VisibilityFilter } from './visibility.ts';
 export { applyImagePatch, Patch, PatchOp, READ_ONLY, CORE_ATTRIBUTES, type ImageChanges } from './patch.ts';
 export { checkHeader, checkImageFormat, inspectImageFile, qemuImgInfo, QEMU_IMG_LIMITS, type ImageInfo } from './inspect.ts';
-export { FilesystemImageStore, imageStore, setImageStore, StoreError, type ImageStore, type StoredImage, type PutOptions, type ByteRange } from './store.ts';
+export { FilesystemImageStore, imageStore, setImageStore, StoreError, type ImageStore, type StoredImage, type ImageHashAlgorithm, type PutOptions, type ByteRange } from './store.ts';
 export {
   createImage,
   listImages,

@@ -11,7 +11,8 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 const store = new FilesystemImageStore(dir);
 const md5 = (b: Buffer) => createHash('md5').update(b).digest('hex');
 const sha512 = (b: Buffer) => createHash('sha512').update(b).digest('hex');
-const chunksOf = (b: Buffer, n: number) => Readable.from(Array.from({ length: Math.ceil(b.length / n) }, (_, i) => b.subarray(i * n, (i + 1) * n)));
+const chunksOf = (b: Buffer, n: number) =>
+  Readable.from(Array.from({ length: Math.ceil(b.length / n) }, (_, i) => b.subarray(i * n, (i + 1) * n)));
 const temps = () => readdirSync(join(dir, 'tmp'));
 
 async function readAll(r: Readable): Promise<Buffer> {
@@ -28,7 +29,13 @@ describe('FilesystemImageStore', () => {
       ['b', undefined],
     ] as const) {
       const r = await store.put(id, chunksOf(data, 100_000), sizeHint ? { sizeHint } : {});
-      expect(r).toEqual({ size: data.length, md5: md5(data), sha512: sha512(data), path: join(dir, id) });
+      expect(r).toEqual({
+        size: data.length,
+        md5: md5(data),
+        osHashAlgo: 'sha512',
+        osHashValue: sha512(data),
+        path: join(dir, id),
+      });
       expect(readFileSync(r.path).equals(data)).toBe(true);
     }
     expect(temps()).toEqual([]);
@@ -41,9 +48,40 @@ describe('FilesystemImageStore', () => {
     await expect(store.get('a')).rejects.toMatchObject({ code: 'NotFound' });
   });
 
+  it('computes the configured os_hash algorithm instead of sha512', async () => {
+    const data = randomBytes(3 * 1024 * 1024 + 17);
+    for (const [id, sizeHint] of [
+      ['s1', 1],
+      ['s2', undefined],
+    ] as const) {
+      const r = await store.put(id, chunksOf(data, 65_536), {
+        hashAlgorithm: 'sha256',
+        ...(sizeHint ? { sizeHint } : {}),
+      });
+      expect(r).toMatchObject({
+        size: data.length,
+        md5: md5(data),
+        osHashAlgo: 'sha256',
+        osHashValue: createHash('sha256').update(data).digest('hex'),
+      });
+    }
+  });
+
+  it('keeps byte order and hashes right when the source is much faster than the disk (backpressure)', async () => {
+    // 40 MiB in 64 KiB chunks: more than MAX_IN_FLIGHT batches, so the reader is paused and resumed.
+    const data = randomBytes(40 * 1024 * 1024);
+    const r = await store.put('big', chunksOf(data, 65_536));
+    expect(r.md5).toBe(md5(data));
+    expect(r.osHashValue).toBe(sha512(data));
+    expect(readFileSync(r.path).equals(data)).toBe(true);
+    await store.delete('big');
+  });
+
   it('discards the temp file when inspection fails, the limit is passed or the source breaks', async () => {
     const data = randomBytes(256 * 1024);
-    await expect(store.put('c', chunksOf(data, 4096), { inspect: async () => Promise.reject(new Error('bad image')) })).rejects.toThrow('bad image');
+    await expect(
+      store.put('c', chunksOf(data, 4096), { inspect: async () => Promise.reject(new Error('bad image')) }),
+    ).rejects.toThrow('bad image');
     await expect(store.put('c', chunksOf(data, 4096), { maxBytes: 1000 })).rejects.toMatchObject({ reason: 'limit' });
     const src = new PassThrough();
     const p = store.put('c', src);
