@@ -13,8 +13,12 @@ OS=/usr/bin/openstack
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 suffix="$$-$RANDOM"
 FLAVOR="ci.tiny-$suffix"
+FLAVOR2="ci.small-$suffix"
 KEY="k-$suffix"
 VM="vm1-$suffix"
+AGG="agg-$suffix"
+ZONE="az-$suffix"
+HOST=""
 IMAGE=${STRATUS_TEST_IMAGE_NAME:-stratus-test}
 CREATED_IMAGE=""
 BOOT_LIMIT=${BOOT_LIMIT:-300}
@@ -26,8 +30,11 @@ cleanup() {
   set +e
   step "cleanup"
   admin server delete --wait "$VM" >/dev/null 2>&1 && echo "    deleted server $VM"
+  [ -n "$HOST" ] && admin aggregate remove host "$AGG" "$HOST" >/dev/null 2>&1 && echo "    removed $HOST from $AGG"
+  admin aggregate delete "$AGG" >/dev/null 2>&1 && echo "    deleted aggregate $AGG"
   admin keypair delete "$KEY" >/dev/null 2>&1 && echo "    deleted keypair $KEY"
   admin flavor delete "$FLAVOR" >/dev/null 2>&1 && echo "    deleted flavor $FLAVOR"
+  admin flavor delete "$FLAVOR2" >/dev/null 2>&1 && echo "    deleted flavor $FLAVOR2"
   [ -n "$CREATED_IMAGE" ] && admin image delete "$CREATED_IMAGE" >/dev/null 2>&1 && echo "    deleted image $CREATED_IMAGE"
   rm -f "/tmp/$KEY.pem"
 }
@@ -59,10 +66,31 @@ admin keypair create "$KEY" >"/tmp/$KEY.pem"
 grep -q 'PRIVATE KEY' "/tmp/$KEY.pem" || fail "no private key returned"
 admin keypair list -f value -c Name | grep -x "$KEY" || fail "keypair list lacks $KEY"
 
-step "openstack server create --image $IMAGE --flavor $FLAVOR --key-name $KEY --wait $VM"
+step "openstack aggregate create --zone $ZONE $AGG"
+admin aggregate create --zone "$ZONE" "$AGG" -f value -c availability_zone | tee /dev/stderr | grep -x "$ZONE" \
+  || fail "aggregate $AGG not in zone $ZONE"
+HOST=$(admin compute service list --service nova-compute -f value -c Host | head -1)
+[ -n "$HOST" ] || fail "no nova-compute service listed"
+
+step "openstack aggregate add host $AGG $HOST"
+admin aggregate add host "$AGG" "$HOST" -f value -c hosts | tee /dev/stderr | grep -F "$HOST" || fail "$HOST not in $AGG"
+
+step "openstack aggregate set --property ssd=true $AGG"
+admin aggregate set --property ssd=true "$AGG"
+admin aggregate show "$AGG" -f value -c properties | tee /dev/stderr | grep -F "ssd" || fail "property not set"
+admin aggregate list -f value -c Name -c "Availability Zone" | grep -x "$AGG $ZONE" || fail "aggregate list lacks $AGG"
+
+step "openstack availability zone list"
+admin availability zone list -f value -c "Zone Name" -c "Zone Status" | tee /dev/stderr | grep -x "$ZONE available" \
+  || fail "zone $ZONE not listed as available"
+admin compute service list --service nova-compute -f value -c Host -c Zone | grep -x "$HOST $ZONE" \
+  || fail "the compute service of $HOST is not in $ZONE"
+
+step "openstack server create --image $IMAGE --flavor $FLAVOR --key-name $KEY --availability-zone $ZONE --wait $VM"
 t0=$(date +%s)
-admin server create --image "$IMAGE" --flavor "$FLAVOR" --key-name "$KEY" --wait "$VM" -f value -c status | tee /dev/stderr | grep -x ACTIVE \
-  || fail "server did not become ACTIVE"
+admin server create --image "$IMAGE" --flavor "$FLAVOR" --key-name "$KEY" --availability-zone "$ZONE" --wait "$VM" \
+  -f value -c status | tee /dev/stderr | grep -x ACTIVE || fail "server did not become ACTIVE"
+admin server show "$VM" -f value -c OS-EXT-AZ:availability_zone | grep -x "$ZONE" || fail "$VM is not in $ZONE"
 echo "    ACTIVE after $(( $(date +%s) - t0 )) s"
 
 step "openstack server list / show"
@@ -103,6 +131,35 @@ wait_status ACTIVE
 step "openstack server reboot $VM"
 admin server reboot "$VM"
 wait_status ACTIVE
+
+step "openstack server rebuild --image $IMAGE --wait $VM (root disk made again, boots to the banner)"
+admin server rebuild --image "$IMAGE" --wait "$VM" >/dev/null
+wait_status ACTIVE
+deadline=$(( $(date +%s) + BOOT_LIMIT ))
+until admin console log show "$VM" | grep STRATUS-BOOT-OK; do
+  [ "$(date +%s)" -lt "$deadline" ] || fail "no STRATUS-BOOT-OK after the rebuild"
+  sleep 3
+done
+admin server event list "$VM" -f value -c Action | grep -x rebuild || fail "no rebuild instance action"
+
+step "openstack flavor create --ram 192 --disk 2 --vcpus 2 $FLAVOR2; openstack server resize --flavor $FLAVOR2 --wait $VM"
+admin flavor create --ram 192 --disk 2 --vcpus 2 "$FLAVOR2" >/dev/null
+admin server resize --flavor "$FLAVOR2" --wait "$VM"
+wait_status VERIFY_RESIZE
+admin server show "$VM" -f value -c flavor | tee /dev/stderr | grep -F "$FLAVOR2" || fail "$VM does not show $FLAVOR2"
+
+step "openstack server resize revert $VM"
+admin server resize revert "$VM"
+wait_status ACTIVE
+admin server show "$VM" -f value -c flavor | tee /dev/stderr | grep -F "$FLAVOR" | grep -vF "$FLAVOR2" \
+  || fail "$VM is not back on $FLAVOR"
+
+step "openstack server resize --flavor $FLAVOR2 --wait $VM; openstack server resize confirm $VM"
+admin server resize --flavor "$FLAVOR2" --wait "$VM"
+wait_status VERIFY_RESIZE
+admin server resize confirm "$VM"
+wait_status ACTIVE
+admin server show "$VM" -f value -c flavor | grep -F "$FLAVOR2" || fail "$VM did not keep $FLAVOR2"
 
 step "openstack server delete --wait $VM"
 admin server delete --wait "$VM"

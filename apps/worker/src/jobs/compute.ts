@@ -19,6 +19,15 @@ import {
   type JobDefinition,
   loadConfig,
   lockServer,
+  markBootVolumesAttached,
+  moveAllocations,
+  rebuildJobDef,
+  resizeJobDef,
+  resizePrepJobDef,
+  confirmResizeJobDef,
+  revertResizeJobDef,
+  selectHostForResize,
+  settledVmState,
   logger,
   makeFault,
   type PowerOp,
@@ -33,9 +42,10 @@ import {
   updateServer,
   VmState,
 } from '@stratus/core';
-import type { PrismaClient } from '@stratus/db';
+import type { PrismaClient, Server as ServerRow } from '@stratus/db';
 import type { ImageChecksum, ImageSource } from '../drivers/compute/image-cache.ts';
 import type { ComputeDriver, NicSpec } from '../drivers/compute/types.ts';
+import type { BootDevices } from './volume.ts';
 
 /*
  * The compute jobs: schedule (any worker), then build / delete / power on the server's
@@ -57,6 +67,8 @@ export interface ComputeDeps {
    * tests without a dataplane.
    */
   syncNetwork?: () => Promise<void>;
+  /** Boot from volume: waits for the server's volumes and says where they are (jobs/volume.ts). */
+  volumes?: (serverId: string) => Promise<BootDevices | undefined>;
 }
 
 /** Errors no other host would fix (the network vanished, the port is taken): no reschedule. */
@@ -73,6 +85,48 @@ function errText(err: unknown): { message: string; traceback: string } {
   if (err instanceof Error)
     return { message: err.message.split('\n')[0] ?? err.message, traceback: err.stack ?? err.message };
   return { message: String(err), traceback: String(err) };
+}
+
+/**
+ * One port per requested network (made once: a retried build or a rebuild reuses the
+ * server's port on that network), bound to this host, its dataplane wired before the guest boots.
+ */
+async function plugServerPorts(d: ComputeDeps, row: ServerRow): Promise<NicSpec[]> {
+  const { db, host, syncNetwork } = d;
+  const serverId = row.id;
+  const parsed = RequestedNetworks.safeParse(row.requestedNetworks);
+  const wanted = parsed.success ? parsed.data : [];
+  if (wanted.length === 0) return [];
+  const ctx = serverContext(row);
+  const userPorts = new Set(userPortsOf(row));
+  const existing = await db.port.findMany({
+    where: { deviceId: serverId, deviceOwner: { startsWith: 'compute:' } },
+    orderBy: { createdAt: 'asc' },
+  });
+  const used = new Set<string>();
+  const nics: NicSpec[] = [];
+  for (const w of wanted) {
+    let portId = w.portId;
+    if (!portId) {
+      const networkId = w.networkId ?? '';
+      const reuse = existing.find((p) => p.networkId === networkId && !used.has(p.id) && !userPorts.has(p.id));
+      portId = reuse
+        ? reuse.id
+        : (
+            await createPortForServer({
+              ctx,
+              networkId,
+              serverId,
+              ...(w.fixedIp ? { fixedIp: w.fixedIp } : {}),
+            })
+          ).id;
+    }
+    used.add(portId);
+    const b = await bindPort({ portId, host, serverId });
+    nics.push({ mac: b.mac, bridge: b.bridge, tapName: b.tap, mtu: b.mtu });
+  }
+  if (syncNetwork) await syncNetwork();
+  return nics;
 }
 
 export function computeJobs(deps: () => ComputeDeps): JobDefinition[] {
@@ -114,7 +168,11 @@ export function computeJobs(deps: () => ComputeDeps): JobDefinition[] {
           await finishAction(tx, actionId, 'Error');
           return;
         }
-        await updateServer(tx, serverId, { host: picked.host, node: picked.nodename });
+        await updateServer(tx, serverId, {
+          host: picked.host,
+          node: picked.nodename,
+          availabilityZone: cur.availabilityZone?.split(':')[0] || picked.availabilityZone,
+        });
         await eventFinish(tx, actionId, 'compute_schedule', 'Success', { host: picked.host });
         await enqueueJob(
           tx,
@@ -133,45 +191,7 @@ export function computeJobs(deps: () => ComputeDeps): JobDefinition[] {
       const s = await db.server.findUnique({ where: { id: serverId } });
       if (!s || s.deleted || s.taskState === TaskState.DELETING) return;
       if (s.vmState !== VmState.BUILDING || s.host !== host) return;
-      /**
-       * One port per requested network (made once: a retried build reuses the server's
-       * port on that network), bound to this host, its dataplane wired before the guest boots.
-       */
-      const plugPorts = async (row: typeof s): Promise<NicSpec[]> => {
-        const parsed = RequestedNetworks.safeParse(row.requestedNetworks);
-        const wanted = parsed.success ? parsed.data : [];
-        if (wanted.length === 0) return [];
-        const ctx = serverContext(row);
-        const userPorts = new Set(userPortsOf(row));
-        const existing = await db.port.findMany({
-          where: { deviceId: serverId, deviceOwner: { startsWith: 'compute:' } },
-          orderBy: { createdAt: 'asc' },
-        });
-        const used = new Set<string>();
-        const nics: NicSpec[] = [];
-        for (const w of wanted) {
-          let portId = w.portId;
-          if (!portId) {
-            const networkId = w.networkId ?? '';
-            const reuse = existing.find((p) => p.networkId === networkId && !used.has(p.id) && !userPorts.has(p.id));
-            portId = reuse
-              ? reuse.id
-              : (
-                  await createPortForServer({
-                    ctx,
-                    networkId,
-                    serverId,
-                    ...(w.fixedIp ? { fixedIp: w.fixedIp } : {}),
-                  })
-                ).id;
-          }
-          used.add(portId);
-          const b = await bindPort({ portId, host, serverId });
-          nics.push({ mac: b.mac, bridge: b.bridge, tapName: b.tap, mtu: b.mtu });
-        }
-        if (syncNetwork) await syncNetwork();
-        return nics;
-      };
+      const plugPorts = (row: typeof s) => plugServerPorts(deps(), row);
       const flavor = FlavorSnapshot.parse(s.flavor);
       let step = 'compute_block_device_mapping';
       /** Moves to a task state, unless a delete overtook the build. */
@@ -187,8 +207,12 @@ export function computeJobs(deps: () => ComputeDeps): JobDefinition[] {
       };
       try {
         if (!(await setTask(TaskState.BLOCK_DEVICE_MAPPING, 'compute_block_device_mapping'))) return;
-        const { image, bytes } = await imageBackend().open(s.imageId);
-        const base = await images.ensureBaseImage(image.id, bytes, image.checksum ? { checksum: image.checksum } : {});
+        const vols = await deps().volumes?.(serverId);
+        let base = '';
+        if (!vols?.root) {
+          const { image, bytes } = await imageBackend().open(s.imageId);
+          base = await images.ensureBaseImage(image.id, bytes, image.checksum ? { checksum: image.checksum } : {});
+        }
         await db.$transaction(
           (tx) => eventFinish(tx, actionId, 'compute_block_device_mapping', 'Success', { host }),
           TX,
@@ -202,9 +226,11 @@ export function computeJobs(deps: () => ComputeDeps): JobDefinition[] {
           memoryMb: flavor.ramMb,
           rootDiskGb: flavor.diskGb,
           baseImagePath: base,
+          ...(vols?.root ? { rootVolume: vols.root } : {}),
           nics,
           displayName: s.name,
         });
+        for (const extra of vols?.extra ?? []) await driver.attachVolume(serverId, extra);
         // Once more now that libvirt made the taps (idempotent; a failure here only logs).
         if (nics.length && syncNetwork)
           await syncNetwork().catch((err: unknown) =>
@@ -221,6 +247,7 @@ export function computeJobs(deps: () => ComputeDeps): JobDefinition[] {
             launchedAt: new Date(),
             fault: undefined,
           });
+          if (vols) await markBootVolumesAttached(tx, serverId);
           const t = result.timings;
           await eventFinish(tx, actionId, 'compute_spawn', 'Success', {
             host,
@@ -357,5 +384,255 @@ export function computeJobs(deps: () => ComputeDeps): JobDefinition[] {
     },
   };
 
-  return [schedule, build, del, power] as JobDefinition[];
+  /** Stops a running guest for a flavor change; returns whether it was running. */
+  const stopForChange = async (driver: ComputeDriver, serverId: string): Promise<boolean> => {
+    const ps = await driver.powerState(serverId);
+    if (ps === PowerState.RUNNING || ps === PowerState.PAUSED) {
+      await driver.stop(serverId);
+      return true;
+    }
+    return false;
+  };
+
+  const rebuild: JobDefinition<typeof rebuildJobDef.payload> = {
+    ...rebuildJobDef,
+    async handler({ serverId, actionId }) {
+      const d = deps();
+      const { db, host, driver, images } = d;
+      const s = await db.server.findUnique({ where: { id: serverId } });
+      if (!s || s.deleted || s.taskState !== TaskState.REBUILDING || s.host !== host) return;
+      await db.$transaction((tx) => eventStart(tx, actionId, 'compute_rebuild_instance', host), TX);
+      const flavor = FlavorSnapshot.parse(s.flavor);
+      try {
+        // The guest and its disks go; ports, flavor and allocations stay.
+        await driver.destroy(serverId);
+        const { image, bytes } = await imageBackend().open(s.imageId);
+        const base = await images.ensureBaseImage(image.id, bytes, image.checksum ? { checksum: image.checksum } : {});
+        await db.$transaction((tx) => updateServer(tx, serverId, { taskState: TaskState.REBUILD_SPAWNING }), TX);
+        const nics = await plugServerPorts(d, s);
+        await driver.spawn({
+          uuid: serverId,
+          vcpus: flavor.vcpus,
+          memoryMb: flavor.ramMb,
+          rootDiskGb: flavor.diskGb,
+          baseImagePath: base,
+          nics,
+          displayName: s.name,
+        });
+        // A rebuilt stopped server stays stopped (Nova).
+        if (s.vmState === VmState.STOPPED) await driver.stop(serverId);
+        const ps = await driver.powerState(serverId);
+        await db.$transaction(async (tx) => {
+          const cur = await lockServer(tx, serverId);
+          if (!cur || cur.deleted || cur.taskState === TaskState.DELETING) return;
+          await updateServer(tx, serverId, {
+            vmState: s.vmState === VmState.STOPPED ? VmState.STOPPED : VmState.ACTIVE,
+            taskState: null,
+            powerState: ps,
+            launchedAt: new Date(),
+            fault: undefined,
+          });
+          await eventFinish(tx, actionId, 'compute_rebuild_instance', 'Success', { host });
+          await finishAction(tx, actionId);
+        }, TX);
+      } catch (err) {
+        const e = errText(err);
+        logger().warn({ err, serverId }, 'rebuild failed');
+        const ps = await driver.powerState(serverId).catch(() => PowerState.NOSTATE);
+        await db.$transaction(async (tx) => {
+          const cur = await lockServer(tx, serverId);
+          if (!cur || cur.deleted || cur.taskState === TaskState.DELETING) return;
+          await updateServer(tx, serverId, {
+            vmState: VmState.ERROR,
+            taskState: null,
+            powerState: ps,
+            fault: makeFault(500, `Rebuild of instance ${serverId} failed: ${e.message}`, e.traceback),
+          });
+          await eventFinish(tx, actionId, 'compute_rebuild_instance', 'Error', { host, ...e });
+          await finishAction(tx, actionId, 'Error');
+        }, TX);
+      }
+    },
+  };
+
+  /** Ends a resize that could not go on: allocations back to the server, migration in error. */
+  const abandonResize = async (
+    db: PrismaClient,
+    o: { serverId: string; actionId: string; migrationId: string; event: string; error: string; vmState?: string },
+  ) =>
+    db.$transaction(async (tx) => {
+      const cur = await lockServer(tx, o.serverId);
+      const m = await tx.migration.findUnique({ where: { id: o.migrationId } });
+      if (!cur || !m) return;
+      if (!cur.deleted && (await hasAllocation(tx, o.migrationId))) {
+        await moveAllocations(tx, { from: o.migrationId, to: o.serverId, projectId: m.projectId, userId: m.userId });
+      }
+      await tx.migration.update({ where: { id: m.id }, data: { status: 'error' } });
+      if (cur.deleted) return;
+      await updateServer(tx, o.serverId, {
+        taskState: null,
+        ...(o.vmState ? { vmState: o.vmState } : {}),
+        fault: makeFault(500, o.error, `Resize to flavor ${FlavorSnapshot.parse(m.newFlavor).name} failed.`),
+      });
+      await eventFinish(tx, o.actionId, o.event, 'Error', { message: o.error });
+      await finishAction(tx, o.actionId, 'Error');
+    }, TX);
+
+  const resizePrep: JobDefinition<typeof resizePrepJobDef.payload> = {
+    ...resizePrepJobDef,
+    async handler({ serverId, actionId, migrationId }) {
+      const { db } = deps();
+      const s = await db.server.findUnique({ where: { id: serverId } });
+      const m = await db.migration.findUnique({ where: { id: migrationId } });
+      if (!s || !m || s.deleted || s.taskState !== TaskState.RESIZE_PREP || m.status !== 'pre-migrating') return;
+      await db.$transaction((tx) => eventStart(tx, actionId, 'conductor_migrate_server'), TX);
+      // 1. The old flavor's allocations become the migration's (skipped on a retry that did it).
+      await db.$transaction(async (tx) => {
+        if (await hasAllocation(tx, migrationId)) return;
+        await moveAllocations(tx, { from: serverId, to: migrationId, projectId: m.projectId, userId: m.userId });
+      }, TX);
+      // 2. The new flavor is claimed for the server on its own host, through the scheduler's filters.
+      const picked = (await hasAllocation(db, serverId))
+        ? { host: m.destHost, nodename: m.destNode }
+        : await selectHostForResize(s, FlavorSnapshot.parse(m.newFlavor), m.sourceHost);
+      if ('error' in picked) {
+        await abandonResize(db, {
+          serverId,
+          actionId,
+          migrationId,
+          event: 'conductor_migrate_server',
+          error: `No valid host was found. ${picked.error}`,
+        });
+        return;
+      }
+      await db.$transaction(async (tx) => {
+        const cur = await lockServer(tx, serverId);
+        if (!cur || cur.deleted) {
+          // Deleted meanwhile: finishDelete freed the migration; the new claim goes too.
+          await releaseAllocation(tx, serverId);
+          return;
+        }
+        await tx.migration.update({ where: { id: migrationId }, data: { status: 'migrating' } });
+        await updateServer(tx, serverId, { taskState: TaskState.RESIZE_MIGRATING });
+        await eventFinish(tx, actionId, 'conductor_migrate_server', 'Success', { host: picked.host });
+        await enqueueJob(
+          tx,
+          resizeJobDef,
+          { serverId, actionId, migrationId },
+          { host: m.destHost, queueName: serverQueue(serverId) },
+        );
+      }, TX);
+    },
+  };
+
+  const resize: JobDefinition<typeof resizeJobDef.payload> = {
+    ...resizeJobDef,
+    async handler({ serverId, actionId, migrationId }) {
+      const { db, host, driver } = deps();
+      const s = await db.server.findUnique({ where: { id: serverId } });
+      const m = await db.migration.findUnique({ where: { id: migrationId } });
+      if (!s || !m || s.deleted || s.taskState !== TaskState.RESIZE_MIGRATING || m.status !== 'migrating') return;
+      await db.$transaction((tx) => eventStart(tx, actionId, 'compute_resize_instance', host), TX);
+      const next = FlavorSnapshot.parse(m.newFlavor);
+      try {
+        const wasRunning = await stopForChange(driver, serverId);
+        await driver.resize(serverId, { vcpus: next.vcpus, memoryMb: next.ramMb, rootDiskGb: next.diskGb });
+        if (wasRunning) await driver.start(serverId);
+        const ps = await driver.powerState(serverId);
+        await db.$transaction(async (tx) => {
+          const cur = await lockServer(tx, serverId);
+          if (!cur || cur.deleted) return;
+          await tx.migration.update({ where: { id: migrationId }, data: { status: 'finished' } });
+          await updateServer(tx, serverId, {
+            vmState: VmState.RESIZED,
+            taskState: null,
+            powerState: ps,
+            flavor: { ...next },
+            flavorId: next.id,
+          });
+          await eventFinish(tx, actionId, 'compute_resize_instance', 'Success', { host });
+          await finishAction(tx, actionId);
+        }, TX);
+      } catch (err) {
+        const e = errText(err);
+        logger().warn({ err, serverId }, 'resize failed');
+        // The guest's old definition and disk may be half-changed: ERROR, as Nova leaves it.
+        await abandonResize(db, {
+          serverId,
+          actionId,
+          migrationId,
+          event: 'compute_resize_instance',
+          error: e.message,
+          vmState: VmState.ERROR,
+        });
+      }
+      await refreshNodeUsage(host, db);
+    },
+  };
+
+  const confirm: JobDefinition<typeof confirmResizeJobDef.payload> = {
+    ...confirmResizeJobDef,
+    async handler({ serverId, actionId }) {
+      const { db, host, driver } = deps();
+      await db.$transaction((tx) => eventStart(tx, actionId, 'compute_confirm_resize', host), TX);
+      await driver.confirmResize(serverId);
+      await db.$transaction(async (tx) => {
+        await eventFinish(tx, actionId, 'compute_confirm_resize', 'Success', { host });
+        await finishAction(tx, actionId);
+      }, TX);
+      await refreshNodeUsage(host, db);
+    },
+  };
+
+  const revert: JobDefinition<typeof revertResizeJobDef.payload> = {
+    ...revertResizeJobDef,
+    async handler({ serverId, actionId, migrationId }) {
+      const { db, host, driver } = deps();
+      const s = await db.server.findUnique({ where: { id: serverId } });
+      const m = await db.migration.findUnique({ where: { id: migrationId } });
+      if (!s || !m || s.deleted || s.taskState !== TaskState.RESIZE_REVERTING || m.status !== 'reverting') return;
+      await db.$transaction((tx) => eventStart(tx, actionId, 'compute_revert_resize', host), TX);
+      const old = FlavorSnapshot.parse(m.oldFlavor);
+      try {
+        const wasRunning = await stopForChange(driver, serverId);
+        await driver.revertResize(serverId, { vcpus: old.vcpus, memoryMb: old.ramMb, rootDiskGb: old.diskGb });
+        if (wasRunning) await driver.start(serverId);
+        const ps = await driver.powerState(serverId);
+        await db.$transaction(async (tx) => {
+          const cur = await lockServer(tx, serverId);
+          if (!cur || cur.deleted) return;
+          // The server takes the old flavor's allocations back from the migration.
+          await moveAllocations(tx, { from: migrationId, to: serverId, projectId: m.projectId, userId: m.userId });
+          await tx.migration.update({ where: { id: migrationId }, data: { status: 'reverted' } });
+          await updateServer(tx, serverId, {
+            vmState: settledVmState(ps),
+            taskState: null,
+            powerState: ps,
+            flavor: { ...old },
+            flavorId: old.id,
+          });
+          await eventFinish(tx, actionId, 'compute_revert_resize', 'Success', { host });
+          await finishAction(tx, actionId);
+        }, TX);
+      } catch (err) {
+        const e = errText(err);
+        logger().warn({ err, serverId }, 'revert resize failed');
+        await db.$transaction(async (tx) => {
+          const cur = await lockServer(tx, serverId);
+          if (!cur || cur.deleted) return;
+          await tx.migration.update({ where: { id: migrationId }, data: { status: 'error' } });
+          await updateServer(tx, serverId, {
+            vmState: VmState.ERROR,
+            taskState: null,
+            fault: makeFault(500, `Revert of the resize failed: ${e.message}`, e.traceback),
+          });
+          await eventFinish(tx, actionId, 'compute_revert_resize', 'Error', { host, ...e });
+          await finishAction(tx, actionId, 'Error');
+        }, TX);
+      }
+      await refreshNodeUsage(host, db);
+    },
+  };
+
+  return [schedule, build, del, power, rebuild, resizePrep, resize, confirm, revert] as JobDefinition[];
 }

@@ -7,6 +7,7 @@ import { cfg, db, isUuid } from './common.ts';
 import { PowerState, VmState } from './state.ts';
 import { updateServer } from './records.ts';
 import { syncProvider } from './scheduling.ts';
+import { aggregatesOfHosts, INTERNAL_ZONE, zoneOf } from './aggregates.ts';
 
 /*
  * Hypervisors (compute nodes) and compute services. A worker with the compute role
@@ -158,6 +159,7 @@ export async function listComputeServices(
     orderBy: { host: 'asc' },
   });
   const since = Date.now() - cfg().serviceDownSeconds * 1000;
+  const aggregates = await aggregatesOfHosts(rows.map((s) => s.host));
   const out: ComputeService[] = [];
   for (const s of rows) {
     for (const [role, binary] of [
@@ -170,7 +172,7 @@ export async function listComputeServices(
         id: s.id,
         binary,
         host: s.host,
-        zone: role === 'compute' ? cfg().defaultAvailabilityZone : 'internal',
+        zone: role === 'compute' ? zoneOf(aggregates.get(s.host)) : INTERNAL_ZONE,
         status: s.disabled ? 'disabled' : 'enabled',
         state: s.lastHeartbeat.getTime() >= since ? 'up' : 'down',
         updatedAt: s.lastHeartbeat,
@@ -208,28 +210,61 @@ export async function setComputeServiceStatus(
   return out;
 }
 
-export async function listAvailabilityZones(ctx: AuthContext, o: { detail?: boolean } = {}) {
-  enforce(ctx, o.detail ? 'os_compute_api:os-availability-zone:detail' : 'os_compute_api:os-availability-zone:list');
-  const services = await listComputeServicesUnchecked();
-  const zone = cfg().defaultAvailabilityZone;
-  return [
-    {
-      zoneName: zone,
-      available: services.some((s) => s.state === 'up' && s.status === 'enabled'),
-      hosts: o.detail ? services.map((s) => s.host) : null,
-    },
-  ];
+export interface AvailabilityZoneView {
+  zoneName: string;
+  /** Some compute service of the zone is enabled and up. */
+  available: boolean;
+  /** With detail: the zone's hosts (for the internal zone: the scheduler/conductor hosts). */
+  hosts: string[] | null;
+  /** With detail: per host, its services as Nova lists them (nova-compute, nova-scheduler, ...). */
+  services: Record<string, Array<{ binary: string; available: boolean; active: boolean; updatedAt: Date }>> | null;
 }
-async function listComputeServicesUnchecked() {
-  const rows = await db().service.findMany({ where: { binary: 'stratus-worker' } });
+
+/**
+ * Zones as Nova lists them: the zones of the compute hosts (from their aggregates, else
+ * the default zone), each available when one of its compute services is enabled and up;
+ * with detail (admins) also the internal zone of the other services, and the hosts.
+ */
+export async function listAvailabilityZones(
+  ctx: AuthContext,
+  o: { detail?: boolean } = {},
+): Promise<AvailabilityZoneView[]> {
+  enforce(ctx, o.detail ? 'os_compute_api:os-availability-zone:detail' : 'os_compute_api:os-availability-zone:list');
+  const rows = await db().service.findMany({ where: { binary: 'stratus-worker' }, orderBy: { host: 'asc' } });
   const since = Date.now() - cfg().serviceDownSeconds * 1000;
-  return rows
-    .filter((s) => s.roles.includes('compute'))
-    .map((s) => ({
-      host: s.host,
-      state: s.lastHeartbeat.getTime() >= since ? 'up' : 'down',
-      status: s.disabled ? 'disabled' : 'enabled',
-    }));
+  const aggregates = await aggregatesOfHosts(rows.map((s) => s.host));
+  const zones = new Map<string, AvailabilityZoneView>();
+  const zone = (name: string) => {
+    let z = zones.get(name);
+    if (!z) {
+      z = { zoneName: name, available: false, hosts: o.detail ? [] : null, services: o.detail ? {} : null };
+      zones.set(name, z);
+    }
+    return z;
+  };
+  for (const s of rows) {
+    const up = s.lastHeartbeat.getTime() >= since;
+    const entry = { available: up, active: !s.disabled, updatedAt: s.lastHeartbeat };
+    for (const [role, binary] of [
+      ['compute', 'nova-compute'],
+      ['scheduler', 'nova-scheduler'],
+      ['conductor', 'nova-conductor'],
+    ] as const) {
+      if (!s.roles.includes(role)) continue;
+      if (role !== 'compute' && !o.detail) continue;
+      const z = zone(role === 'compute' ? zoneOf(aggregates.get(s.host)) : INTERNAL_ZONE);
+      if (role === 'compute' && up && !s.disabled) z.available = true;
+      if (role !== 'compute') z.available = true;
+      if (z.hosts && !z.hosts.includes(s.host)) z.hosts.push(s.host);
+      if (z.services) {
+        const list = z.services[s.host] ?? [];
+        list.push({ binary, ...entry });
+        z.services[s.host] = list;
+      }
+    }
+  }
+  if (zones.size === 0) zone(cfg().defaultAvailabilityZone);
+  return [...zones.values()].sort((a, b) => a.zoneName.localeCompare(b.zoneName));
 }
 
 /**

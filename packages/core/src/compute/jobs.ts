@@ -52,5 +52,45 @@ export const powerJobDef: JobDefinition<typeof PowerJob> = {
   handler: notHere,
 };
 
+export const rebuildJobDef: JobDefinition<typeof ServerJob> = {
+  name: 'compute.rebuild',
+  payload: ServerJob,
+  hostBound: true,
+  maxAttempts: 3,
+  handler: notHere,
+};
+export const MigrationJob = ServerJob.extend({ migrationId: z.string().uuid() });
+/** Resize, first step (any worker): allocations moved to the migration, new flavor claimed. */
+export const resizePrepJobDef: JobDefinition<typeof MigrationJob> = {
+  name: 'compute.resize_prep',
+  payload: MigrationJob,
+  hostBound: false,
+  maxAttempts: 5,
+  handler: notHere,
+};
+/** Resize on the host: stop, grow the disk, redefine with the new flavor, start. */
+export const resizeJobDef: JobDefinition<typeof MigrationJob> = {
+  name: 'compute.resize',
+  payload: MigrationJob,
+  hostBound: true,
+  maxAttempts: 3,
+  handler: notHere,
+};
+/** After confirmResize: the host drops what it kept for a revert. */
+export const confirmResizeJobDef: JobDefinition<typeof MigrationJob> = {
+  name: 'compute.confirm_resize',
+  payload: MigrationJob,
+  hostBound: true,
+  maxAttempts: 5,
+  handler: notHere,
+};
+export const revertResizeJobDef: JobDefinition<typeof MigrationJob> = {
+  name: 'compute.revert_resize',
+  payload: MigrationJob,
+  hostBound: true,
+  maxAttempts: 3,
+  handler: notHere,
+};
+
 /** Jobs on one server run one at a time, in order (graphile-worker queue name). */
 export const serverQueue = (serverId: string): string => `server:${serverId}`;

@@ -57,10 +57,18 @@ export async function quotaUsage(projectId: string, tx: Pick<Tx, '$queryRaw'> = 
     Array<{ instances: bigint; cores: bigint | null; ram: bigint | null; groups: bigint }>
   >`
     SELECT count(*) AS instances,
-           sum((flavor->>'vcpus')::int) AS cores,
-           sum((flavor->>'ramMb')::int) AS ram,
+           sum(greatest((s.flavor->>'vcpus')::int, COALESCE(m.vcpus, 0))) AS cores,
+           sum(greatest((s.flavor->>'ramMb')::int, COALESCE(m.ram, 0))) AS ram,
            (SELECT count(*) FROM "ServerGroup" g WHERE g."projectId" = ${projectId}) AS groups
-      FROM "Server" WHERE "projectId" = ${projectId} AND NOT deleted`;
+      FROM "Server" s
+      -- A server in the middle of a resize counts with the larger of its two flavors.
+      LEFT JOIN LATERAL (
+        SELECT max(greatest((m."oldFlavor"->>'vcpus')::int, (m."newFlavor"->>'vcpus')::int)) AS vcpus,
+               max(greatest((m."oldFlavor"->>'ramMb')::int, (m."newFlavor"->>'ramMb')::int)) AS ram
+          FROM "Migration" m
+         WHERE m."serverId" = s.id AND m.status IN ('pre-migrating', 'migrating', 'post-migrating', 'finished', 'reverting')
+      ) m ON true
+     WHERE s."projectId" = ${projectId} AND NOT s.deleted`;
   const r = rows[0];
   return {
     instances: Number(r?.instances ?? 0),

@@ -24,6 +24,10 @@ export type ServerPatch = Pick<
   | 'lockedReason'
   | 'name'
   | 'metadata'
+  | 'availabilityZone'
+  | 'flavor'
+  | 'flavorId'
+  | 'imageId'
 >;
 
 export async function updateServer(tx: Tx, serverId: string, patch: ServerPatch): Promise<ServerRow> {

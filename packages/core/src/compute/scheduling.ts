@@ -5,6 +5,7 @@ import { createResourceProvider } from '../placement/providers.ts';
 import type { Resources } from '../placement/types.ts';
 import { isNoValidHost, selectDestinations } from '../scheduler/select.ts';
 import type { ComputeHostInfo, ComputeInfoSource, ServerGroupInfo, ServerGroupPolicy } from '../scheduler/types.ts';
+import { aggregatesOfHosts, zoneOf } from './aggregates.ts';
 import { cfg, db } from './common.ts';
 import { FlavorSnapshot } from './servers.ts';
 
@@ -22,6 +23,7 @@ export const computeInfoSource: ComputeInfoSource = {
     const services = await db().service.findMany({
       where: { binary: 'stratus-worker', host: { in: nodes.map((n) => n.host) } },
     });
+    const aggregates = await aggregatesOfHosts(nodes.map((n) => n.host));
     const out = new Map<string, ComputeHostInfo>();
     for (const n of nodes) {
       const s = services.find((x) => x.host === n.host);
@@ -39,8 +41,8 @@ export const computeInfoSource: ComputeInfoSource = {
         lastHeartbeat: s?.lastHeartbeat ?? null,
         hypervisorType: n.hypervisorType,
         ...(arch ? { cpuArch: arch } : {}),
-        availabilityZone: cfg().defaultAvailabilityZone,
-        aggregates: [],
+        availabilityZone: zoneOf(aggregates.get(n.host)),
+        aggregates: aggregates.get(n.host) ?? [],
       });
     }
     return out;
@@ -80,7 +82,9 @@ async function groupInfo(server: ServerRow): Promise<ServerGroupInfo | undefined
  * Picks a host for the server and claims its resources in placement (committed on
  * return). `error` is the NoValidHost reason when nothing fits.
  */
-export async function selectHost(server: ServerRow): Promise<{ host: string; nodename: string } | { error: string }> {
+export async function selectHost(
+  server: ServerRow,
+): Promise<{ host: string; nodename: string; availabilityZone: string } | { error: string }> {
   const f = FlavorSnapshot.parse(server.flavor);
   const serverGroup = await groupInfo(server);
   try {
@@ -94,6 +98,44 @@ export async function selectHost(server: ServerRow): Promise<{ host: string; nod
         ...(server.availabilityZone ? { availabilityZone: server.availabilityZone } : {}),
         ...(serverGroup ? { serverGroup } : {}),
         ignoreHosts: server.triedHosts,
+      },
+      consumerIds: [server.id],
+      source: computeInfoSource,
+    });
+    if (!sel) return { error: 'No valid host was found.' };
+    // The server is in its host's zone from now on (Nova sets the instance's zone so).
+    const zone = zoneOf((await aggregatesOfHosts([sel.host])).get(sel.host));
+    return { host: sel.host, nodename: sel.nodename, availabilityZone: zone };
+  } catch (e) {
+    if (isNoValidHost(e)) return { error: e instanceof Error ? e.message : String(e) };
+    throw e;
+  }
+}
+
+/**
+ * A resize's claim: the new flavor for the server on `host` (its own: resizes stay on
+ * their host), through the scheduler so the filters still judge the new flavor.
+ */
+export async function selectHostForResize(
+  server: ServerRow,
+  flavor: FlavorSnapshot,
+  host: string,
+): Promise<{ host: string; nodename: string } | { error: string }> {
+  try {
+    const [sel] = await selectDestinations({
+      request: {
+        projectId: server.projectId,
+        userId: server.userId,
+        resources: placementResources(flavor),
+        flavor: {
+          name: flavor.name,
+          vcpus: flavor.vcpus,
+          memoryMb: flavor.ramMb,
+          diskGb: flavor.diskGb,
+          extraSpecs: flavor.extraSpecs,
+        },
+        image: { id: server.imageId },
+        forceHosts: [host],
       },
       consumerIds: [server.id],
       source: computeInfoSource,

@@ -9,6 +9,7 @@ import { currentRequestId } from '../platform/log.ts';
 import { badRequest, conflict, notFound, StratusError } from '../platform/errors.ts';
 import { can, enforce } from '../policy/index.ts';
 import { cfg, db, isAdmin, isUuid, MAX_LIMIT, newUuid, overLimit, projectOf } from './common.ts';
+import { knownZones } from './aggregates.ts';
 import { getFlavor } from './flavors.ts';
 import { imageBackend } from './images.ts';
 import { buildJobDef, deleteJobDef, type PowerOp, powerJobDef, scheduleJobDef, serverQueue } from './jobs.ts';
@@ -22,7 +23,9 @@ import {
   startAction,
   updateServer,
 } from './records.ts';
+import { releaseMigrations } from './lifecycle.ts';
 import { releaseAllocation } from './scheduling.ts';
+import { planBootVolumes, releaseServerVolumes, reserveBootVolumes } from './volume-attachments.ts';
 import { getNetwork } from '../network/networks.ts';
 import { getPort } from '../network/ports.ts';
 import { type AddressMap, listServerAddresses } from '../network/server.ts';
@@ -148,7 +151,10 @@ export const ServerCreate = z.object({
     .min(1)
     .max(255)
     .refine((s) => s.trim().length > 0 && s.trim() === s, 'name must not be blank or start/end with spaces'),
-  imageRef: z.string().min(1, 'imageRef is required (boot from volume is not supported yet)'),
+  /** May be empty when block_device_mapping_v2 gives a root volume (boot from volume). */
+  imageRef: z.string(),
+  /** Nova's block_device_mapping_v2, checked by volume-attachments.ts (planBootVolumes). */
+  blockDeviceMapping: z.array(z.unknown()).optional(),
   flavorRef: z.string().min(1),
   keyName: z.string().min(1).nullish(),
   minCount: z.coerce.number().int().min(1).default(1),
@@ -305,11 +311,19 @@ export async function createServers(ctx: AuthContext, input: ServerCreate): Prom
   });
   if (flavor.disabled) throw badRequest(`Flavor ${flavor.id} is disabled.`);
 
-  const image = await imageBackend().find(ctx, v.imageRef);
+  const boot = v.blockDeviceMapping?.length
+    ? await planBootVolumes(ctx, v.blockDeviceMapping, { count: maxCount, imageRef: v.imageRef || null })
+    : undefined;
+  const fromVolume = boot?.volumes.some((b) => b.bootIndex === 0) ?? false;
+  if (!v.imageRef && !fromVolume) throw badRequest('Invalid input for field/attribute imageRef. imageRef is required.');
+  const image = fromVolume
+    ? // Nova keeps no image on a server booted from a volume (the volume carries its image metadata).
+      { id: '', minRamMb: 0, minDiskGb: 0, virtualSizeBytes: null, sizeBytes: null }
+    : await imageBackend().find(ctx, v.imageRef);
   if (!image) throw badRequest(`Image ${v.imageRef} could not be found.`);
-  if (image.status !== 'active') throw badRequest(`Image ${image.id} is not active.`);
+  if ('status' in image && image.status !== 'active') throw badRequest(`Image ${image.id} is not active.`);
   if (flavor.ramMb < image.minRamMb) throw badRequest(`Flavor's memory is too small for requested image.`);
-  if (flavor.diskGb > 0) {
+  if (flavor.diskGb > 0 && !fromVolume) {
     if (flavor.diskGb < image.minDiskGb)
       throw badRequest(
         `Flavor's disk is too small for requested image. Flavor disk is ${flavor.diskGb * 1024 ** 3} bytes, minimum disk is ${image.minDiskGb * 1024 ** 3} bytes.`,
@@ -338,7 +352,14 @@ export async function createServers(ctx: AuthContext, input: ServerCreate): Prom
   }
 
   const az = v.availabilityZone ?? null;
-  if (az && az !== cfg().defaultAvailabilityZone) throw badRequest(`The requested availability zone is not available`);
+  if (az) {
+    // "zone", or the admin-only "zone:host" that forces a host (the zone may then be empty).
+    const [zone = '', forcedHost] = az.split(':');
+    if (forcedHost !== undefined) enforce(ctx, 'os_compute_api:servers:create:forced_host', { project_id: projectId });
+    if ((zone || forcedHost === undefined) && !(await knownZones()).has(zone)) {
+      throw badRequest(`The requested availability zone is not available`);
+    }
+  }
 
   let groupId: string | null = null;
   if (v.serverGroupId) {
@@ -420,6 +441,7 @@ export async function createServers(ctx: AuthContext, input: ServerCreate): Prom
           },
         });
         if (groupId) await tx.serverGroupMember.create({ data: { groupId, serverId: id } });
+        if (boot) await reserveBootVolumes(tx, id, projectId, boot);
         const actionId = await startAction(tx, {
           serverId: id,
           action: 'create',
@@ -440,7 +462,7 @@ export async function createServers(ctx: AuthContext, input: ServerCreate): Prom
 
 // ---------------------------------------------------------------- read
 
-async function loadServer(
+export async function loadServer(
   ctx: AuthContext,
   id: string,
   action: string,
@@ -574,7 +596,10 @@ export async function deleteServer(ctx: AuthContext, id: string): Promise<void> 
 /** The last step of every delete: allocations gone, the row soft-deleted. */
 export async function finishDelete(tx: Tx, serverId: string, actionId: string): Promise<void> {
   await releaseAllocation(tx, serverId);
+  await releaseMigrations(tx, serverId);
   await tx.serverGroupMember.deleteMany({ where: { serverId } });
+  // Attached volumes become available again (or are deleted when delete_on_termination).
+  await releaseServerVolumes(tx, serverId);
   await updateServer(tx, serverId, {
     vmState: VmState.DELETED,
     taskState: null,

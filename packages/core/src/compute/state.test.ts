@@ -30,6 +30,20 @@ describe('canDo (the state machine)', () => {
     ['lock', st('active', null, true), true],
     ['stop', st('active', null, true), false],
     ['console_output', st('building', 'spawning'), false],
+    ['rebuild', st('active'), true],
+    ['rebuild', st('stopped'), true],
+    ['rebuild', st('error'), true],
+    ['rebuild', st('paused'), false],
+    ['rebuild', st('active', 'rebuilding'), false],
+    ['resize', st('active'), true],
+    ['resize', st('stopped'), true],
+    ['resize', st('resized'), false],
+    ['resize', st('active', null, true), false],
+    ['confirm_resize', st('resized'), true],
+    ['confirm_resize', st('active'), false],
+    ['revert_resize', st('resized'), true],
+    ['revert_resize', st('resized', 'resize_reverting'), false],
+    ['delete', st('resized'), true],
   ] as const)('%s in %j → %s', (action, state, expected) => {
     expect(canDo(action, state).ok).toBe(expected);
   });
@@ -69,5 +83,21 @@ describe('serverStatus (Nova status mapping)', () => {
     expect(statesForStatus('shutoff')).toEqual({ vmStates: ['stopped'] });
     expect(statesForStatus('HARD_REBOOT')?.taskStates).toContain('rebooting_hard');
     expect(statesForStatus('NOPE')).toBeUndefined();
+  });
+});
+
+describe('resize and rebuild statuses', () => {
+  it.each([
+    ['active', 'resize_prep', 'RESIZE'],
+    ['stopped', 'resize_migrating', 'RESIZE'],
+    ['resized', null, 'VERIFY_RESIZE'],
+    ['resized', 'resize_reverting', 'REVERT_RESIZE'],
+    ['active', 'rebuilding', 'REBUILD'],
+    ['stopped', 'rebuild_spawning', 'REBUILD'],
+  ] as const)('%s / %s → %s', (vm, task, status) => {
+    expect(serverStatus(vm, task)).toBe(status);
+  });
+  it('filters VERIFY_RESIZE by vm_state', () => {
+    expect(statesForStatus('VERIFY_RESIZE')).toEqual({ vmStates: ['resized'] });
   });
 });

@@ -9,6 +9,7 @@ export const VmState = {
   PAUSED: 'paused',
   SUSPENDED: 'suspended',
   STOPPED: 'stopped',
+  RESIZED: 'resized',
   ERROR: 'error',
   DELETED: 'deleted',
 } as const;
@@ -28,6 +29,12 @@ export const TaskState = {
   SUSPENDING: 'suspending',
   RESUMING: 'resuming',
   DELETING: 'deleting',
+  REBUILDING: 'rebuilding',
+  REBUILD_SPAWNING: 'rebuild_spawning',
+  RESIZE_PREP: 'resize_prep',
+  RESIZE_MIGRATING: 'resize_migrating',
+  RESIZE_FINISH: 'resize_finish',
+  RESIZE_REVERTING: 'resize_reverting',
 } as const;
 export type TaskState = (typeof TaskState)[keyof typeof TaskState];
 
@@ -58,13 +65,17 @@ export const SERVER_ACTIONS = [
   'metadata',
   'console_output',
   'vnc_console',
+  'rebuild',
+  'resize',
+  'confirm_resize',
+  'revert_resize',
 ] as const;
 export type ServerAction = (typeof SERVER_ACTIONS)[number];
 
 type Rule = { vm: readonly string[] | '*'; task: readonly (string | null)[] | '*'; lockable: boolean };
 
 const NONE = [null] as const;
-const ANY_BUT_DELETED = ['active', 'building', 'paused', 'suspended', 'stopped', 'error'] as const;
+const ANY_BUT_DELETED = ['active', 'building', 'paused', 'suspended', 'stopped', 'resized', 'error'] as const;
 
 // From nova/compute/api.py's @check_instance_state decorators (the subset Stratus runs).
 const RULES: Record<ServerAction, Rule> = {
@@ -84,9 +95,13 @@ const RULES: Record<ServerAction, Rule> = {
   lock: { vm: ANY_BUT_DELETED, task: '*', lockable: false },
   unlock: { vm: ANY_BUT_DELETED, task: '*', lockable: false },
   update: { vm: ANY_BUT_DELETED, task: '*', lockable: false },
-  metadata: { vm: ['active', 'building', 'paused', 'suspended', 'stopped'], task: '*', lockable: true },
-  console_output: { vm: ['active', 'paused', 'suspended', 'stopped', 'error'], task: '*', lockable: false },
-  vnc_console: { vm: ['active'], task: '*', lockable: false },
+  metadata: { vm: ['active', 'building', 'paused', 'suspended', 'stopped', 'resized'], task: '*', lockable: true },
+  console_output: { vm: ['active', 'paused', 'suspended', 'stopped', 'resized', 'error'], task: '*', lockable: false },
+  vnc_console: { vm: ['active', 'resized'], task: '*', lockable: false },
+  rebuild: { vm: ['active', 'stopped', 'error'], task: NONE, lockable: true },
+  resize: { vm: ['active', 'stopped'], task: NONE, lockable: true },
+  confirm_resize: { vm: ['resized'], task: NONE, lockable: true },
+  revert_resize: { vm: ['resized'], task: NONE, lockable: true },
 };
 
 export type Verdict = { ok: true } | { ok: false; reason: string };
@@ -127,15 +142,30 @@ const STATUS_MAP: Record<string, Record<string, string>> = {
     reboot_started_hard: 'HARD_REBOOT',
     update_password: 'PASSWORD',
     rebuilding: 'REBUILD',
+    rebuild_block_device_mapping: 'REBUILD',
+    rebuild_spawning: 'REBUILD',
     migrating: 'MIGRATING',
+    resize_prep: 'RESIZE',
+    resize_migrating: 'RESIZE',
+    resize_migrated: 'RESIZE',
+    resize_finish: 'RESIZE',
   },
   building: { default: 'BUILD' },
-  stopped: { default: 'SHUTOFF' },
-  resized: { default: 'VERIFY_RESIZE' },
+  stopped: {
+    default: 'SHUTOFF',
+    resize_prep: 'RESIZE',
+    resize_migrating: 'RESIZE',
+    resize_migrated: 'RESIZE',
+    resize_finish: 'RESIZE',
+    rebuilding: 'REBUILD',
+    rebuild_block_device_mapping: 'REBUILD',
+    rebuild_spawning: 'REBUILD',
+  },
+  resized: { default: 'VERIFY_RESIZE', resize_reverting: 'REVERT_RESIZE' },
   paused: { default: 'PAUSED' },
   suspended: { default: 'SUSPENDED' },
   rescued: { default: 'RESCUE' },
-  error: { default: 'ERROR', rebuilding: 'REBUILD' },
+  error: { default: 'ERROR', rebuilding: 'REBUILD', rebuild_spawning: 'REBUILD' },
   deleted: { default: 'DELETED' },
   soft_deleted: { default: 'SOFT_DELETED' },
   shelved: { default: 'SHELVED' },

@@ -1,7 +1,7 @@
 import { Prisma, type Tx } from '@stratus/db';
 import { z } from 'zod';
 import { badRequest } from '../platform/errors.ts';
-import { authorize, db, normalizeUuid } from './store.ts';
+import { authorize, db, normalizeUuid, queryPrepared } from './store.ts';
 import {
   allocationProblem,
   type Caller,
@@ -14,17 +14,25 @@ import {
 } from './types.ts';
 
 /*
- * Allocations: what consumers hold on providers. A write replaces all of a consumer's
- * allocations in one transaction:
- *   1. upsert the consumer row (its row lock serialises writers of one consumer) and
- *      compare its generation with the caller's (consumer_generation, 1.28);
- *   2. lock every provider involved (new ones and those the consumer leaves) with one
- *      UPDATE … generation + 1 over a SELECT … ORDER BY id FOR UPDATE, so writers on a
- *      provider are serialised and two writers never wait on each other in a cycle;
- *   3. under those locks, read what everyone else uses, check capacity, then write the
- *      new allocations and drop the old ones in one statement.
- * Every allocation writer takes the same provider locks, so the usage read in step 3
- * cannot change before commit: no over-commit, whatever the concurrency.
+ * Allocations: what consumers hold on providers. Every inventory row carries `used`, the
+ * sum of the allocations against it, changed only together with the allocations and in
+ * the same transaction; capacity is checked by a conditional UPDATE of that counter
+ * (`used + n <= capacity`), which PostgreSQL re-evaluates on the newest row version when
+ * it had to wait for another writer, so no interleaving can over-commit.
+ *
+ * Two ways to write:
+ *  - claim (a new consumer's first allocations, the scheduler's hot path): one SQL
+ *    statement inserts the consumer, bumps the providers' generations (their row locks
+ *    serialise claims on a provider), raises `used` where it fits and inserts the
+ *    allocations; if anything does not fit the statement aborts as a whole (see
+ *    fastClaim) and the general path below reports why;
+ *  - the general path (replacements, deletes, several consumers, consumer generations):
+ *    1. upsert the consumer rows (their row locks serialise writers of one consumer) and
+ *       compare generations with the caller's (consumer_generation, 1.28);
+ *    2. lock and bump every provider involved (new ones and those the consumers leave),
+ *       in id order so two writers never wait on each other in a cycle;
+ *    3. move `used` by new - old per (provider, class), checking capacity for every
+ *       requested class, then write the new allocations and drop the old ones.
  */
 
 const Uuid = z.string().uuid().transform(normalizeUuid);
@@ -42,6 +50,8 @@ const MAX_RETRIES = 5;
 /** Deadlocks and serialization failures are retried a bounded number of times. */
 function retryable(e: unknown): boolean {
   if (e instanceof Prisma.PrismaClientKnownRequestError && e.code === 'P2034') return true;
+  // node-postgres errors (prepared statements) carry the SQLSTATE in `code`.
+  if (e instanceof Error && 'code' in e && (e.code === '40P01' || e.code === '40001')) return true;
   const text = e instanceof Error ? `${e.message} ${'meta' in e ? JSON.stringify(e.meta) : ''}` : '';
   return /40P01|40001|deadlock detected|could not serialize/i.test(text);
 }
@@ -57,10 +67,9 @@ export async function withRetry<T>(fn: () => Promise<T>): Promise<T> {
   }
 }
 
-interface CapacityRow extends Inventory {
+interface InventoryRow extends Inventory {
   p: string;
   rc: string;
-  used: number;
 }
 
 /** The transaction body shared by PUT /allocations/{c}, POST /allocations and claims. */
@@ -119,23 +128,25 @@ async function writeAllocations(tx: Tx, consumers: ConsumerAllocations[]): Promi
   const missing = newProviders.find((p) => !lockedIds.has(p));
   if (missing) throw badRequest(`Allocation for resource provider '${missing}' that does not exist.`);
 
-  if (flat.length === 0) {
-    await tx.$executeRaw`DELETE FROM "PlacementAllocation" WHERE "consumerId" = ANY(${consumerIds}::uuid[])`;
-  } else {
-    // Usage by everyone but these consumers (their old allocations are being replaced),
-    // read after the locks above were granted, so it includes every committed claim.
+  // What these consumers hold now (stable: their rows are locked above), to move `used` by new - old.
+  const old = await tx.$queryRaw<Array<{ p: string; rc: string; used: number }>>`
+    SELECT "providerId"::text AS p, "resourceClass" AS rc, used FROM "PlacementAllocation"
+     WHERE "consumerId" = ANY(${consumerIds}::uuid[])`;
+  const delta = new Map<string, { p: string; rc: string; delta: number; requested: boolean }>();
+  for (const o of old) {
+    const d = delta.get(`${o.p}/${o.rc}`) ?? { p: o.p, rc: o.rc, delta: 0, requested: false };
+    d.delta -= o.used;
+    delta.set(`${o.p}/${o.rc}`, d);
+  }
+  if (flat.length > 0) {
     const keys = [...new Map(flat.map((f) => [`${f.p}/${f.rc}`, f])).values()];
-    const caps = await tx.$queryRaw<CapacityRow[]>`
+    const invs = await tx.$queryRaw<InventoryRow[]>`
       SELECT i."providerId"::text AS p, i."resourceClass" AS rc, i.total, i.reserved, i."minUnit", i."maxUnit",
-             i."stepSize", i."allocationRatio",
-             COALESCE((SELECT SUM(a.used) FROM "PlacementAllocation" a
-                        WHERE a."providerId" = i."providerId" AND a."resourceClass" = i."resourceClass"
-                          AND a."consumerId" <> ALL(${consumerIds}::uuid[])), 0)::int AS used
+             i."stepSize", i."allocationRatio"
         FROM "PlacementInventory" i
         JOIN unnest(${keys.map((k) => k.p)}::uuid[], ${keys.map((k) => k.rc)}::text[]) AS k(p, rc)
           ON i."providerId" = k.p AND i."resourceClass" = k.rc`;
-    const byKey = new Map(caps.map((r) => [`${r.p}/${r.rc}`, r]));
-    const requested = new Map<string, number>();
+    const byKey = new Map(invs.map((r) => [`${r.p}/${r.rc}`, r]));
     for (const f of flat) {
       const inv = byKey.get(`${f.p}/${f.rc}`);
       if (!inv) {
@@ -153,23 +164,35 @@ async function writeAllocations(tx: Tx, consumers: ConsumerAllocations[]): Promi
         throw badRequest(
           `Unable to allocate inventory for resource class ${f.rc} on resource provider ${f.p}: ${unit}.`,
         );
-      requested.set(`${f.p}/${f.rc}`, (requested.get(`${f.p}/${f.rc}`) ?? 0) + f.amount);
+      const d = delta.get(`${f.p}/${f.rc}`) ?? { p: f.p, rc: f.rc, delta: 0, requested: false };
+      d.delta += f.amount;
+      d.requested = true;
+      delta.set(`${f.p}/${f.rc}`, d);
     }
-    for (const [key, amount] of requested) {
-      const inv = byKey.get(key);
-      if (!inv) continue;
-      const problem = allocationProblem(
-        { ...inv, minUnit: 1, maxUnit: Number.MAX_SAFE_INTEGER, stepSize: 1 },
-        inv.used,
-        amount,
+  }
+  const moves = [...delta.values()];
+  if (moves.length > 0) {
+    // Every requested class must fit after the move (as Placement checks a replacement);
+    // classes only given up are not checked. The row lock of each counter is held to commit.
+    const moved = await tx.$queryRaw<Array<{ p: string; rc: string }>>`
+      UPDATE "PlacementInventory" i SET used = i.used + d.delta
+        FROM unnest(${moves.map((m) => m.p)}::uuid[], ${moves.map((m) => m.rc)}::text[],
+                    ${moves.map((m) => m.delta)}::int[], ${moves.map((m) => m.requested)}::boolean[]) AS d(p, rc, delta, requested)
+       WHERE i."providerId" = d.p AND i."resourceClass" = d.rc
+         AND (NOT d.requested OR i.used + d.delta <= floor((i.total - i.reserved) * i."allocationRatio" + 1e-9))
+      RETURNING i."providerId"::text AS p, i."resourceClass" AS rc`;
+    const done = new Set(moved.map((m) => `${m.p}/${m.rc}`));
+    const refused = moves.find((m) => m.requested && !done.has(`${m.p}/${m.rc}`));
+    if (refused) {
+      throw placementError(
+        'Conflict',
+        `Unable to allocate inventory: Unable to create allocation for '${refused.rc}' on resource provider '${refused.p}'. The requested amount would exceed the capacity.`,
       );
-      if (problem) {
-        throw placementError(
-          'Conflict',
-          `Unable to allocate inventory: Unable to create allocation for '${inv.rc}' on resource provider '${inv.p}'. The requested amount would exceed the capacity.`,
-        );
-      }
     }
+  }
+  if (flat.length === 0) {
+    await tx.$executeRaw`DELETE FROM "PlacementAllocation" WHERE "consumerId" = ANY(${consumerIds}::uuid[])`;
+  } else {
     // One statement: drop what the consumers no longer hold, write the new amounts.
     // The two never touch the same key, so their order inside the statement does not matter.
     await tx.$executeRaw`
@@ -214,8 +237,80 @@ export async function claimAllocations(
 ): Promise<{ consumerGeneration: number | null }> {
   authorize(caller, 'placement:allocations:update');
   const c = parseConsumer(input);
+  if (c.consumerGeneration == null && c.allocations.length > 0) {
+    const generation = await withRetry(() => fastClaim(c));
+    if (generation !== undefined) return { consumerGeneration: generation };
+  }
   const gens = await withRetry(() => db().$transaction((tx) => writeAllocations(tx, [c]), TX_OPTS));
   return { consumerGeneration: gens.get(c.consumerId) ?? null };
+}
+
+/** Marker of a claim statement that aborted itself (see fastClaim). */
+const REFUSED = 'stratus-placement-claim-refused';
+
+/**
+ * A new consumer's first allocations in ONE statement and so one round trip, atomic
+ * without an explicit transaction: in order, insert the consumer (nothing when it
+ * exists), bump the providers' generations (taking their row locks, as every allocation
+ * writer does, before any counter), raise each `used` that fits, insert the allocations.
+ * When any count falls short the last SELECT casts a text built from the counts to int,
+ * which fails at run time and so aborts the whole statement: nothing of it stays. The
+ * text is not a constant, so the planner cannot fold the cast in advance. Returns the
+ * consumer generation, or undefined when the claim did not go through here (consumer
+ * exists, unknown provider, no room, bad amount): the general path then decides and
+ * reports the precise error.
+ */
+async function fastClaim(c: ConsumerAllocations): Promise<number | undefined> {
+  const flat: Array<{ p: string; rc: string; amount: number }> = [];
+  const providers = new Set<string>();
+  for (const a of c.allocations) {
+    if (providers.has(a.providerId)) return undefined;
+    providers.add(a.providerId);
+    for (const [rc, amount] of Object.entries(a.resources)) flat.push({ p: a.providerId, rc, amount });
+  }
+  if (flat.length === 0) return undefined;
+  flat.sort((a, b) => (a.p === b.p ? (a.rc < b.rc ? -1 : 1) : a.p < b.p ? -1 : 1));
+  try {
+    const rows = await queryPrepared<{ generation: number }>(Prisma.sql`
+      WITH req(p, rc, amount) AS (
+        SELECT * FROM unnest(${flat.map((f) => f.p)}::uuid[], ${flat.map((f) => f.rc)}::text[], ${flat.map((f) => f.amount)}::int[])
+      ), con AS (
+        INSERT INTO "PlacementConsumer" (id, "projectId", "userId", generation, "updatedAt")
+        VALUES (${c.consumerId}::uuid, ${c.projectId}, ${c.userId}, 0, now())
+        ON CONFLICT (id) DO NOTHING
+        RETURNING generation
+      ), rp AS (
+        UPDATE "ResourceProvider" SET generation = generation + 1, "updatedAt" = now()
+         WHERE id = ANY(${[...providers]}::uuid[])
+        RETURNING id
+      ), inv AS (
+        UPDATE "PlacementInventory" i SET used = i.used + r.amount
+          FROM req r
+         WHERE i."providerId" = r.p AND i."resourceClass" = r.rc
+           AND r.amount >= i."minUnit" AND r.amount <= i."maxUnit" AND r.amount % i."stepSize" = 0
+           AND i.used + r.amount <= floor((i.total - i.reserved) * i."allocationRatio" + 1e-9)
+        RETURNING 1
+      ), alloc AS (
+        INSERT INTO "PlacementAllocation" ("consumerId", "providerId", "resourceClass", used)
+        SELECT ${c.consumerId}::uuid, p, rc, amount FROM req
+        ON CONFLICT DO NOTHING
+        RETURNING 1
+      ), n AS (
+        SELECT (SELECT count(*) FROM con) AS consumers, (SELECT count(*) FROM rp) AS providers,
+               (SELECT count(*) FROM inv) AS classes, (SELECT count(*) FROM alloc) AS allocations
+      )
+      SELECT CASE WHEN consumers = 1 AND providers = ${providers.size} AND classes = ${flat.length}
+                       AND allocations = ${flat.length}
+                  THEN 0
+                  ELSE (${REFUSED} || ': consumers=' || consumers || ' providers=' || providers
+                        || ' classes=' || classes)::int END AS generation
+        FROM n`);
+    return rows[0]?.generation ?? undefined;
+  } catch (e) {
+    if (e instanceof Error && `${e.message} ${'meta' in e ? JSON.stringify(e.meta) : ''}`.includes(REFUSED))
+      return undefined;
+    throw e;
+  }
 }
 
 /**
@@ -229,6 +324,14 @@ export async function claimAllocationsInTx(
   const c = parseConsumer(input);
   const gens = await writeAllocations(tx, [c]);
   return { consumerGeneration: gens.get(c.consumerId) ?? null };
+}
+
+/** The same inside the caller's transaction (compute moving a server's allocations to a migration). */
+export async function replaceManyAllocationsInTx(
+  tx: Tx,
+  inputs: Array<z.input<typeof ConsumerAllocationsInput>>,
+): Promise<void> {
+  await writeAllocations(tx, inputs.map(parseConsumer));
 }
 
 /** POST /allocations: several consumers' allocations in one transaction (moves, migrations). */

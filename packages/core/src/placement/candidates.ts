@@ -1,7 +1,7 @@
 import { Prisma } from '@stratus/db';
 import { z } from 'zod';
 import { badRequest } from '../platform/errors.ts';
-import { authorize, db, normalizeUuid, providerFilters, whereClause } from './store.ts';
+import { authorize, normalizeUuid, providerFilters, queryPrepared } from './store.ts';
 import {
   type AllocationCandidates,
   type Caller,
@@ -18,20 +18,21 @@ export const CandidateQueryInput = z.object({
   memberOf: z.array(z.array(Uuid).min(1)).optional(),
   inTree: Uuid.optional(),
   limit: z.number().int().min(1).optional(),
+  randomize: z.boolean().optional(),
 });
 
-interface SummaryRow {
+type SummaryRow = {
   id: string;
   name: string;
   generation: number;
   parentId: string | null;
   rootId: string;
-  rcs: string[];
-  caps: number[];
-  used: number[];
-  traits: string[];
-  aggregates: string[];
-}
+  rc: string;
+  cap: number;
+  used: number;
+  traits: string[] | null;
+  aggregates: string[] | null;
+};
 
 /**
  * Providers that can satisfy `resources` on their own (plus required/forbidden traits,
@@ -49,57 +50,64 @@ export async function getAllocationCandidates(caller: Caller, input: CandidateQu
     );
   }
   const q = r.data;
-  // Resources are matched against one aggregation of usage (not a sum per provider and class).
-  const where = whereClause(providerFilters({ ...q, resources: {} }));
-  const limit = q.limit !== undefined ? Prisma.sql`LIMIT ${q.limit}` : Prisma.empty;
+  const where = providerFilters({ ...q, resources: {} });
   const rcs = Object.keys(q.resources);
   const amounts = Object.values(q.resources);
-  const rows = await db().$queryRaw<SummaryRow[]>`
-    WITH usage AS (
-      SELECT "providerId", "resourceClass", SUM(used)::int AS used FROM "PlacementAllocation" GROUP BY 1, 2
-    ), inv AS (
-      SELECT i."providerId", i."resourceClass", i."minUnit", i."maxUnit", i."stepSize",
-             floor((i.total - i.reserved) * i."allocationRatio" + 1e-9)::int AS cap, COALESCE(u.used, 0) AS used
-        FROM "PlacementInventory" i LEFT JOIN usage u USING ("providerId", "resourceClass")
-    ), fits AS (
-      SELECT inv."providerId" FROM inv
-        JOIN unnest(${rcs}::text[], ${amounts}::int[]) AS r(rc, amount) ON inv."resourceClass" = r.rc
-       WHERE r.amount >= inv."minUnit" AND r.amount <= inv."maxUnit" AND r.amount % inv."stepSize" = 0
-         AND inv.used + r.amount <= inv.cap
+  const pick =
+    q.limit === undefined
+      ? Prisma.empty
+      : q.randomize
+        ? Prisma.sql`ORDER BY random() LIMIT ${q.limit}`
+        : Prisma.sql`ORDER BY "providerId" LIMIT ${q.limit}`;
+  // `fits`: one pass over the inventories of the requested classes (their `used`
+  // counters), then the other filters on the fitting providers only, then the pick; the
+  // summaries (one row per provider and class) are read for the picked providers only.
+  const rows = await queryPrepared<SummaryRow>(Prisma.sql`
+    WITH fits AS (
+      SELECT i."providerId" FROM "PlacementInventory" i
+        JOIN unnest(${rcs}::text[], ${amounts}::int[]) AS r(rc, amount) ON i."resourceClass" = r.rc
+       WHERE r.amount >= i."minUnit" AND r.amount <= i."maxUnit" AND r.amount % i."stepSize" = 0
+         AND i.used + r.amount <= floor((i.total - i.reserved) * i."allocationRatio" + 1e-9)
        GROUP BY 1 HAVING count(*) = ${rcs.length}
+    ), picked AS (
+      SELECT fits."providerId" FROM fits JOIN "ResourceProvider" rp ON rp.id = fits."providerId"
+      ${where.length ? Prisma.sql`WHERE ${Prisma.join(where, ' AND ')}` : Prisma.empty}
+      ${pick}
+    ), tags AS (
+      SELECT p."providerId",
+             (SELECT array_agg(t.trait ORDER BY t.trait) FROM "ResourceProviderTrait" t WHERE t."providerId" = p."providerId") AS traits,
+             (SELECT array_agg(g."aggregateUuid"::text ORDER BY g."aggregateUuid") FROM "ResourceProviderAggregate" g
+               WHERE g."providerId" = p."providerId") AS aggregates
+        FROM picked p
     )
-    SELECT rp.id::text, rp.name, rp.generation, rp."parentId"::text AS "parentId", rp."rootId"::text AS "rootId",
-           array_agg(inv."resourceClass" ORDER BY inv."resourceClass") AS rcs,
-           array_agg(inv.cap ORDER BY inv."resourceClass") AS caps,
-           array_agg(inv.used ORDER BY inv."resourceClass") AS used,
-           COALESCE((SELECT array_agg(t.trait ORDER BY t.trait) FROM "ResourceProviderTrait" t WHERE t."providerId" = rp.id), '{}') AS traits,
-           COALESCE((SELECT array_agg(g."aggregateUuid"::text ORDER BY g."aggregateUuid") FROM "ResourceProviderAggregate" g
-                      WHERE g."providerId" = rp.id), '{}') AS aggregates
-      FROM "ResourceProvider" rp
-      JOIN fits ON fits."providerId" = rp.id
-      JOIN inv ON inv."providerId" = rp.id
-      ${where}
-     GROUP BY rp.id
-     ORDER BY rp.id ${limit}`;
+    SELECT rp.id::text AS id, rp.name, rp.generation, rp."parentId"::text AS "parentId", rp."rootId"::text AS "rootId",
+           i."resourceClass" AS rc, floor((i.total - i.reserved) * i."allocationRatio" + 1e-9)::int AS cap, i.used,
+           tags.traits, tags.aggregates
+      FROM tags JOIN "ResourceProvider" rp ON rp.id = tags."providerId"
+      JOIN "PlacementInventory" i ON i."providerId" = rp.id
+     ORDER BY rp.id, i."resourceClass"`);
   const providerSummaries: Record<string, ProviderSummary> = {};
+  const order: string[] = [];
   for (const row of rows) {
-    const resources: ProviderSummary['resources'] = {};
-    row.rcs.forEach((rc, i) => {
-      resources[rc] = { capacity: row.caps[i] ?? 0, used: row.used[i] ?? 0 };
-    });
-    providerSummaries[row.id] = {
-      uuid: row.id,
-      name: row.name,
-      generation: row.generation,
-      parentProviderUuid: row.parentId,
-      rootProviderUuid: row.rootId,
-      resources,
-      traits: row.traits,
-      aggregates: row.aggregates,
-    };
+    let summary = providerSummaries[row.id];
+    if (!summary) {
+      summary = {
+        uuid: row.id,
+        name: row.name,
+        generation: row.generation,
+        parentProviderUuid: row.parentId,
+        rootProviderUuid: row.rootId,
+        resources: {},
+        traits: row.traits ?? [],
+        aggregates: row.aggregates ?? [],
+      };
+      providerSummaries[row.id] = summary;
+      order.push(row.id);
+    }
+    summary.resources[row.rc] = { capacity: row.cap, used: row.used };
   }
   return {
-    allocationRequests: rows.map((row) => ({ allocations: [{ providerId: row.id, resources: { ...q.resources } }] })),
+    allocationRequests: order.map((id) => ({ allocations: [{ providerId: id, resources: { ...q.resources } }] })),
     providerSummaries,
   };
 }

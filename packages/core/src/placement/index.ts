@@ -29,6 +29,7 @@ export {
   claimAllocationsInTx,
   withRetry as withPlacementRetry,
   replaceManyAllocations,
+  replaceManyAllocationsInTx,
   getConsumerAllocations,
   deleteAllocations,
   getProviderAllocations,
@@ -45,8 +46,10 @@ export {
   deleteProviderTraits,
   getProviderAggregates,
   setProviderAggregates,
+  setProviderAggregateMembershipInTx,
   listResourceClasses,
   getResourceClass,
   createResourceClass,
   deleteResourceClass,
 } from './traits.ts';
+export { summarizeProviders, type ProviderUsageSummary, type ResourceUsage } from './summary.ts';

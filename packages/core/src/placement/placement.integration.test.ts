@@ -269,6 +269,118 @@ describe('placement core', () => {
     expect(total).toBe(6);
   });
 
+  it('a claim that does not fit as a new consumer falls back to the general path and its exact errors', async () => {
+    const rp = await provider({ VCPU: { total: 8, stepSize: 2 }, MEMORY_MB: { total: 1024 } });
+    const c = randomUUID();
+    const claim = (resources: Record<string, number>, consumerId = c) =>
+      pl.claimAllocations('service', {
+        consumerId,
+        projectId: P,
+        userId: U,
+        allocations: [{ providerId: rp.uuid, resources }],
+      });
+    // Amount not a multiple of step_size → 400; class without inventory → 409; over capacity → 409.
+    await expect(claim({ VCPU: 1 })).rejects.toMatchObject({ code: 'BadRequest' });
+    await expect(claim({ VCPU: 2, DISK_GB: 1 })).rejects.toMatchObject({ code: 'Conflict' });
+    await expect(claim({ VCPU: 10 })).rejects.toMatchObject({ code: 'Conflict' });
+    // Nothing of the refused statements stayed: no consumer, no allocation, counters at 0.
+    expect((await pl.getConsumerAllocations('service', c)).generation).toBeNull();
+    expect((await pl.getProviderUsages('service', rp.uuid)).usages).toEqual({ MEMORY_MB: 0, VCPU: 0 });
+    expect(await claim({ VCPU: 2, MEMORY_MB: 512 })).toEqual({ consumerGeneration: 0 });
+    // The same consumer again (no generation given): a replacement, not an addition.
+    expect(await claim({ VCPU: 4, MEMORY_MB: 256 })).toEqual({ consumerGeneration: 1 });
+    expect((await pl.getProviderUsages('service', rp.uuid)).usages).toEqual({ MEMORY_MB: 256, VCPU: 4 });
+    // The provider generation still moves with every allocation write.
+    const gen = (await pl.getResourceProvider('service', rp.uuid)).generation;
+    await claim({ VCPU: 2 }, randomUUID());
+    expect((await pl.getResourceProvider('service', rp.uuid)).generation).toBe(gen + 1);
+  });
+
+  it('used counters always equal the sum of allocations after concurrent claims, replacements, moves and deletes', async () => {
+    const rps = [
+      await provider({ VCPU: { total: 6 }, MEMORY_MB: { total: 4096 } }),
+      await provider({ VCPU: { total: 6, allocationRatio: 2 }, MEMORY_MB: { total: 2048 } }),
+      await provider({ VCPU: { total: 3 }, MEMORY_MB: { total: 8192 }, DISK_GB: { total: 20 } }),
+    ];
+    const consumers = Array.from({ length: 12 }, () => randomUUID());
+    let seed = 7;
+    const rand = (n: number) => {
+      seed = (seed * 1103515245 + 12345) % 2147483648;
+      return seed % n;
+    };
+    const pickRp = () => rps[rand(rps.length)]?.uuid ?? '';
+    const ops: Array<() => Promise<unknown>> = [];
+    for (let i = 0; i < 150; i++) {
+      const c = consumers[rand(consumers.length)] ?? '';
+      const kind = rand(5);
+      const resources = { VCPU: 1 + rand(3), MEMORY_MB: 256 * (1 + rand(4)) };
+      if (kind <= 1) {
+        ops.push(() =>
+          pl.claimAllocations('service', {
+            consumerId: c,
+            projectId: P,
+            userId: U,
+            allocations: [{ providerId: pickRp(), resources }],
+          }),
+        );
+      } else if (kind === 2) {
+        // Split over two providers (as a migration holds the source and the destination).
+        const [x, y] = [pickRp(), pickRp()];
+        ops.push(() =>
+          pl.claimAllocations('service', {
+            consumerId: c,
+            projectId: P,
+            userId: U,
+            allocations:
+              x === y
+                ? [{ providerId: x, resources }]
+                : [
+                    { providerId: x, resources: { VCPU: 1 } },
+                    { providerId: y, resources: { MEMORY_MB: 512 } },
+                  ],
+          }),
+        );
+      } else if (kind === 3) {
+        const other = consumers[rand(consumers.length)] ?? '';
+        ops.push(() =>
+          pl.replaceManyAllocations('service', [
+            { consumerId: c, projectId: P, userId: U, allocations: [{ providerId: pickRp(), resources }] },
+            ...(other === c
+              ? []
+              : [{ consumerId: other, projectId: P, userId: U, allocations: [] as pl.ProviderAllocation[] }]),
+          ]),
+        );
+      } else {
+        ops.push(() => pl.deleteAllocations('service', c));
+      }
+    }
+    const results = await Promise.allSettled(ops.map((op) => op()));
+    for (const r of results) {
+      if (r.status === 'rejected')
+        expect(r.reason).toMatchObject({ code: expect.stringMatching(/^(Conflict|NotFound)$/) });
+    }
+    expect(results.filter((r) => r.status === 'fulfilled').length).toBeGreaterThan(30);
+    for (const rp of rps) {
+      const { usages } = await pl.getProviderUsages('service', rp.uuid);
+      const { allocations } = await pl.getProviderAllocations('service', rp.uuid);
+      const sums: Record<string, number> = {};
+      for (const r of Object.values(allocations))
+        for (const [rc, n] of Object.entries(r)) sums[rc] = (sums[rc] ?? 0) + n;
+      for (const [rc, used] of Object.entries(usages)) expect(used, rc).toBe(sums[rc] ?? 0);
+      const inv = (await pl.getInventories('service', rp.uuid)).inventories;
+      for (const [rc, used] of Object.entries(usages)) {
+        const i = inv[rc];
+        if (!i) throw new Error(`no inventory ${rc}`);
+        expect(used).toBeLessThanOrEqual(Math.floor((i.total - i.reserved) * i.allocationRatio));
+      }
+    }
+    // Everything given back: counters back to zero.
+    await Promise.allSettled(consumers.map((c) => pl.deleteAllocations('service', c)));
+    for (const rp of rps) {
+      expect(Object.values((await pl.getProviderUsages('service', rp.uuid)).usages).every((u) => u === 0)).toBe(true);
+    }
+  });
+
   it('allocation candidates: capacity, traits, aggregates, summaries and limit', async () => {
     const agg = randomUUID();
     const trait = `CUSTOM_${unique('T')
@@ -292,6 +404,11 @@ describe('placement core', () => {
         traits: ['CUSTOM_NOPE_NOT_THERE'],
       }),
     ).rejects.toMatchObject({ code: 'BadRequest' });
+    const agg2 = randomUUID();
+    await pl.setProviderAggregates(admin, small.uuid, {
+      resourceProviderGeneration: small.generation,
+      aggregates: [agg2],
+    });
     const both = [big.uuid, small.uuid];
     const r = await pl.getAllocationCandidates(admin, { resources: { VCPU: 1, MEMORY_MB: 512 }, memberOf: [[agg]] });
     expect(Object.keys(r.providerSummaries)).toEqual([big.uuid]);
@@ -317,6 +434,19 @@ describe('placement core', () => {
     expect(
       Object.keys((await pl.getAllocationCandidates(admin, { resources: { VCPU: 1 }, limit: 1 })).providerSummaries),
     ).toHaveLength(1);
+    // randomize: a limit of 1 picks among every fitting provider, not always the first by id.
+    const seen = new Set<string>();
+    for (let i = 0; i < 40 && seen.size < 2; i++) {
+      const one = await pl.getAllocationCandidates(admin, {
+        resources: { VCPU: 1 },
+        requiredTraits: [],
+        memberOf: [[agg, agg2]],
+        limit: 1,
+        randomize: true,
+      });
+      for (const id of Object.keys(one.providerSummaries)) seen.add(id);
+    }
+    expect(seen).toEqual(new Set([big.uuid, small.uuid]));
     const listed = await pl.listResourceProviders(admin, { resources: { MEMORY_MB: 1024 }, requiredTraits: [trait] });
     expect(listed.map((x) => x.uuid)).toEqual([big.uuid]);
     expect(await conflictOf(pl.deleteTrait(admin, trait))).toBe('placement.undefined_code');
@@ -384,5 +514,77 @@ describe('scheduler against placement', () => {
     ).rejects.toMatchObject({ code: 'Conflict', details: { noValidHost: true } });
     const after = await Promise.all(rps.map(async (rp) => (await pl.getProviderUsages('service', rp.uuid)).usages));
     expect(after).toEqual(before);
+  });
+
+  it('with the candidate cache, parallel decisions fill the room exactly and never over-commit', async () => {
+    const zone = unique('az');
+    const infos = new Map<string, ComputeHostInfo>();
+    const rps = [];
+    for (let i = 0; i < 3; i++) {
+      const rp = await provider({ VCPU: { total: 4 }, MEMORY_MB: { total: 4096 } });
+      rps.push(rp);
+      infos.set(rp.uuid, {
+        host: `${zone}-h${i}`,
+        serviceDisabled: false,
+        lastHeartbeat: new Date(),
+        hypervisorType: 'qemu',
+        availabilityZone: zone,
+        aggregates: [],
+      });
+    }
+    const request = {
+      projectId: P,
+      userId: U,
+      resources: { VCPU: 1, MEMORY_MB: 512 },
+      flavor: { vcpus: 1, memoryMb: 512 },
+      image: {},
+      availabilityZone: zone,
+    };
+    // Room for 12 (3 × 4 VCPU); 20 decisions at once, all sharing one cached candidate list.
+    const results = await Promise.allSettled(
+      Array.from({ length: 20 }, () =>
+        selectDestinations({
+          request,
+          source: source(infos),
+          settings: { candidateCacheMs: 60_000, hostSubsetSize: 3 },
+        }),
+      ),
+    );
+    const placed = results.filter((r) => r.status === 'fulfilled');
+    expect(placed).toHaveLength(12);
+    for (const r of results)
+      if (r.status === 'rejected') expect(r.reason).toMatchObject({ details: { noValidHost: true } });
+    for (const rp of rps) expect((await pl.getProviderUsages('service', rp.uuid)).usages.VCPU).toBe(4);
+  });
+
+  it('a random sample of candidates that the filters empty is followed by a decision over every provider', async () => {
+    const zone = unique('az');
+    const infos = new Map<string, ComputeHostInfo>();
+    for (let i = 0; i < 6; i++) {
+      const rp = await provider({ VCPU: { total: 8 }, MEMORY_MB: { total: 8192 } });
+      infos.set(rp.uuid, {
+        host: `${zone}-h${i}`,
+        serviceDisabled: false,
+        lastHeartbeat: new Date(),
+        hypervisorType: 'qemu',
+        availabilityZone: i === 4 ? zone : `${zone}-other`,
+        aggregates: [],
+      });
+    }
+    for (let i = 0; i < 5; i++) {
+      const [sel] = await selectDestinations({
+        request: {
+          projectId: P,
+          userId: U,
+          resources: { VCPU: 1, MEMORY_MB: 256 },
+          flavor: { vcpus: 1, memoryMb: 256 },
+          image: {},
+          availabilityZone: zone,
+        },
+        source: source(infos),
+        settings: { maxPlacementResults: 1 },
+      });
+      expect(sel?.host).toBe(`${zone}-h4`);
+    }
   });
 });

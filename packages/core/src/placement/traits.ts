@@ -1,3 +1,4 @@
+import type { Tx } from '@stratus/db';
 import { badRequest } from '../platform/errors.ts';
 import { authorize, bumpGeneration, db, findProvider, normalizeUuid } from './store.ts';
 import {
@@ -142,6 +143,30 @@ export async function setProviderAggregates(
     });
     return { resourceProviderGeneration: generation, aggregates };
   });
+}
+
+/**
+ * Adds a provider to (or removes it from) one placement aggregate inside the caller's
+ * transaction, bumping its generation as every provider change does (compute mirrors
+ * Nova host aggregates this way, as Nova does). A no-op for unknown providers.
+ */
+export async function setProviderAggregateMembershipInTx(
+  tx: Tx,
+  providerId: string,
+  aggregateUuid: string,
+  member: boolean,
+): Promise<void> {
+  const bumped = await tx.$executeRaw`
+    UPDATE "ResourceProvider" SET generation = generation + 1, "updatedAt" = now() WHERE id = ${providerId}::uuid`;
+  if (bumped === 0) return;
+  if (member) {
+    await tx.$executeRaw`
+      INSERT INTO "ResourceProviderAggregate" ("providerId", "aggregateUuid")
+      VALUES (${providerId}::uuid, ${aggregateUuid}::uuid) ON CONFLICT DO NOTHING`;
+  } else {
+    await tx.$executeRaw`
+      DELETE FROM "ResourceProviderAggregate" WHERE "providerId" = ${providerId}::uuid AND "aggregateUuid" = ${aggregateUuid}::uuid`;
+  }
 }
 
 // ---------------------------------------------------------------- resource classes

@@ -190,4 +190,9 @@ export interface CandidateQuery {
   /** Only providers in this provider's tree. */
   inTree?: string;
   limit?: number;
+  /**
+   * With `limit`: which `limit` providers out of all that fit are picked at random
+   * (Placement's randomize_allocation_candidates) instead of the first by id.
+   */
+  randomize?: boolean;
 }

@@ -11,9 +11,7 @@ export async function getProviderUsages(
   return db().$transaction(async (tx) => {
     const rp = await findProvider(tx, id);
     const rows = await tx.$queryRaw<Array<{ rc: string; used: number }>>`
-      SELECT i."resourceClass" AS rc,
-             COALESCE((SELECT SUM(a.used) FROM "PlacementAllocation" a
-                        WHERE a."providerId" = i."providerId" AND a."resourceClass" = i."resourceClass"), 0)::int AS used
+      SELECT i."resourceClass" AS rc, i.used
         FROM "PlacementInventory" i WHERE i."providerId" = ${id}::uuid ORDER BY 1`;
     return { resourceProviderGeneration: rp.generation, usages: Object.fromEntries(rows.map((r) => [r.rc, r.used])) };
   });

@@ -31,6 +31,7 @@ export function schedulerSettings(
     hostSubsetSize: c.schedulerHostSubsetSize,
     maxAttempts: c.schedulerMaxAttempts,
     maxPlacementResults: c.schedulerMaxPlacementResults,
+    candidateCacheMs: c.schedulerCandidateCacheMs,
     serviceDownSeconds: c.serviceDownSeconds,
     defaultAvailabilityZone: c.defaultAvailabilityZone,
     ...overrides,
@@ -113,6 +114,9 @@ const destination = (h: HostState, spec: RequestSpec): Destination => ({
   allocations: allocationFor(h, spec),
 });
 
+/** Recent candidate host states per query (see candidateCacheMs), shared by this process's decisions. */
+const hostCache = new Map<string, { at: number; entry: { hosts: HostState[]; sampled: boolean } }>();
+
 export interface SelectDestinationsInput {
   request: RequestSpec;
   /** Instances to place (default 1). */
@@ -137,24 +141,85 @@ export async function selectDestinations(input: SelectDestinationsInput): Promis
   if (consumerIds.length !== count) throw badRequest('consumerIds must have one id per instance.');
   const settings = schedulerSettings(loadConfig(), input.settings);
   const request = input.request;
-  const candidates = await getAllocationCandidates('service', {
-    resources: request.resources,
-    ...(request.requiredTraits ? { requiredTraits: request.requiredTraits } : {}),
-    ...(request.forbiddenTraits ? { forbiddenTraits: request.forbiddenTraits } : {}),
-    ...(request.memberOf ? { memberOf: request.memberOf } : {}),
-    limit: settings.maxPlacementResults,
-  });
-  const ids = Object.keys(candidates.providerSummaries);
-  const hosts = ids.length ? buildHostStates(candidates, await input.source.hostsForProviders(ids), settings) : [];
+  // A random sample of at most maxPlacementResults fitting providers (Placement's
+  // max_placement_results with randomize_allocation_candidates): parallel schedulers see
+  // different hosts and a decision does not read every provider of a large cloud. When
+  // the filters leave nothing of a full sample, the decision is retried on every provider.
+  const fetchHosts = async (limit: number | undefined, useCache = true) => {
+    // Optionally (candidateCacheMs) the host states of a recent identical query are reused,
+    // shared by the decisions of this process like Nova's HostManager: each claim made here
+    // is applied to them at once, and claims re-check capacity in placement anyway, so a
+    // stale entry costs at most a refused claim. A decision that finds nothing in it asks
+    // placement afresh (useCache false), so the cache never causes a NoValidHost.
+    const key = `${JSON.stringify([request.resources, request.requiredTraits, request.forbiddenTraits, request.memberOf])}/${limit}`;
+    if (useCache && settings.candidateCacheMs > 0) {
+      const hit = hostCache.get(key);
+      if (hit && Date.now() - hit.at < settings.candidateCacheMs) return hit.entry;
+    }
+    const candidates = await getAllocationCandidates('service', {
+      resources: request.resources,
+      ...(request.requiredTraits ? { requiredTraits: request.requiredTraits } : {}),
+      ...(request.forbiddenTraits ? { forbiddenTraits: request.forbiddenTraits } : {}),
+      ...(request.memberOf ? { memberOf: request.memberOf } : {}),
+      ...(limit !== undefined ? { limit, randomize: true } : {}),
+    });
+    const ids = Object.keys(candidates.providerSummaries);
+    const hosts = ids.length ? buildHostStates(candidates, await input.source.hostsForProviders(ids), settings) : [];
+    const entry = { hosts, sampled: limit !== undefined && ids.length >= limit };
+    if (settings.candidateCacheMs > 0) {
+      if (hostCache.size > 100) hostCache.clear();
+      hostCache.set(key, { at: Date.now(), entry });
+    }
+    return entry;
+  };
+  let { hosts, sampled } = await fetchHosts(settings.maxPlacementResults);
   // Members placed by this request count for the next instances (affinity, anti-affinity).
   const spec: RequestSpec = request.serverGroup
     ? { ...request, serverGroup: { ...request.serverGroup, memberHosts: [...request.serverGroup.memberHosts] } }
     : request;
 
+  /** Claims on the first host of `ranked` that still has room; undefined when none had. */
+  const claimFirst = async (ranked: HostState[], consumerId: string): Promise<HostState | undefined> => {
+    for (const h of ranked) {
+      try {
+        await claimAllocations('service', {
+          consumerId,
+          projectId: request.projectId,
+          userId: request.userId,
+          allocations: allocationFor(h, spec),
+        });
+        return h;
+      } catch (e) {
+        if (!(isStratusError(e) && e.code === 'Conflict')) throw e;
+        logger().debug({ host: h.host, consumerId, err: e.message }, 'scheduler: claim conflict, trying the next host');
+        // Someone else used the room: treat this host as full for the rest of the request.
+        for (const [rc] of Object.entries(spec.resources)) {
+          const r = h.resources[rc];
+          if (r) r.used = r.capacity;
+        }
+      }
+    }
+    return undefined;
+  };
+
   const selections: Selection[] = [];
   try {
+    // Hosts this request (or, with the cache, this process) already filled are left out.
+    const withRoom = (list: HostState[]) =>
+      list.filter((h) =>
+        Object.entries(spec.resources).every(([rc, n]) => {
+          const r = h.resources[rc];
+          return !r || r.used + n <= r.capacity;
+        }),
+      );
     for (const consumerId of consumerIds) {
-      const { ranked, trace } = rankHosts(hosts, spec, settings);
+      let { ranked, trace } = rankHosts(withRoom(hosts), spec, settings);
+      let chosen = ranked.length ? await claimFirst(ranked, consumerId) : undefined;
+      if (!chosen && (sampled || settings.candidateCacheMs > 0)) {
+        ({ hosts, sampled } = await fetchHosts(undefined, false));
+        ({ ranked, trace } = rankHosts(withRoom(hosts), spec, settings));
+        chosen = ranked.length ? await claimFirst(ranked, consumerId) : undefined;
+      }
       if (ranked.length === 0) {
         throw noValidHost(
           hosts.length === 0
@@ -162,30 +227,6 @@ export async function selectDestinations(input: SelectDestinationsInput): Promis
             : `Filters left no host: ${trace.map((t) => `${t.filter} → ${t.remaining}`).join(', ')}.`,
           trace,
         );
-      }
-      let chosen: HostState | undefined;
-      for (const h of ranked) {
-        try {
-          await claimAllocations('service', {
-            consumerId,
-            projectId: request.projectId,
-            userId: request.userId,
-            allocations: allocationFor(h, spec),
-          });
-          chosen = h;
-          break;
-        } catch (e) {
-          if (!(isStratusError(e) && e.code === 'Conflict')) throw e;
-          logger().debug(
-            { host: h.host, consumerId, err: e.message },
-            'scheduler: claim conflict, trying the next host',
-          );
-          // Someone else used the room: treat this host as full for the rest of the request.
-          for (const [rc] of Object.entries(spec.resources)) {
-            const r = h.resources[rc];
-            if (r) r.used = r.capacity;
-          }
-        }
       }
       if (!chosen) throw noValidHost('Every candidate host was claimed by other requests.', trace);
       for (const [rc, amount] of Object.entries(spec.resources)) {

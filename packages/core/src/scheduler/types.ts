@@ -113,6 +113,8 @@ export interface SchedulerSettings {
   hostSubsetSize: number;
   maxAttempts: number;
   maxPlacementResults: number;
+  /** Reuse a candidate list for this many ms (0 = ask placement on every decision). */
+  candidateCacheMs: number;
   serviceDownSeconds: number;
   defaultAvailabilityZone: string;
 }

@@ -1,6 +1,18 @@
 import { execFile } from 'node:child_process';
 import { constants } from 'node:fs';
-import { access, chmod, mkdir, mkdtemp, readFile, rename, rm, stat, statfs, writeFile } from 'node:fs/promises';
+import {
+  access,
+  chmod,
+  copyFile,
+  mkdir,
+  mkdtemp,
+  readFile,
+  rename,
+  rm,
+  stat,
+  statfs,
+  writeFile,
+} from 'node:fs/promises';
 import { cpus, machine, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -296,12 +308,13 @@ export class LibvirtDriver implements ComputeDriver {
   async spawn(spec: SpawnSpec): Promise<SpawnResult> {
     const name = this.domainName(spec.uuid);
     const dir = this.instanceDir(spec.uuid);
-    const diskPath = join(dir, 'disk');
+    // Boot from volume: the volume is the root disk and nothing is made here.
+    const diskPath = spec.rootVolume?.path ?? join(dir, 'disk');
     await this.ensureInstancesDir();
     await mkdir(dir, { recursive: true, mode: 0o755 });
 
     let t = performance.now();
-    if (!(await exists(diskPath))) await this.createRootDisk(spec, diskPath);
+    if (!spec.rootVolume && !(await exists(diskPath))) await this.createRootDisk(spec, diskPath);
     const diskMs = performance.now() - t;
 
     t = performance.now();
@@ -312,6 +325,7 @@ export class LibvirtDriver implements ComputeDriver {
       vcpus: spec.vcpus,
       memoryMb: spec.memoryMb,
       diskPath,
+      ...(spec.rootVolume ? { diskFormat: spec.rootVolume.format } : {}),
       serialLogPath: spec.serialLogPath ?? join(dir, 'console.log'),
       nics: spec.nics,
       configDrivePath: spec.configDrivePath,
@@ -602,21 +616,50 @@ export class LibvirtDriver implements ComputeDriver {
   }
 
   async resize(uuid: string, spec: ResizeSpec): Promise<void> {
-    const name = this.domainName(uuid);
     const state = await this.requireState(uuid);
     if (state !== PowerState.SHUTDOWN)
       throw new HypervisorError('InvalidState', 'only a stopped server can be resized');
     if (!Number.isInteger(spec.vcpus) || spec.vcpus < 1 || !Number.isInteger(spec.memoryMb) || spec.memoryMb < 16) {
       throw new HypervisorError('InvalidSpec', 'vcpus and memoryMb must be positive integers');
     }
-    if (spec.rootDiskGb !== undefined && spec.rootDiskGb > 0) {
-      const diskPath = join(this.instanceDir(uuid), 'disk');
-      const info = await qemuImgInfo(diskPath, this.run, 'qcow2');
-      const size = spec.rootDiskGb * GiB;
-      if (size < info['virtual-size']) throw new HypervisorError('InvalidSpec', 'a root disk cannot shrink');
-      if (size > info['virtual-size'])
-        await this.run('qemu-img', ['resize', '-q', '-f', 'qcow2', diskPath, String(size)]);
+    const diskPath = join(this.instanceDir(uuid), 'disk');
+    // Boot from volume: no local root disk, only CPU and memory change.
+    if (await exists(diskPath)) {
+      // The disk before the first resize, for a revert (copied once: a retry keeps it).
+      const kept = `${diskPath}${RESIZE_KEPT}`;
+      if (!(await exists(kept))) {
+        await copyFile(diskPath, `${kept}.part`);
+        await rename(`${kept}.part`, kept);
+      }
+      if (spec.rootDiskGb !== undefined && spec.rootDiskGb > 0) {
+        const info = await qemuImgInfo(diskPath, this.run, 'qcow2');
+        const size = spec.rootDiskGb * GiB;
+        if (size < info['virtual-size']) throw new HypervisorError('InvalidSpec', 'a root disk cannot shrink');
+        if (size > info['virtual-size'])
+          await this.run('qemu-img', ['resize', '-q', '-f', 'qcow2', diskPath, String(size)]);
+      }
     }
+    await this.redefine(uuid, spec);
+  }
+
+  async confirmResize(uuid: string): Promise<void> {
+    await rm(join(this.instanceDir(uuid), `disk${RESIZE_KEPT}`), { force: true });
+  }
+
+  async revertResize(uuid: string, spec: ResizeSpec): Promise<void> {
+    const state = await this.requireState(uuid);
+    if (state !== PowerState.SHUTDOWN)
+      throw new HypervisorError('InvalidState', 'only a stopped server can be reverted');
+    const diskPath = join(this.instanceDir(uuid), 'disk');
+    const kept = `${diskPath}${RESIZE_KEPT}`;
+    // Absent when a retry already put it back (or for a volume-backed server).
+    if (await exists(kept)) await rename(kept, diskPath);
+    await this.redefine(uuid, spec);
+  }
+
+  /** Rewrites vCPUs and memory of the (stopped) domain's persistent definition. */
+  private async redefine(uuid: string, spec: ResizeSpec): Promise<void> {
+    const name = this.domainName(uuid);
     const { stdout } = await this.virsh(['dumpxml', '--inactive', name]);
     const xml = resizeDomainXml(stdout, spec);
     const tmp = await mkdtemp(join(tmpdir(), 'stratus-resize-'));
@@ -645,6 +688,9 @@ export function resizeDomainXml(xml: string, spec: { vcpus: number; memoryMb: nu
     `<stratus:flavor vcpus='${spec.vcpus}' memoryMb='${spec.memoryMb}'/>`,
   );
 }
+
+/** Suffix of the root disk kept by resize until confirm or revert. */
+const RESIZE_KEPT = '.pre-resize';
 
 function checkUuid(uuid: string): string {
   // The uuid becomes a path that destroy() removes: it must be exactly a uuid.

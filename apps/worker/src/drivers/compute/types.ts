@@ -54,6 +54,8 @@ export interface SpawnSpec {
   rootDiskGb: number;
   /** Absolute path of the host's cached base image (see image-cache.ts). */
   baseImagePath: string;
+  /** Boot from volume: this volume is the root disk (baseImagePath is then unused). */
+  rootVolume?: { path: string; format: 'raw' | 'qcow2' };
   nics: NicSpec[];
   /** Defaults to <stateDir>/instances/<uuid>/console.log. */
   serialLogPath?: string;
@@ -139,8 +141,19 @@ export interface ComputeDriver {
   attachVolume(uuid: string, spec: VolumeAttachSpec): Promise<void>;
   detachVolume(uuid: string, targetDev: string): Promise<void>;
 
-  /** Changes the flavor of a stopped guest. */
+  /**
+   * Changes the flavor of a stopped guest. The root disk as it was before the first
+   * resize is kept aside until confirmResize or revertResize (Nova's libvirt driver keeps
+   * the instance's `_resize` copy the same way); calling it again keeps that copy.
+   */
   resize(uuid: string, spec: ResizeSpec): Promise<void>;
+  /** Drops what resize kept for a revert (a no-op when nothing is kept). */
+  confirmResize(uuid: string): Promise<void>;
+  /**
+   * Back to the flavor before the resize, on a stopped guest: the kept root disk replaces
+   * the grown one and the domain gets `spec` (the old vCPUs and RAM) again.
+   */
+  revertResize(uuid: string, spec: ResizeSpec): Promise<void>;
 }
 
 export type HypervisorErrorCode = 'NotFound' | 'InvalidState' | 'InvalidSpec' | 'Failed';

@@ -3,6 +3,7 @@ import type {
   DomainSummary,
   HostInfo,
   PowerState as DriverPowerState,
+  ResizeSpec,
   SpawnResult,
   SpawnSpec,
   StopResult,
@@ -98,7 +99,34 @@ export class FakeComputeDriver implements ComputeDriver {
   }
   async attachVolume() {}
   async detachVolume() {}
-  async resize() {}
+  readonly resized = new Map<string, ResizeSpec>();
+  async resize(uuid: string, spec: ResizeSpec) {
+    const d = this.dom(uuid);
+    if (d.state !== PowerState.SHUTDOWN)
+      throw new HypervisorError('InvalidState', 'fake: resize needs a stopped domain');
+    this.resized.set(uuid, spec);
+    d.spec = {
+      ...d.spec,
+      vcpus: spec.vcpus,
+      memoryMb: spec.memoryMb,
+      rootDiskGb: spec.rootDiskGb ?? d.spec.rootDiskGb,
+    };
+  }
+  async confirmResize(uuid: string) {
+    this.resized.delete(uuid);
+  }
+  async revertResize(uuid: string, spec: ResizeSpec) {
+    const d = this.dom(uuid);
+    if (d.state !== PowerState.SHUTDOWN)
+      throw new HypervisorError('InvalidState', 'fake: revert needs a stopped domain');
+    this.resized.delete(uuid);
+    d.spec = {
+      ...d.spec,
+      vcpus: spec.vcpus,
+      memoryMb: spec.memoryMb,
+      rootDiskGb: spec.rootDiskGb ?? d.spec.rootDiskGb,
+    };
+  }
 }
 
 /** An image cache that fetches nothing. */

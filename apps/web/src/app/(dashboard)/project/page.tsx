@@ -23,8 +23,14 @@ export default async function ProjectOverview() {
         }
       />
       <div className="grid gap-6 lg:grid-cols-3">
+        <div className="lg:col-span-2">
+          {auth.projectId ? (
+            <QuotaUsage />
+          ) : (
+            <p className="text-sm text-slate-500 dark:text-slate-400">Quota usage appears once you have a project.</p>
+          )}
+        </div>
         <div className="space-y-6 lg:col-span-1">
-          {auth.projectId && <QuotaUsage />}
           <Card title="Your access" className="h-fit">
             <dl className="space-y-3 text-sm">
               <div>
@@ -58,7 +64,7 @@ export default async function ProjectOverview() {
             </dl>
           </Card>
         </div>
-        <Card title="Services" className="lg:col-span-2">
+        <Card title="Services" className="lg:col-span-3">
           <ul className="grid gap-3 sm:grid-cols-2">
             {panels.map((i) => (
               <li key={i.href}>

@@ -346,7 +346,8 @@ describe('Nova REST: admin and project resources', () => {
       expect((await call('GET', path, { token: tokenOf(a) })).status, path).toBe(403);
     }
     const az = await call('GET', '/v2.1/os-availability-zone', { token: tokenOf(a) });
-    expect(az.json.availabilityZoneInfo[0].zoneName).toBe('nova');
+    // Other test files add zones of their own (aggregates) to the shared database.
+    expect(az.json.availabilityZoneInfo.map((z: Json) => z.zoneName)).toContain('nova');
     const defaults = await call('GET', `/v2.1/os-quota-sets/${a.project.id}/defaults`, { token: tokenOf(a) });
     expect(defaults.json.quota_set).toMatchObject({ instances: 10, cores: 20, ram: 51200 });
     const detail = await call('GET', `/v2.1/os-quota-sets/${a.project.id}/detail`, { token: tokenOf(a) });

@@ -33,6 +33,8 @@ import {
   serverSummaryJson,
   type ServerView,
 } from './shapes.ts';
+import { registerAggregateRoutes } from './aggregates.ts';
+import { registerVolumeAttachmentRoutes } from './volume-attachments.ts';
 
 /*
  * Nova v2.1 under /compute: a thin adapter. Each route negotiates the microversion,
@@ -452,8 +454,6 @@ route('POST', `${V}/servers`, async (c) => {
     throw badRequest(
       `Invalid input for field/attribute networks. 'networks' is a required property (microversion ≥ 2.37).`,
     );
-  if (b.block_device_mapping_v2?.length && !b.imageRef)
-    throw badRequest('Boot from volume is not supported yet: give an imageRef.');
   const hints = raw['os:scheduler_hints'] ?? raw['OS-SCH-HNT:scheduler_hints'];
   const group =
     hints && typeof hints === 'object' && 'group' in hints ? String((hints as { group: unknown }).group) : undefined;
@@ -471,6 +471,7 @@ route('POST', `${V}/servers`, async (c) => {
     accessIpV4: b.accessIPv4 || null,
     accessIpV6: b.accessIPv6 || null,
     serverGroupId: group,
+    ...(b.block_device_mapping_v2?.length ? { blockDeviceMapping: b.block_device_mapping_v2 } : {}),
   });
   if (b.return_reservation_id === true || b.return_reservation_id === 'True' || b.return_reservation_id === 'true') {
     ok(c, 202, { reservation_id: r.reservationId });
@@ -549,6 +550,45 @@ route('POST', `${V}/servers/:id/action`, async (c) => {
       await core.serverPowerAction(ctx, id, b.type === 'HARD' ? 'reboot_hard' : 'reboot_soft');
       return ok(c, 202);
     }
+    case 'rebuild': {
+      const b = parseInput(
+        z.object({
+          imageRef: z.string().min(1),
+          name: z.string().optional(),
+          metadata: z.record(z.string(), z.string()).optional(),
+          adminPass: z.string().optional(),
+          preserve_ephemeral: z.boolean().optional(),
+          description: z.string().nullish(),
+          key_name: z.string().nullish(),
+          user_data: z.string().nullish(),
+          trusted_image_certificates: z.array(z.string()).nullish(),
+          hostname: z.string().optional(),
+          accessIPv4: z.string().optional(),
+          accessIPv6: z.string().optional(),
+          'OS-DCF:diskConfig': z.string().optional(),
+          personality: z.array(z.unknown()).optional(),
+        }),
+        arg,
+      );
+      await core.rebuildServer(ctx, id, {
+        imageRef: lastSegment(b.imageRef),
+        ...(b.name !== undefined ? { name: b.name } : {}),
+        ...(b.metadata !== undefined ? { metadata: b.metadata } : {}),
+      });
+      const s = await core.showServer(ctx, id);
+      return ok(c, 202, { server: serverJson(s, view(c, ctx)) });
+    }
+    case 'resize': {
+      const b = parseInput(z.object({ flavorRef: z.union([z.string().min(1), z.number()]) }).passthrough(), arg);
+      await core.resizeServer(ctx, id, lastSegment(String(b.flavorRef)));
+      return ok(c, 202);
+    }
+    case 'confirmResize':
+      await core.confirmResize(ctx, id);
+      return ok(c, 204);
+    case 'revertResize':
+      await core.revertResize(ctx, id);
+      return ok(c, 202);
     case 'lock': {
       const reason =
         arg && typeof arg === 'object' && 'locked_reason' in arg && atLeast(c.v, 73)
@@ -709,9 +749,17 @@ for (const detail of [false, true]) {
       availabilityZoneInfo: zones.map((z) => ({
         zoneName: z.zoneName,
         zoneState: { available: z.available },
-        hosts: z.hosts
+        hosts: z.services
           ? Object.fromEntries(
-              z.hosts.map((h) => [h, { 'nova-compute': { available: z.available, active: true, updated_at: null } }]),
+              Object.entries(z.services).map(([host, services]) => [
+                host,
+                Object.fromEntries(
+                  services.map((s) => [
+                    s.binary,
+                    { available: s.available, active: s.active, updated_at: s.updatedAt.toISOString() },
+                  ]),
+                ),
+              ]),
             )
           : null,
       })),
@@ -864,6 +912,9 @@ route('DELETE', `${V}/os-server-groups/:id`, async (c) => {
   await core.deleteServerGroup(ctx, p(c, 'id'));
   ok(c, 204);
 });
+
+registerVolumeAttachmentRoutes(route, V);
+registerAggregateRoutes(route, V);
 
 // ---------------------------------------------------------------- mount
 

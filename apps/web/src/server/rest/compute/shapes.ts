@@ -105,7 +105,8 @@ export function serverJson(s: Server & { addresses?: AddressMap }, view: ServerV
     user_id: s.userId,
     metadata: s.metadata,
     hostId: hostId(s.projectId, s.host),
-    image: { id: s.imageId, links: [{ rel: 'bookmark', href: `${l.root}/images/${s.imageId}` }] },
+    // A server booted from a volume has no image: Nova shows "".
+    image: s.imageId ? { id: s.imageId, links: [{ rel: 'bookmark', href: `${l.root}/images/${s.imageId}` }] } : '',
     flavor,
     created: isoZ(s.createdAt),
     updated: isoZ(s.updatedAt),

@@ -234,7 +234,8 @@ describe('Placement REST', () => {
     expect(
       (await call('GET', `/placement/resource_providers/${uuid}/allocations`, v29)).json.allocations[consumer],
     ).toEqual({ resources: { VCPU: 2 } });
-    const oldPut = await call('PUT', `/placement/allocations/${randomUUID()}`, {
+    const c2 = randomUUID();
+    const oldPut = await call('PUT', `/placement/allocations/${c2}`, {
       body: { allocations: [{ resource_provider: { uuid }, resources: { VCPU: 1 } }], project_id: 'p1', user_id: 'u1' },
       version: '1.10',
     });
@@ -244,6 +245,64 @@ describe('Placement REST', () => {
     );
     expect((await call('DELETE', `/placement/allocations/${consumer}`, v29)).status).toBe(204);
     expect((await call('DELETE', `/placement/allocations/${consumer}`, v29)).status).toBe(404);
+
+    // Usages follow every allocation write (delete above, replacement and move below):
+    // always the sum of the provider's allocations.
+    const usagesMatch = async (expected: Record<string, number>) => {
+      const usages = (await call('GET', `/placement/resource_providers/${uuid}/usages`, v29)).json.usages;
+      const allocs = (await call('GET', `/placement/resource_providers/${uuid}/allocations`, v29)).json.allocations;
+      const sums: Record<string, number> = { DISK_GB: 0, MEMORY_MB: 0, VCPU: 0 };
+      for (const a of Object.values(allocs) as Array<{ resources: Record<string, number> }>)
+        for (const [rc, n] of Object.entries(a.resources)) sums[rc] = (sums[rc] ?? 0) + n;
+      expect(usages).toEqual(sums);
+      expect(usages).toEqual(expected);
+    };
+    await usagesMatch({ DISK_GB: 0, MEMORY_MB: 0, VCPU: 1 });
+    const c3 = randomUUID();
+    const moved = await call('POST', '/placement/allocations', {
+      body: {
+        [c2]: {
+          allocations: { [uuid]: { resources: { VCPU: 3, MEMORY_MB: 256 } } },
+          project_id: 'p1',
+          user_id: 'u1',
+          consumer_generation: 0,
+        },
+        [c3]: {
+          allocations: { [uuid]: { resources: { VCPU: 4, DISK_GB: 10 } } },
+          project_id: 'p1',
+          user_id: 'u1',
+          consumer_generation: null,
+        },
+      },
+      ...v29,
+    });
+    expect(moved.status).toBe(204);
+    await usagesMatch({ DISK_GB: 10, MEMORY_MB: 256, VCPU: 7 });
+    const tooMuch = await call('PUT', `/placement/allocations/${c3}`, {
+      body: {
+        allocations: { [uuid]: { resources: { VCPU: 6 } } },
+        project_id: 'p1',
+        user_id: 'u1',
+        consumer_generation: 0,
+      },
+      ...v29,
+    });
+    expect(tooMuch.status).toBe(409);
+    await usagesMatch({ DISK_GB: 10, MEMORY_MB: 256, VCPU: 7 });
+    const shrink = await call('PUT', `/placement/allocations/${c3}`, {
+      body: {
+        allocations: { [uuid]: { resources: { VCPU: 5 } } },
+        project_id: 'p1',
+        user_id: 'u1',
+        consumer_generation: 0,
+      },
+      ...v29,
+    });
+    expect(shrink.status).toBe(204);
+    await usagesMatch({ DISK_GB: 0, MEMORY_MB: 256, VCPU: 8 });
+    expect((await call('DELETE', `/placement/allocations/${c2}`, v29)).status).toBe(204);
+    expect((await call('DELETE', `/placement/allocations/${c3}`, v29)).status).toBe(204);
+    await usagesMatch({ DISK_GB: 0, MEMORY_MB: 0, VCPU: 0 });
   });
 
   it('traits, aggregates, resource classes; filters on the provider list', async () => {

@@ -1,6 +1,8 @@
 'use client';
 import { useMutation, useQuery } from '@tanstack/react-query';
 import { useState } from 'react';
+import { ExtraSpecsDialog, FlavorAccessDialog } from '@/components/admin/flavor-details';
+import { type SpecRow, SpecRows, specsOf } from '@/components/admin/key-values';
 import { formatRam } from '@/components/compute/status';
 import { DataTable } from '@/components/data-table';
 import { Icon } from '@/components/icons';
@@ -18,11 +20,13 @@ export function FlavorsPanel() {
   const remove = useMutation(trpc.compute.flavors.delete.mutationOptions());
   const [creating, setCreating] = useState(false);
   const [deleting, setDeleting] = useState<{ id: string; name: string } | null>(null);
+  const [specs, setSpecs] = useState<{ id: string; name: string } | null>(null);
+  const [access, setAccess] = useState<{ id: string; name: string } | null>(null);
   return (
     <>
       <PageHeader
         title="Flavors"
-        description="Server sizes offered to projects. A flavor cannot be edited: create a new one and delete the old."
+        description="Server sizes offered to projects. Sizes cannot be edited (create a new flavor and delete the old); extra specs and project access can."
         actions={
           <Button variant="primary" onClick={() => setCreating(true)}>
             <Icon name="plus" className="size-4" /> Create flavor
@@ -52,13 +56,38 @@ export function FlavorsPanel() {
           { header: 'Ephemeral', cell: (f) => `${f.ephemeralGb} GB`, className: 'hidden md:table-cell tabular-nums' },
           { header: 'Swap', cell: (f) => (f.swapMb ? formatRam(f.swapMb) : '—'), className: 'hidden md:table-cell' },
           {
+            header: 'Extra specs',
+            cell: (f) => {
+              const keys = Object.keys(f.extraSpecs);
+              return keys.length ? (
+                <ul className="space-y-0.5 font-mono text-xs" data-testid="flavor-specs">
+                  {keys.slice(0, 3).map((k) => (
+                    <li key={k}>
+                      {k}={f.extraSpecs[k]}
+                    </li>
+                  ))}
+                  {keys.length > 3 && <li className="text-slate-500">+{keys.length - 3} more</li>}
+                </ul>
+              ) : (
+                <span className="text-slate-400">—</span>
+              );
+            },
+            className: 'hidden lg:table-cell',
+          },
+          {
             header: 'Access',
             cell: (f) => <Badge tone={f.isPublic ? 'sky' : 'amber'}>{f.isPublic ? 'public' : 'private'}</Badge>,
           },
         ]}
-        actions={[{ label: 'Delete', danger: true, onSelect: (f) => setDeleting(f) }]}
+        actions={[
+          { label: 'Extra specs', onSelect: (f) => setSpecs(f) },
+          { label: 'Project access', onSelect: (f) => setAccess(f), hidden: (f) => f.isPublic },
+          { label: 'Delete', danger: true, onSelect: (f) => setDeleting(f) },
+        ]}
       />
       <FlavorDialog open={creating} onClose={() => setCreating(false)} />
+      <ExtraSpecsDialog flavor={specs} onClose={() => setSpecs(null)} />
+      <FlavorAccessDialog flavor={access} onClose={() => setAccess(null)} />
       <ConfirmDialog
         open={deleting !== null}
         title="Delete flavor"
@@ -89,7 +118,8 @@ function FlavorDialog({ open, onClose }: { open: boolean; onClose: () => void })
   const trpc = useTRPC();
   const toast = useToast();
   const invalidate = useInvalidate();
-  const create = useMutation(trpc.compute.flavors.create.mutationOptions(QUIET));
+  const create = useMutation(trpc.admin.flavors.create.mutationOptions(QUIET));
+  const projects = useQuery({ ...trpc.admin.projects.queryOptions(), enabled: open });
   const blank = {
     name: '',
     id: '',
@@ -98,28 +128,40 @@ function FlavorDialog({ open, onClose }: { open: boolean; onClose: () => void })
     diskGb: '1',
     ephemeralGb: '0',
     swapMb: '0',
+    description: '',
     isPublic: true,
   };
   const [v, setV] = useState(blank);
+  const [rows, setRows] = useState<SpecRow[]>([]);
+  const [projectIds, setProjectIds] = useState<string[]>([]);
   const [error, setError] = useState<string | null>(null);
   const set = (k: keyof typeof blank, value: string | boolean) => setV((x) => ({ ...x, [k]: value }));
   const close = () => {
     setV(blank);
+    setRows([]);
+    setProjectIds([]);
     setError(null);
     onClose();
   };
   const submit = async () => {
     setError(null);
+    const extraSpecs = specsOf(rows);
+    if (typeof extraSpecs === 'string') return setError(extraSpecs);
     try {
       const f = await create.mutateAsync({
-        name: v.name.trim(),
-        id: v.id.trim() || undefined,
-        vcpus: Number(v.vcpus),
-        ramMb: Number(v.ramMb),
-        diskGb: Number(v.diskGb),
-        ephemeralGb: Number(v.ephemeralGb),
-        swapMb: Number(v.swapMb),
-        isPublic: v.isPublic,
+        flavor: {
+          name: v.name.trim(),
+          id: v.id.trim() || undefined,
+          description: v.description.trim() || undefined,
+          vcpus: Number(v.vcpus),
+          ramMb: Number(v.ramMb),
+          diskGb: Number(v.diskGb),
+          ephemeralGb: Number(v.ephemeralGb),
+          swapMb: Number(v.swapMb),
+          isPublic: v.isPublic,
+        },
+        extraSpecs,
+        projectIds: v.isPublic ? [] : projectIds,
       });
       toast.success(`Flavor ${f.name} created`);
       await invalidate(trpc.compute.flavors.pathKey());
@@ -136,6 +178,7 @@ function FlavorDialog({ open, onClose }: { open: boolean; onClose: () => void })
   return (
     <Modal
       open={open}
+      size="lg"
       title="Create flavor"
       onClose={close}
       onSubmit={() => void submit()}
@@ -162,12 +205,35 @@ function FlavorDialog({ open, onClose }: { open: boolean; onClose: () => void })
         {num('ephemeralGb', 'Ephemeral disk (GB)')}
         {num('swapMb', 'Swap (MB)')}
       </div>
+      <Field label="Description" htmlFor="flavor-description">
+        <Input id="flavor-description" value={v.description} onChange={(e) => set('description', e.target.value)} />
+      </Field>
+      <SpecRows rows={rows} onChange={setRows} />
       <Checkbox
         id="flavor-public"
         label="Public (every project may use it)"
         checked={v.isPublic}
         onChange={(e) => set('isPublic', e.target.checked)}
       />
+      {!v.isPublic && (
+        <fieldset className="space-y-2">
+          <legend className="text-sm font-medium text-slate-700 dark:text-slate-200">Projects with access</legend>
+          <div className="max-h-40 space-y-1 overflow-y-auto rounded-lg border border-slate-200 p-2 dark:border-slate-800">
+            {projects.data?.map((p) => (
+              <Checkbox
+                key={p.id}
+                id={`flavor-project-${p.id}`}
+                label={p.name}
+                checked={projectIds.includes(p.id)}
+                onChange={(e) =>
+                  setProjectIds((xs) => (e.target.checked ? [...xs, p.id] : xs.filter((x) => x !== p.id)))
+                }
+              />
+            )) ?? <p className="text-sm text-slate-500">Loading projects…</p>}
+          </div>
+          <p className="text-xs text-slate-500">A private flavor is seen only by admins and these projects.</p>
+        </fieldset>
+      )}
     </Modal>
   );
 }
