@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { Prisma, type PrismaClient, type Tx } from '@stratus/db';
+import { emitEvent, Prisma, type PrismaClient, type Tx } from '@stratus/db';
 import { z } from 'zod';
 import type { AuthContext } from '../identity/types.ts';
 import { type Config, loadConfig } from '../platform/config.ts';
@@ -92,4 +92,37 @@ export async function requestSync(tx: Tx, reason: string, hosts?: string[]): Pro
     if (!host) continue;
     await enqueueJob(tx, networkSyncJobDef, { reason }, { host, jobKey: `network.sync@${host}` });
   }
+}
+
+// ---------------------------------------------------------------- dashboard support
+
+export type NetworkEventKind =
+  | 'network'
+  | 'subnet'
+  | 'port'
+  | 'router'
+  | 'floatingip'
+  | 'security_group'
+  | 'security_group_rule';
+
+/**
+ * A live event for the dashboard (`<kind>.<action>`, e.g. router.updated), in the
+ * caller's transaction so it is sent only if the change commits.
+ */
+export async function emitNetworkEvent(
+  tx: Pick<Tx, '$executeRaw'>,
+  kind: NetworkEventKind,
+  action: 'created' | 'updated' | 'deleted',
+  projectId: string,
+  resourceId: string,
+): Promise<void> {
+  await emitEvent(tx, { type: `${kind}.${action}`, projectId: projectId || null, resourceId, data: {} });
+}
+
+/** Marker paging for the dashboard's lists: rows after `marker` (an id), in creation order. */
+export function pageArgs(marker: string | undefined, limit: number | undefined) {
+  return {
+    ...(marker && isUuid(marker) ? { cursor: { id: marker }, skip: 1 } : {}),
+    ...(limit ? { take: limit } : {}),
+  };
 }

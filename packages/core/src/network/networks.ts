@@ -13,6 +13,8 @@ import {
   requestSync,
   transaction,
   parseNeutronInput,
+  emitNetworkEvent,
+  pageArgs,
 } from './common.ts';
 import { authorize, authorizeRead, isAdmin, tf } from './policy.ts';
 import { checkQuota } from './quotas.ts';
@@ -118,6 +120,7 @@ export async function createNetwork(
           include: { subnets: { select: { id: true } } },
         });
         await requestSync(tx, `network ${net.id} created`);
+        await emitNetworkEvent(tx, 'network', 'created', net.projectId, net.id);
         return net;
       });
     } catch (err) {
@@ -138,6 +141,12 @@ export interface NetworkFilter {
   shared?: boolean;
   external?: boolean;
   status?: string;
+  /** The dashboard's project view: the project's own networks plus shared and external ones. */
+  visibleTo?: string;
+  /** Case-insensitive substring of the name. */
+  nameContains?: string;
+  marker?: string;
+  limit?: number;
 }
 
 export async function listNetworks(ctx: AuthContext, f: NetworkFilter = {}): Promise<NetworkRecord[]> {
@@ -152,10 +161,13 @@ export async function listNetworks(ctx: AuthContext, f: NetworkFilter = {}): Pro
         f.shared !== undefined ? { shared: f.shared } : {},
         f.external !== undefined ? { external: f.external } : {},
         f.status ? { status: f.status } : {},
+        f.visibleTo ? { OR: [{ projectId: f.visibleTo }, { shared: true }, { external: true }] } : {},
+        f.nameContains ? { name: { contains: f.nameContains, mode: 'insensitive' as const } } : {},
       ],
     },
     include: { subnets: { select: { id: true }, orderBy: { createdAt: 'asc' } } },
-    orderBy: { createdAt: 'asc' },
+    orderBy: [{ createdAt: 'asc' }, { id: 'asc' }],
+    ...pageArgs(f.marker, f.limit),
   });
 }
 
@@ -197,6 +209,7 @@ export async function updateNetwork(
       },
     });
     await requestSync(tx, `network ${id} updated`);
+    await emitNetworkEvent(tx, 'network', 'updated', net.projectId, id);
   });
   return getNetwork(ctx, id);
 }
@@ -219,6 +232,7 @@ export async function deleteNetwork(ctx: AuthContext, id: string): Promise<void>
     await tx.subnet.deleteMany({ where: { networkId: id } });
     await tx.network.delete({ where: { id } });
     await requestSync(tx, `network ${id} deleted`);
+    await emitNetworkEvent(tx, 'network', 'deleted', net.projectId, id);
   });
 }
 

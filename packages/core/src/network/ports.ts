@@ -14,6 +14,7 @@ import {
   requestSync,
   transaction,
   parseNeutronInput,
+  emitNetworkEvent,
 } from './common.ts';
 import { allocate, lockSubnets, type IpRequest } from './ipam.ts';
 import { getNetwork } from './networks.ts';
@@ -208,6 +209,7 @@ export async function createPort(ctx: AuthContext, input: PortInput | Record<str
       bindingHost: v['binding:host_id'],
     });
     await requestSync(tx, `port ${port.id} created`);
+    await emitNetworkEvent(tx, 'port', 'created', port.projectId, port.id);
     return port;
   }, mac);
 }
@@ -335,6 +337,7 @@ export async function updatePort(
       },
     });
     await requestSync(tx, `port ${id} updated`);
+    await emitNetworkEvent(tx, 'port', 'updated', port.projectId, id);
   });
   return getPort(ctx, id);
 }
@@ -363,5 +366,6 @@ export async function deletePort(ctx: AuthContext, id: string): Promise<void> {
   await transaction(async (tx) => {
     await deletePortTx(tx, id);
     await requestSync(tx, `port ${id} deleted`);
+    await emitNetworkEvent(tx, 'port', 'deleted', port.projectId, id);
   });
 }

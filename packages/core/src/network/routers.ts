@@ -13,6 +13,8 @@ import {
   requestSync,
   transaction,
   parseNeutronInput,
+  emitNetworkEvent,
+  pageArgs,
 } from './common.ts';
 import { getNetwork } from './networks.ts';
 import { authorize, authorizeRead, isAdmin } from './policy.ts';
@@ -143,6 +145,7 @@ export async function createRouter(
     });
     await setGateway(tx, ctx, r, v.external_gateway_info);
     await requestSync(tx, `router ${r.id} created`);
+    await emitNetworkEvent(tx, 'router', 'created', projectId, r.id);
     return r.id;
   });
   return getRouter(ctx, id);
@@ -150,7 +153,7 @@ export async function createRouter(
 
 export async function listRouters(
   ctx: AuthContext,
-  f: { ids?: string[]; names?: string[]; projectId?: string } = {},
+  f: { ids?: string[]; names?: string[]; projectId?: string; marker?: string; limit?: number } = {},
 ): Promise<RouterRecord[]> {
   const rows = await db().router.findMany({
     where: {
@@ -160,7 +163,8 @@ export async function listRouters(
       ...(f.projectId ? { projectId: f.projectId } : {}),
     },
     include: { interfaces: true },
-    orderBy: { createdAt: 'asc' },
+    orderBy: [{ createdAt: 'asc' }, { id: 'asc' }],
+    ...pageArgs(f.marker, f.limit),
   });
   return Promise.all(rows.map((r) => toRecord(db(), r)));
 }
@@ -194,6 +198,7 @@ export async function updateRouter(
     });
     await setGateway(tx, ctx, row, v.external_gateway_info);
     await requestSync(tx, `router ${id} updated`);
+    await emitNetworkEvent(tx, 'router', 'updated', r.projectId, id);
   });
   return getRouter(ctx, id);
 }
@@ -208,6 +213,7 @@ export async function deleteRouter(ctx: AuthContext, id: string): Promise<void> 
     await tx.router.delete({ where: { id } });
     if (r.gatewayPortId) await deletePortTx(tx, r.gatewayPortId);
     await requestSync(tx, `router ${id} deleted`);
+    await emitNetworkEvent(tx, 'router', 'deleted', r.projectId, id);
   });
 }
 
@@ -275,6 +281,7 @@ export async function addRouterInterface(
     }
     await tx.routerInterface.create({ data: { routerId: id, portId, subnetId } });
     await requestSync(tx, `router ${id} interface added`);
+    await emitNetworkEvent(tx, 'router', 'updated', r.projectId, id);
     const port = await tx.port.findUniqueOrThrow({ where: { id: portId } });
     return { id, subnetId, subnetIds: [subnetId], portId, networkId: port.networkId, projectId: r.projectId };
   });
@@ -322,6 +329,7 @@ export async function removeRouterInterface(
     await tx.routerInterface.delete({ where: { portId: iface.portId } });
     await deletePortTx(tx, iface.portId);
     await requestSync(tx, `router ${id} interface removed`);
+    await emitNetworkEvent(tx, 'router', 'updated', r.projectId, id);
     return {
       id,
       subnetId: iface.subnetId,
@@ -430,6 +438,7 @@ export async function createFloatingIp(
       },
     });
     await requestSync(tx, `floating ip ${id} created`);
+    await emitNetworkEvent(tx, 'floatingip', 'created', projectId, id);
     return fip;
   });
   return created;
@@ -444,6 +453,8 @@ export async function listFloatingIps(
     routerIds?: string[];
     networkIds?: string[];
     projectId?: string;
+    marker?: string;
+    limit?: number;
   } = {},
 ): Promise<FloatingIp[]> {
   return db().floatingIp.findMany({
@@ -456,7 +467,8 @@ export async function listFloatingIps(
       ...(f.networkIds ? { floatingNetworkId: { in: f.networkIds.filter(isUuid) } } : {}),
       ...(f.projectId ? { projectId: f.projectId } : {}),
     },
-    orderBy: { createdAt: 'asc' },
+    orderBy: [{ createdAt: 'asc' }, { id: 'asc' }],
+    ...pageArgs(f.marker, f.limit),
   });
 }
 
@@ -515,5 +527,6 @@ export async function deleteFloatingIp(ctx: AuthContext, id: string): Promise<vo
     await tx.floatingIp.delete({ where: { id } });
     await tx.port.deleteMany({ where: { id: f.floatingPortId } });
     await requestSync(tx, `floating ip ${id} deleted`);
+    await emitNetworkEvent(tx, 'floatingip', 'deleted', f.projectId, id);
   });
 }

@@ -13,6 +13,8 @@ import {
   requestSync,
   transaction,
   parseNeutronInput,
+  emitNetworkEvent,
+  pageArgs,
 } from './common.ts';
 import { authorize, authorizeRead, isAdmin } from './policy.ts';
 import { checkQuota } from './quotas.ts';
@@ -142,7 +144,7 @@ const sgTarget = (sg: { projectId: string }) => ({ project_id: sg.projectId, ten
 
 export async function listSecurityGroups(
   ctx: AuthContext,
-  filter: { ids?: string[]; names?: string[]; projectId?: string } = {},
+  filter: { ids?: string[]; names?: string[]; projectId?: string; marker?: string; limit?: number } = {},
 ): Promise<SecurityGroupRecord[]> {
   const admin = isAdmin(ctx);
   if (ctx.projectId) await transaction((tx) => ensureDefaultSecurityGroup(tx, projectOf(ctx)));
@@ -154,7 +156,8 @@ export async function listSecurityGroups(
       ...(filter.names ? { name: { in: filter.names } } : {}),
     },
     include: { rules: { orderBy: { createdAt: 'asc' } } },
-    orderBy: { createdAt: 'asc' },
+    orderBy: [{ createdAt: 'asc' }, { id: 'asc' }],
+    ...pageArgs(filter.marker, filter.limit),
   });
   return rows;
 }
@@ -198,6 +201,7 @@ export async function createSecurityGroup(
     await ensureDefaultSecurityGroup(tx, projectId);
     await checkQuota(tx, projectId, 'security_group');
     const sg = await tx.securityGroup.create({ data: { projectId, name: v.name, description: v.description } });
+    await emitNetworkEvent(tx, 'security_group', 'created', projectId, sg.id);
     await tx.securityGroupRule.createMany({
       data: ['IPv4', 'IPv6'].map((ethertype) => ({
         securityGroupId: sg.id,
@@ -222,7 +226,10 @@ export async function updateSecurityGroup(
   authorize(ctx, 'update_security_group', sgTarget(sg));
   if (sg.defaultFor && input.name !== undefined && input.name !== 'default')
     throw nConflict('SecurityGroupCannotUpdateDefault', 'Updating default security group not allowed.');
-  await db().securityGroup.update({ where: { id }, data: { name: input.name, description: input.description } });
+  await transaction(async (tx) => {
+    await tx.securityGroup.update({ where: { id }, data: { name: input.name, description: input.description } });
+    await emitNetworkEvent(tx, 'security_group', 'updated', sg.projectId, id);
+  });
   return getSecurityGroup(ctx, id);
 }
 
@@ -237,6 +244,7 @@ export async function deleteSecurityGroup(ctx: AuthContext, id: string): Promise
     await tx.securityGroupRule.deleteMany({ where: { remoteGroupId: id } });
     await tx.securityGroup.delete({ where: { id } });
     await requestSync(tx, `security group ${id} deleted`);
+    await emitNetworkEvent(tx, 'security_group', 'deleted', sg.projectId, id);
   });
 }
 
@@ -299,6 +307,7 @@ export async function createSecurityGroupRule(
         data: { ...rule, securityGroupId: sg.id, projectId: sg.projectId, description: data.description },
       });
       await requestSync(tx, `security group ${sg.id} rule added`);
+      await emitNetworkEvent(tx, 'security_group_rule', 'created', sg.projectId, created.id);
       return created;
     });
   } catch (err) {
@@ -313,5 +322,6 @@ export async function deleteSecurityGroupRule(ctx: AuthContext, id: string): Pro
   await transaction(async (tx) => {
     await tx.securityGroupRule.delete({ where: { id } });
     await requestSync(tx, `security group rule ${id} deleted`);
+    await emitNetworkEvent(tx, 'security_group_rule', 'deleted', r.projectId, id);
   });
 }

@@ -24,9 +24,17 @@ import {
   requestSync,
   transaction,
   parseNeutronInput,
+  emitNetworkEvent,
 } from './common.ts';
 import { allocate, lockSubnets, subnetPools } from './ipam.ts';
-import { getNetwork, networkTarget } from './networks.ts';
+import {
+  createNetwork,
+  deleteNetwork,
+  getNetwork,
+  type NetworkInput,
+  type NetworkRecord,
+  networkTarget,
+} from './networks.ts';
 import { authorize, authorizeRead, isAdmin, tf } from './policy.ts';
 import { createPortTx } from './ports.ts';
 import { checkQuota } from './quotas.ts';
@@ -222,6 +230,7 @@ export async function createSubnet(
     });
     if (s.enableDhcp && s.ipVersion === 4) await ensureDhcpAddress(tx, s);
     await requestSync(tx, `subnet ${s.id} created`);
+    await emitNetworkEvent(tx, 'subnet', 'created', s.projectId, s.id);
     return s;
   });
   return toSubnetRecord(created);
@@ -307,6 +316,7 @@ export async function updateSubnet(
     });
     if (updated.enableDhcp && updated.ipVersion === 4) await ensureDhcpAddress(tx, updated);
     await requestSync(tx, `subnet ${id} updated`);
+    await emitNetworkEvent(tx, 'subnet', 'updated', s.projectId, id);
   });
   return getSubnet(ctx, id);
 }
@@ -330,5 +340,39 @@ export async function deleteSubnet(ctx: AuthContext, id: string): Promise<void> 
     });
     await tx.subnet.delete({ where: { id } });
     await requestSync(tx, `subnet ${id} deleted`);
+    await emitNetworkEvent(tx, 'subnet', 'deleted', s.projectId, id);
   });
+}
+
+/**
+ * The dashboard's "create network with its first subnet": the subnet's addressing is
+ * checked before anything is written, and if the subnet is still refused (quota, policy)
+ * the new network is removed again, so a failed form leaves nothing behind.
+ */
+export async function createNetworkWithSubnet(
+  ctx: AuthContext,
+  network: NetworkInput | Record<string, unknown>,
+  subnet: Omit<SubnetInput, 'network_id'> | null,
+): Promise<{ network: NetworkRecord; subnet: SubnetRecord | null }> {
+  if (subnet) {
+    const v = parseNeutronInput(SubnetInput, { ...subnet, network_id: 'pending' });
+    if (!v.cidr) bad('a cidr is required (subnet pools are not supported).');
+    validateSubnet({
+      cidr: v.cidr,
+      ipVersion: v.ip_version,
+      gatewayIp: v.gateway_ip,
+      pools: v.allocation_pools,
+      dns: v.dns_nameservers,
+      routes: v.host_routes,
+    });
+  }
+  const net = await createNetwork(ctx, network);
+  if (!subnet) return { network: net, subnet: null };
+  try {
+    const s = await createSubnet(ctx, { ...subnet, network_id: net.id });
+    return { network: await getNetwork(ctx, net.id), subnet: s };
+  } catch (err) {
+    await deleteNetwork(ctx, net.id).catch(() => {});
+    throw err;
+  }
 }
