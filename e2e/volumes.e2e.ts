@@ -78,71 +78,83 @@ test('create a blank volume (available live), extend it, snapshot it, delete bot
   const suffix = Date.now().toString(36);
   const name = `e2e-vol-${suffix}`;
   const snap = `e2e-snap-${suffix}`;
-  await login(page);
-  await page.goto('/project/volumes');
-  await expect(page.getByRole('heading', { name: 'Volumes' })).toBeVisible();
-  // Survives only if the page is never reloaded or navigated away from.
-  await page.evaluate(() => {
-    (window as unknown as { __stratusMarker: string }).__stratusMarker = 'still-here';
-  });
+  let ok = false;
+  try {
+    await login(page);
+    await page.goto('/project/volumes');
+    await expect(page.getByRole('heading', { name: 'Volumes' })).toBeVisible();
+    // Survives only if the page is never reloaded or navigated away from.
+    await page.evaluate(() => {
+      (window as unknown as { __stratusMarker: string }).__stratusMarker = 'still-here';
+    });
 
-  await createBlankVolume(page, name);
-  const row = volumeRow(page, name);
-  await expect(row).toBeVisible({ timeout: 30_000 });
-  await expectVolumeStatus(row, 'available');
-  expect(await page.evaluate(() => (window as unknown as { __stratusMarker?: string }).__stratusMarker)).toBe(
-    'still-here',
-  );
-  await page.screenshot({ path: 'test-results/volumes-available.png' });
+    await createBlankVolume(page, name);
+    const row = volumeRow(page, name);
+    await expect(row).toBeVisible({ timeout: 30_000 });
+    await expectVolumeStatus(row, 'available');
+    expect(await page.evaluate(() => (window as unknown as { __stratusMarker?: string }).__stratusMarker)).toBe(
+      'still-here',
+    );
+    await page.screenshot({ path: 'test-results/volumes-available.png' });
 
-  // Extend: a size that is not larger is refused with core's (Cinder's) message, inline.
-  await rowAction(page, row, 'Extend volume');
-  const extend = page.getByRole('dialog').filter({ hasText: 'Extend volume' });
-  await extend.getByLabel('New size (GiB)').fill('1');
-  await extend.getByRole('button', { name: 'Extend' }).click();
-  await expect(extend.getByRole('alert')).toContainText('New size for extend must be greater than current size');
-  await extend.getByLabel('New size (GiB)').fill('2');
-  await extend.getByRole('button', { name: 'Extend' }).click();
-  await expect(extend).toBeHidden({ timeout: 30_000 });
-  await expect(row.getByTestId('volume-size')).toHaveText('2 GiB', { timeout: 5 * 60_000 });
-  await expectVolumeStatus(row, 'available');
+    // Extend: a size that is not larger is refused with core's (Cinder's) message, inline.
+    await rowAction(page, row, 'Extend volume');
+    const extend = page.getByRole('dialog').filter({ hasText: 'Extend volume' });
+    await extend.getByLabel('New size (GiB)').fill('1');
+    await extend.getByRole('button', { name: 'Extend' }).click();
+    await expect(extend.getByRole('alert')).toContainText('New size for extend must be greater than current size');
+    await extend.getByLabel('New size (GiB)').fill('2');
+    await extend.getByRole('button', { name: 'Extend' }).click();
+    await expect(extend).toBeHidden({ timeout: 30_000 });
+    await expect(row.getByTestId('volume-size')).toHaveText('2 GiB', { timeout: 5 * 60_000 });
+    await expectVolumeStatus(row, 'available');
 
-  // Snapshot from the row's menu; it appears in the Snapshots panel and becomes available.
-  await rowAction(page, row, 'Create snapshot');
-  const snapDialog = page.getByRole('dialog').filter({ hasText: 'Create snapshot' });
-  await snapDialog.getByLabel('Name').fill(snap);
-  await snapDialog.getByRole('button', { name: 'Create snapshot' }).click();
-  await expect(snapDialog).toBeHidden({ timeout: 30_000 });
+    // Snapshot from the row's menu; it appears in the Snapshots panel and becomes available.
+    await rowAction(page, row, 'Create snapshot');
+    const snapDialog = page.getByRole('dialog').filter({ hasText: 'Create snapshot' });
+    await snapDialog.getByLabel('Name').fill(snap);
+    await snapDialog.getByRole('button', { name: 'Create snapshot' }).click();
+    await expect(snapDialog).toBeHidden({ timeout: 30_000 });
 
-  // The volume page lists it live too.
-  await row.getByRole('link', { name }).click();
-  await expect(page.getByRole('heading', { name })).toBeVisible();
-  const onPage = page.locator(`[data-testid="snapshot-row"][data-name="${snap}"]`);
-  await expect(onPage.getByTestId('snapshot-status')).toHaveAttribute('data-status', 'available', {
-    timeout: 5 * 60_000,
-  });
-  await page.screenshot({ path: 'test-results/volume-detail.png' });
+    // The volume page lists it live too.
+    await row.getByRole('link', { name }).click();
+    await expect(page.getByRole('heading', { name })).toBeVisible();
+    const onPage = page.locator(`[data-testid="snapshot-row"][data-name="${snap}"]`);
+    await expect(onPage.getByTestId('snapshot-status')).toHaveAttribute('data-status', 'available', {
+      timeout: 5 * 60_000,
+    });
+    await page.screenshot({ path: 'test-results/volume-detail.png' });
 
-  await page.getByRole('link', { name: 'Snapshots', exact: true }).first().click();
-  await expect(page.getByRole('heading', { name: 'Volume snapshots' })).toBeVisible();
-  const srow = page.getByRole('row').filter({ has: page.locator(`[data-testid="snapshot-row"][data-name="${snap}"]`) });
-  await expect(srow.getByTestId('snapshot-status')).toHaveAttribute('data-status', 'available');
-  await page.screenshot({ path: 'test-results/volume-snapshots.png' });
+    await page.getByRole('link', { name: 'Snapshots', exact: true }).first().click();
+    await expect(page.getByRole('heading', { name: 'Volume snapshots' })).toBeVisible();
+    const srow = page
+      .getByRole('row')
+      .filter({ has: page.locator(`[data-testid="snapshot-row"][data-name="${snap}"]`) });
+    await expect(srow.getByTestId('snapshot-status')).toHaveAttribute('data-status', 'available');
+    await page.screenshot({ path: 'test-results/volume-snapshots.png' });
 
-  // Delete the snapshot, then the volume, each through its confirmation dialog.
-  await srow.getByRole('button', { name: 'Actions' }).click();
-  await page.getByRole('menuitem', { name: 'Delete snapshot' }).click();
-  await page.getByRole('dialog').filter({ hasText: 'Delete snapshot' }).getByRole('button', { name: 'Delete' }).click();
-  await expect(srow).toHaveCount(0, { timeout: 5 * 60_000 });
+    // Delete the snapshot, then the volume, each through its confirmation dialog.
+    await srow.getByRole('button', { name: 'Actions' }).click();
+    await page.getByRole('menuitem', { name: 'Delete snapshot' }).click();
+    await page
+      .getByRole('dialog')
+      .filter({ hasText: 'Delete snapshot' })
+      .getByRole('button', { name: 'Delete' })
+      .click();
+    await expect(srow).toHaveCount(0, { timeout: 5 * 60_000 });
 
-  await page.getByRole('link', { name: 'Volumes', exact: true }).first().click();
-  const again = volumeRow(page, name);
-  await expectVolumeStatus(again, 'available');
-  await rowAction(page, again, 'Delete volume');
-  const confirm = page.getByRole('dialog').filter({ hasText: 'Delete volume' });
-  await expect(confirm).toContainText(name);
-  await confirm.getByRole('button', { name: 'Delete' }).click();
-  await expect(again).toHaveCount(0, { timeout: 5 * 60_000 });
+    await page.getByRole('link', { name: 'Volumes', exact: true }).first().click();
+    const again = volumeRow(page, name);
+    await expectVolumeStatus(again, 'available');
+    await rowAction(page, again, 'Delete volume');
+    const confirm = page.getByRole('dialog').filter({ hasText: 'Delete volume' });
+    await expect(confirm).toContainText(name);
+    await confirm.getByRole('button', { name: 'Delete' }).click();
+    await expect(again).toHaveCount(0, { timeout: 5 * 60_000 });
+    ok = true;
+  } finally {
+    if (!ok) cleanup([name], []);
+  }
 });
 
 /** The openstack CLI against this stack (the admin cloud of its clouds.yaml). */
@@ -274,7 +286,7 @@ function cleanup(volumes: string[], backups: string[]) {
   }>;
   for (const t of transfers)
     if (vols.some((v) => v.ID === t.Volume)) tryOs(['volume', 'transfer', 'request', 'delete', t.ID]);
-  for (const v of vols) tryOs(['volume', 'delete', v.ID]);
+  for (const v of vols) tryOs(['volume', 'delete', '--purge', v.ID]);
   const baks = JSON.parse(tryOs(['volume', 'backup', 'list', '-f', 'json'])) as Array<{ ID: string; Name: string }>;
   for (const b of baks) if (backups.includes(b.Name)) tryOs(['volume', 'backup', 'delete', b.ID]);
 }

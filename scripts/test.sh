@@ -36,6 +36,7 @@ if want compat || want e2e; then
   chmod 711 "$STACK" # the embedded PostgreSQL runs as user postgres
   export STRATUS_STATE_DIR=$STACK STRATUS_WEB_PORT=${TEST_WEB_PORT:-3190} STRATUS_PG_PORT=${TEST_PG_PORT:-5490} STRATUS_HOST=stratus-test
   export STRATUS_CONSOLE_PROXY_PORT=${TEST_CONSOLE_PORT:-6190}
+  export STRATUS_OBJECT_SERVER_PORT=${TEST_OBJECT_PORT:-6390}
   # Its own dataplane marker: the sync job must never touch a running cloud's networks.
   export STRATUS_NETWORK_MARKER=stratustest
   export STRATUS_CLOUDS_YAML=$STACK/clouds.yaml STRATUS_PUBLIC_URL=http://127.0.0.1:$STRATUS_WEB_PORT

@@ -8,10 +8,11 @@ import {
 } from '@stratus/core';
 import { closePrisma, releaseHostLocks, startQueueWorker } from '@stratus/db';
 import { join } from 'node:path';
-import { computeDeps, jobs } from './jobs/index.ts';
+import { computeDeps, jobs, startVolumeRole } from './jobs/index.ts';
 import { requestStartupSync } from './jobs/network.ts';
 import { registerThisHost, startMetadataServer, startPowerSync } from './jobs/compute/host.ts';
 import { startConsoleProxy } from './console/index.ts';
+import { startObjectStorage } from './objectstore/index.ts';
 
 const rt = await startRuntime('stratus-worker');
 const { config, db } = rt;
@@ -67,11 +68,19 @@ if (config.workerRoles.includes('compute')) {
   });
 }
 
+// Volume role: this host's volume backend registered (and its capacity refreshed) for the volume scheduler.
+const stopVolumeRole = config.workerRoles.includes('volume') ? startVolumeRole() : () => {};
+
 // Console role: the websocket proxy to this host's VNC servers and serial ptys (docs/consoles.md).
 const consoleProxy = config.workerRoles.includes('console')
   ? await startConsoleProxy({ host: config.host, listen: config.consoleProxyListen, port: config.consoleProxyPort, targets: computeDeps().driver }).catch(
       (err: unknown) => void log.error({ err }, 'console proxy did not start'),
     )
+  : undefined;
+
+// Object role: this host's object server and devices in the ring, replicator and auditor (docs/object-storage.md).
+const objectStorage = config.workerRoles.includes('object')
+  ? await startObjectStorage({ config, db, databaseUrl: rt.databaseUrl, log }).catch((err: unknown) => void log.error({ err }, 'object server did not start'))
   : undefined;
 
 log.info({ host: config.host, roles: config.workerRoles, jobs: jobs.map((j) => j.name) }, 'worker started');
@@ -84,8 +93,10 @@ async function shutdown(signal: string): Promise<void> {
   log.info({ signal }, 'worker stopping');
   clearInterval(beat);
   stopPowerSync();
+  stopVolumeRole();
   metadataServer?.close();
   await consoleProxy?.close();
+  await objectStorage?.close().catch(() => {});
   await runner.stop().catch(() => {});
   await closePrisma();
   process.exit(0);

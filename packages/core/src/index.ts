@@ -11,3 +11,8 @@ export * from './placement/index.ts';
 export * from './scheduler/index.ts';
 export * from './network/index.ts';
 export * from './console/index.ts';
+export * from './objectstore/index.ts';
+export * from './volume/index.ts';
+export * from './compute/volume-attachments.ts';
+export * from './objectstore/swift/index.ts';
+export * from './objectstore/s3/index.ts';

@@ -221,6 +221,47 @@ CREATE TABLE "ComputeQuotaLock" (
 );
 
 -- CreateTable
+CREATE TABLE "Aggregate" (
+    "id" SERIAL NOT NULL,
+    "uuid" UUID NOT NULL,
+    "name" TEXT NOT NULL,
+    "metadata" JSONB NOT NULL DEFAULT '{}',
+    "createdAt" TIMESTAMP(3) NOT NULL DEFAULT CURRENT_TIMESTAMP,
+    "updatedAt" TIMESTAMP(3) NOT NULL,
+
+    CONSTRAINT "Aggregate_pkey" PRIMARY KEY ("id")
+);
+
+-- CreateTable
+CREATE TABLE "AggregateHost" (
+    "aggregateId" INTEGER NOT NULL,
+    "host" TEXT NOT NULL,
+    "createdAt" TIMESTAMP(3) NOT NULL DEFAULT CURRENT_TIMESTAMP,
+
+    CONSTRAINT "AggregateHost_pkey" PRIMARY KEY ("aggregateId","host")
+);
+
+-- CreateTable
+CREATE TABLE "Migration" (
+    "id" UUID NOT NULL,
+    "serverId" UUID NOT NULL,
+    "projectId" TEXT NOT NULL,
+    "userId" TEXT NOT NULL,
+    "migrationType" TEXT NOT NULL DEFAULT 'resize',
+    "status" TEXT NOT NULL,
+    "sourceHost" TEXT NOT NULL,
+    "sourceNode" TEXT NOT NULL,
+    "destHost" TEXT NOT NULL,
+    "destNode" TEXT NOT NULL,
+    "oldFlavor" JSONB NOT NULL,
+    "newFlavor" JSONB NOT NULL,
+    "createdAt" TIMESTAMP(3) NOT NULL DEFAULT CURRENT_TIMESTAMP,
+    "updatedAt" TIMESTAMP(3) NOT NULL,
+
+    CONSTRAINT "Migration_pkey" PRIMARY KEY ("id")
+);
+
+-- CreateTable
 CREATE TABLE "ConsoleToken" (
     "id" UUID NOT NULL,
     "tokenHash" TEXT NOT NULL,
@@ -235,6 +276,20 @@ CREATE TABLE "ConsoleToken" (
     "createdAt" TIMESTAMP(3) NOT NULL DEFAULT CURRENT_TIMESTAMP,
 
     CONSTRAINT "ConsoleToken_pkey" PRIMARY KEY ("id")
+);
+
+-- CreateTable
+CREATE TABLE "Ec2Credential" (
+    "id" TEXT NOT NULL,
+    "access" TEXT NOT NULL,
+    "userId" TEXT NOT NULL,
+    "projectId" TEXT NOT NULL,
+    "secretEncrypted" TEXT NOT NULL,
+    "keyId" TEXT NOT NULL,
+    "trustId" TEXT,
+    "createdAt" TIMESTAMP(3) NOT NULL DEFAULT CURRENT_TIMESTAMP,
+
+    CONSTRAINT "Ec2Credential_pkey" PRIMARY KEY ("id")
 );
 
 -- CreateTable
@@ -615,6 +670,103 @@ CREATE TABLE "NetworkQuota" (
 );
 
 -- CreateTable
+CREATE TABLE "ObjectRing" (
+    "name" TEXT NOT NULL,
+    "version" INTEGER NOT NULL DEFAULT 1,
+    "partPower" INTEGER NOT NULL,
+    "replicas" INTEGER NOT NULL,
+    "minPartHours" INTEGER NOT NULL DEFAULT 1,
+    "hashPathPrefix" TEXT NOT NULL,
+    "hashPathSuffix" TEXT NOT NULL,
+    "assignment" BYTEA NOT NULL,
+    "lastMoved" BYTEA NOT NULL,
+    "balance" DOUBLE PRECISION NOT NULL DEFAULT 0,
+    "rebalancedAt" TIMESTAMP(3) NOT NULL DEFAULT CURRENT_TIMESTAMP,
+    "createdAt" TIMESTAMP(3) NOT NULL DEFAULT CURRENT_TIMESTAMP,
+    "updatedAt" TIMESTAMP(3) NOT NULL,
+
+    CONSTRAINT "ObjectRing_pkey" PRIMARY KEY ("name")
+);
+
+-- CreateTable
+CREATE TABLE "ObjectRingDevice" (
+    "ringName" TEXT NOT NULL,
+    "id" INTEGER NOT NULL,
+    "host" TEXT NOT NULL,
+    "port" INTEGER NOT NULL,
+    "device" TEXT NOT NULL,
+    "zone" INTEGER NOT NULL DEFAULT 1,
+    "weight" DOUBLE PRECISION NOT NULL DEFAULT 100,
+    "server" TEXT NOT NULL,
+    "createdAt" TIMESTAMP(3) NOT NULL DEFAULT CURRENT_TIMESTAMP,
+    "updatedAt" TIMESTAMP(3) NOT NULL,
+
+    CONSTRAINT "ObjectRingDevice_pkey" PRIMARY KEY ("ringName","id")
+);
+
+-- CreateTable
+CREATE TABLE "SwiftAccount" (
+    "name" TEXT NOT NULL,
+    "projectId" TEXT NOT NULL,
+    "meta" JSONB NOT NULL DEFAULT '{}',
+    "createdTs" TEXT NOT NULL,
+    "metaTs" TEXT NOT NULL,
+    "createdAt" TIMESTAMP(3) NOT NULL DEFAULT CURRENT_TIMESTAMP,
+    "updatedAt" TIMESTAMP(3) NOT NULL,
+
+    CONSTRAINT "SwiftAccount_pkey" PRIMARY KEY ("name")
+);
+
+-- CreateTable
+CREATE TABLE "SwiftContainer" (
+    "id" UUID NOT NULL,
+    "account" TEXT NOT NULL,
+    "name" TEXT NOT NULL,
+    "meta" JSONB NOT NULL DEFAULT '{}',
+    "readAcl" TEXT,
+    "writeAcl" TEXT,
+    "objectCount" BIGINT NOT NULL DEFAULT 0,
+    "bytesUsed" BIGINT NOT NULL DEFAULT 0,
+    "createdTs" TEXT NOT NULL,
+    "metaTs" TEXT NOT NULL,
+    "createdAt" TIMESTAMP(3) NOT NULL DEFAULT CURRENT_TIMESTAMP,
+    "updatedAt" TIMESTAMP(3) NOT NULL,
+
+    CONSTRAINT "SwiftContainer_pkey" PRIMARY KEY ("id")
+);
+
+-- CreateTable
+CREATE TABLE "SwiftObject" (
+    "account" TEXT NOT NULL,
+    "container" TEXT NOT NULL,
+    "name" TEXT NOT NULL,
+    "bytes" BIGINT NOT NULL,
+    "storedBytes" BIGINT NOT NULL,
+    "etag" TEXT NOT NULL,
+    "contentType" TEXT NOT NULL,
+    "timestamp" TEXT NOT NULL,
+    "lastModified" TIMESTAMP(3) NOT NULL,
+    "deleteAt" BIGINT,
+    "deleted" BOOLEAN NOT NULL DEFAULT false,
+    "deletedAt" TIMESTAMP(3),
+
+    CONSTRAINT "SwiftObject_pkey" PRIMARY KEY ("account","container","name")
+);
+
+-- CreateTable
+CREATE TABLE "SwiftReservation" (
+    "id" UUID NOT NULL,
+    "account" TEXT NOT NULL,
+    "container" TEXT NOT NULL,
+    "bytes" BIGINT NOT NULL,
+    "objects" INTEGER NOT NULL,
+    "expiresAt" TIMESTAMP(3) NOT NULL,
+    "createdAt" TIMESTAMP(3) NOT NULL DEFAULT CURRENT_TIMESTAMP,
+
+    CONSTRAINT "SwiftReservation_pkey" PRIMARY KEY ("id")
+);
+
+-- CreateTable
 CREATE TABLE "ResourceProvider" (
     "id" UUID NOT NULL,
     "name" TEXT NOT NULL,
@@ -637,6 +789,7 @@ CREATE TABLE "PlacementInventory" (
     "maxUnit" INTEGER NOT NULL,
     "stepSize" INTEGER NOT NULL DEFAULT 1,
     "allocationRatio" DOUBLE PRECISION NOT NULL DEFAULT 1.0,
+    "used" INTEGER NOT NULL DEFAULT 0,
 
     CONSTRAINT "PlacementInventory_pkey" PRIMARY KEY ("providerId","resourceClass")
 );
@@ -696,6 +849,168 @@ CREATE TABLE "ResourceProviderAggregate" (
     CONSTRAINT "ResourceProviderAggregate_pkey" PRIMARY KEY ("providerId","aggregateUuid")
 );
 
+-- CreateTable
+CREATE TABLE "VolumeType" (
+    "id" UUID NOT NULL,
+    "name" TEXT NOT NULL,
+    "description" TEXT,
+    "isPublic" BOOLEAN NOT NULL DEFAULT true,
+    "extraSpecs" JSONB NOT NULL DEFAULT '{}',
+    "createdAt" TIMESTAMP(3) NOT NULL DEFAULT CURRENT_TIMESTAMP,
+    "updatedAt" TIMESTAMP(3) NOT NULL,
+
+    CONSTRAINT "VolumeType_pkey" PRIMARY KEY ("id")
+);
+
+-- CreateTable
+CREATE TABLE "VolumeBackend" (
+    "name" TEXT NOT NULL,
+    "host" TEXT NOT NULL,
+    "backendName" TEXT NOT NULL,
+    "driver" TEXT NOT NULL,
+    "availabilityZone" TEXT NOT NULL,
+    "totalGb" INTEGER NOT NULL,
+    "freeGb" INTEGER NOT NULL,
+    "overSubscription" DOUBLE PRECISION NOT NULL DEFAULT 20,
+    "updatedAt" TIMESTAMP(3) NOT NULL DEFAULT CURRENT_TIMESTAMP,
+
+    CONSTRAINT "VolumeBackend_pkey" PRIMARY KEY ("name")
+);
+
+-- CreateTable
+CREATE TABLE "Volume" (
+    "id" UUID NOT NULL,
+    "name" TEXT,
+    "description" TEXT,
+    "projectId" TEXT NOT NULL,
+    "userId" TEXT NOT NULL,
+    "size" INTEGER NOT NULL,
+    "status" TEXT NOT NULL DEFAULT 'creating',
+    "attachStatus" TEXT NOT NULL DEFAULT 'detached',
+    "volumeTypeId" UUID NOT NULL,
+    "availabilityZone" TEXT NOT NULL,
+    "backend" TEXT,
+    "host" TEXT,
+    "format" TEXT NOT NULL DEFAULT 'qcow2',
+    "bootable" BOOLEAN NOT NULL DEFAULT false,
+    "multiattach" BOOLEAN NOT NULL DEFAULT false,
+    "metadata" JSONB NOT NULL DEFAULT '{}',
+    "imageMetadata" JSONB NOT NULL DEFAULT '{}',
+    "sourceVolId" UUID,
+    "snapshotId" UUID,
+    "imageId" TEXT,
+    "backupId" UUID,
+    "errorMessage" TEXT,
+    "previousStatus" TEXT,
+    "pendingSize" INTEGER,
+    "pendingTypeId" UUID,
+    "createdAt" TIMESTAMP(3) NOT NULL DEFAULT CURRENT_TIMESTAMP,
+    "updatedAt" TIMESTAMP(3) NOT NULL,
+
+    CONSTRAINT "Volume_pkey" PRIMARY KEY ("id")
+);
+
+-- CreateTable
+CREATE TABLE "VolumeAttachment" (
+    "id" UUID NOT NULL,
+    "volumeId" UUID NOT NULL,
+    "serverId" UUID NOT NULL,
+    "projectId" TEXT NOT NULL,
+    "host" TEXT,
+    "device" TEXT,
+    "status" TEXT NOT NULL DEFAULT 'attaching',
+    "mode" TEXT NOT NULL DEFAULT 'rw',
+    "bootIndex" INTEGER,
+    "deleteOnTermination" BOOLEAN NOT NULL DEFAULT false,
+    "tag" TEXT,
+    "attachedAt" TIMESTAMP(3),
+    "createdAt" TIMESTAMP(3) NOT NULL DEFAULT CURRENT_TIMESTAMP,
+    "updatedAt" TIMESTAMP(3) NOT NULL,
+
+    CONSTRAINT "VolumeAttachment_pkey" PRIMARY KEY ("id")
+);
+
+-- CreateTable
+CREATE TABLE "VolumeSnapshot" (
+    "id" UUID NOT NULL,
+    "volumeId" UUID NOT NULL,
+    "projectId" TEXT NOT NULL,
+    "userId" TEXT NOT NULL,
+    "name" TEXT,
+    "description" TEXT,
+    "size" INTEGER NOT NULL,
+    "status" TEXT NOT NULL DEFAULT 'creating',
+    "progress" INTEGER NOT NULL DEFAULT 0,
+    "metadata" JSONB NOT NULL DEFAULT '{}',
+    "backend" TEXT,
+    "host" TEXT,
+    "errorMessage" TEXT,
+    "createdAt" TIMESTAMP(3) NOT NULL DEFAULT CURRENT_TIMESTAMP,
+    "updatedAt" TIMESTAMP(3) NOT NULL,
+
+    CONSTRAINT "VolumeSnapshot_pkey" PRIMARY KEY ("id")
+);
+
+-- CreateTable
+CREATE TABLE "VolumeBackup" (
+    "id" UUID NOT NULL,
+    "volumeId" UUID NOT NULL,
+    "snapshotId" UUID,
+    "projectId" TEXT NOT NULL,
+    "userId" TEXT NOT NULL,
+    "name" TEXT,
+    "description" TEXT,
+    "size" INTEGER NOT NULL,
+    "status" TEXT NOT NULL DEFAULT 'creating',
+    "progress" INTEGER NOT NULL DEFAULT 0,
+    "isIncremental" BOOLEAN NOT NULL DEFAULT false,
+    "parentId" UUID,
+    "container" TEXT,
+    "driver" TEXT NOT NULL DEFAULT 'file',
+    "objectCount" INTEGER NOT NULL DEFAULT 0,
+    "storedBytes" BIGINT NOT NULL DEFAULT 0,
+    "availabilityZone" TEXT,
+    "host" TEXT,
+    "failReason" TEXT,
+    "restoreVolumeId" UUID,
+    "dataTimestamp" TIMESTAMP(3) NOT NULL DEFAULT CURRENT_TIMESTAMP,
+    "metadata" JSONB NOT NULL DEFAULT '{}',
+    "createdAt" TIMESTAMP(3) NOT NULL DEFAULT CURRENT_TIMESTAMP,
+    "updatedAt" TIMESTAMP(3) NOT NULL,
+
+    CONSTRAINT "VolumeBackup_pkey" PRIMARY KEY ("id")
+);
+
+-- CreateTable
+CREATE TABLE "VolumeTransfer" (
+    "id" UUID NOT NULL,
+    "volumeId" UUID NOT NULL,
+    "projectId" TEXT NOT NULL,
+    "name" TEXT,
+    "salt" TEXT NOT NULL,
+    "cryptHash" TEXT NOT NULL,
+    "createdAt" TIMESTAMP(3) NOT NULL DEFAULT CURRENT_TIMESTAMP,
+
+    CONSTRAINT "VolumeTransfer_pkey" PRIMARY KEY ("id")
+);
+
+-- CreateTable
+CREATE TABLE "VolumeQuota" (
+    "projectId" TEXT NOT NULL,
+    "resource" TEXT NOT NULL,
+    "hardLimit" INTEGER NOT NULL,
+
+    CONSTRAINT "VolumeQuota_pkey" PRIMARY KEY ("projectId","resource")
+);
+
+-- CreateTable
+CREATE TABLE "VolumeQuotaLock" (
+    "projectId" TEXT NOT NULL,
+    "updatedAt" TIMESTAMP(3) NOT NULL DEFAULT CURRENT_TIMESTAMP,
+
+    CONSTRAINT "VolumeQuotaLock_pkey" PRIMARY KEY ("projectId")
+);
+
 -- CreateIndex
 CREATE UNIQUE INDEX "Service_binary_host_key" ON "Service"("binary", "host");
 
@@ -742,6 +1057,21 @@ CREATE INDEX "ServerGroupMember_serverId_idx" ON "ServerGroupMember"("serverId")
 CREATE UNIQUE INDEX "ComputeNode_host_key" ON "ComputeNode"("host");
 
 -- CreateIndex
+CREATE UNIQUE INDEX "Aggregate_uuid_key" ON "Aggregate"("uuid");
+
+-- CreateIndex
+CREATE UNIQUE INDEX "Aggregate_name_key" ON "Aggregate"("name");
+
+-- CreateIndex
+CREATE INDEX "AggregateHost_host_idx" ON "AggregateHost"("host");
+
+-- CreateIndex
+CREATE INDEX "Migration_serverId_createdAt_idx" ON "Migration"("serverId", "createdAt");
+
+-- CreateIndex
+CREATE INDEX "Migration_status_idx" ON "Migration"("status");
+
+-- CreateIndex
 CREATE UNIQUE INDEX "ConsoleToken_tokenHash_key" ON "ConsoleToken"("tokenHash");
 
 -- CreateIndex
@@ -749,6 +1079,12 @@ CREATE INDEX "ConsoleToken_serverId_idx" ON "ConsoleToken"("serverId");
 
 -- CreateIndex
 CREATE INDEX "ConsoleToken_expiresAt_idx" ON "ConsoleToken"("expiresAt");
+
+-- CreateIndex
+CREATE UNIQUE INDEX "Ec2Credential_access_key" ON "Ec2Credential"("access");
+
+-- CreateIndex
+CREATE INDEX "Ec2Credential_userId_idx" ON "Ec2Credential"("userId");
 
 -- CreateIndex
 CREATE UNIQUE INDEX "Domain_name_key" ON "Domain"("name");
@@ -871,6 +1207,21 @@ CREATE INDEX "SecurityGroupRule_securityGroupId_idx" ON "SecurityGroupRule"("sec
 CREATE INDEX "SecurityGroupRule_remoteGroupId_idx" ON "SecurityGroupRule"("remoteGroupId");
 
 -- CreateIndex
+CREATE UNIQUE INDEX "ObjectRingDevice_ringName_host_port_device_key" ON "ObjectRingDevice"("ringName", "host", "port", "device");
+
+-- CreateIndex
+CREATE UNIQUE INDEX "SwiftAccount_projectId_key" ON "SwiftAccount"("projectId");
+
+-- CreateIndex
+CREATE UNIQUE INDEX "SwiftContainer_account_name_key" ON "SwiftContainer"("account", "name");
+
+-- CreateIndex
+CREATE INDEX "SwiftObject_deleteAt_idx" ON "SwiftObject"("deleteAt");
+
+-- CreateIndex
+CREATE INDEX "SwiftReservation_account_container_idx" ON "SwiftReservation"("account", "container");
+
+-- CreateIndex
 CREATE UNIQUE INDEX "ResourceProvider_name_key" ON "ResourceProvider"("name");
 
 -- CreateIndex
@@ -894,6 +1245,42 @@ CREATE INDEX "ResourceProviderTrait_trait_idx" ON "ResourceProviderTrait"("trait
 -- CreateIndex
 CREATE INDEX "ResourceProviderAggregate_aggregateUuid_idx" ON "ResourceProviderAggregate"("aggregateUuid");
 
+-- CreateIndex
+CREATE UNIQUE INDEX "VolumeType_name_key" ON "VolumeType"("name");
+
+-- CreateIndex
+CREATE INDEX "VolumeBackend_host_idx" ON "VolumeBackend"("host");
+
+-- CreateIndex
+CREATE INDEX "Volume_projectId_createdAt_idx" ON "Volume"("projectId", "createdAt");
+
+-- CreateIndex
+CREATE INDEX "Volume_backend_idx" ON "Volume"("backend");
+
+-- CreateIndex
+CREATE INDEX "VolumeAttachment_serverId_idx" ON "VolumeAttachment"("serverId");
+
+-- CreateIndex
+CREATE UNIQUE INDEX "VolumeAttachment_volumeId_serverId_key" ON "VolumeAttachment"("volumeId", "serverId");
+
+-- CreateIndex
+CREATE INDEX "VolumeSnapshot_projectId_createdAt_idx" ON "VolumeSnapshot"("projectId", "createdAt");
+
+-- CreateIndex
+CREATE INDEX "VolumeSnapshot_volumeId_idx" ON "VolumeSnapshot"("volumeId");
+
+-- CreateIndex
+CREATE INDEX "VolumeBackup_projectId_createdAt_idx" ON "VolumeBackup"("projectId", "createdAt");
+
+-- CreateIndex
+CREATE INDEX "VolumeBackup_volumeId_idx" ON "VolumeBackup"("volumeId");
+
+-- CreateIndex
+CREATE INDEX "VolumeBackup_parentId_idx" ON "VolumeBackup"("parentId");
+
+-- CreateIndex
+CREATE UNIQUE INDEX "VolumeTransfer_volumeId_key" ON "VolumeTransfer"("volumeId");
+
 -- AddForeignKey
 ALTER TABLE "FlavorAccess" ADD CONSTRAINT "FlavorAccess_flavorId_fkey" FOREIGN KEY ("flavorId") REFERENCES "Flavor"("id") ON DELETE CASCADE ON UPDATE CASCADE;
 
@@ -905,6 +1292,9 @@ ALTER TABLE "InstanceActionEvent" ADD CONSTRAINT "InstanceActionEvent_actionId_f
 
 -- AddForeignKey
 ALTER TABLE "ServerGroupMember" ADD CONSTRAINT "ServerGroupMember_groupId_fkey" FOREIGN KEY ("groupId") REFERENCES "ServerGroup"("id") ON DELETE CASCADE ON UPDATE CASCADE;
+
+-- AddForeignKey
+ALTER TABLE "AggregateHost" ADD CONSTRAINT "AggregateHost_aggregateId_fkey" FOREIGN KEY ("aggregateId") REFERENCES "Aggregate"("id") ON DELETE CASCADE ON UPDATE CASCADE;
 
 -- AddForeignKey
 ALTER TABLE "Project" ADD CONSTRAINT "Project_domainId_fkey" FOREIGN KEY ("domainId") REFERENCES "Domain"("id") ON DELETE RESTRICT ON UPDATE CASCADE;
@@ -980,3 +1370,6 @@ ALTER TABLE "ResourceProviderTrait" ADD CONSTRAINT "ResourceProviderTrait_provid
 
 -- AddForeignKey
 ALTER TABLE "ResourceProviderAggregate" ADD CONSTRAINT "ResourceProviderAggregate_providerId_fkey" FOREIGN KEY ("providerId") REFERENCES "ResourceProvider"("id") ON DELETE CASCADE ON UPDATE CASCADE;
+
+-- AddForeignKey
+ALTER TABLE "VolumeAttachment" ADD CONSTRAINT "VolumeAttachment_volumeId_fkey" FOREIGN KEY ("volumeId") REFERENCES "Volume"("id") ON DELETE CASCADE ON UPDATE CASCADE;

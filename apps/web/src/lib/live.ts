@@ -45,10 +45,51 @@ const INVALIDATES: Record<string, string[][]> = {
     ['compute', 'servers'],
     ['compute', 'limits'],
     ['compute', 'serverGroups'],
+    ['network', 'topology'],
+    ['network', 'floatingIps', 'targets'],
+    ['admin', 'instances'],
+    ['admin', 'hypervisors'],
+    ['admin', 'projectQuotas'],
   ],
   image: [['image', 'images']],
-  keypair: [['compute', 'keypairs']],
-  flavor: [['compute', 'flavors']],
+  // Block storage: core and the volume worker emit volume.*, snapshot.*, backup.* with every
+  // status and progress change; the Volumes, Snapshots and Backups panels follow them.
+  volume: [['volume'], ['admin', 'projectQuotas']],
+  snapshot: [['volume'], ['admin', 'projectQuotas']],
+  backup: [['volume'], ['admin', 'projectQuotas']],
+  // Networking: core emits <kind>.created|updated|deleted with every change and the agent
+  // port/network/floatingip status changes; the panels and the topology follow them.
+  network: [['network'], ['admin', 'projectQuotas']],
+  subnet: [['network'], ['admin', 'projectQuotas']],
+  port: [['network'], ['compute', 'servers'], ['admin', 'projectQuotas']],
+  router: [['network'], ['admin', 'projectQuotas']],
+  floatingip: [['network'], ['compute', 'servers'], ['admin', 'projectQuotas']],
+  security_group: [
+    ['network', 'securityGroups'],
+    ['admin', 'projectQuotas'],
+  ],
+  security_group_rule: [
+    ['network', 'securityGroups'],
+    ['admin', 'projectQuotas'],
+  ],
+  keypair: [
+    ['compute', 'keypairs'],
+    ['admin', 'projectQuotas'],
+  ],
+  flavor: [
+    ['compute', 'flavors'],
+    ['admin', 'flavors'],
+  ],
+  // Admin panels: a compute node registered or changed, a worker (re)started.
+  hypervisor: [['admin', 'hypervisors']],
+  aggregate: [
+    ['admin', 'aggregates'],
+    ['admin', 'services'],
+  ],
+  service: [
+    ['admin', 'services'],
+    ['admin', 'hypervisors'],
+  ],
   // Tokens were revoked (role removed, user or project disabled): re-ask what we may do;
   // if it was our own token, that request answers 401 and the client goes to sign in.
   revocation: [['identity', 'session']],

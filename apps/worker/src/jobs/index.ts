@@ -5,6 +5,8 @@ import { ImageCache } from '../drivers/compute/image-cache.ts';
 import { LibvirtDriver } from '../drivers/compute/libvirt.ts';
 import { computeJobs, type ComputeDeps } from './compute.ts';
 import { networkDeps, networkJobs, syncHostSerialized } from './network.ts';
+import { objectStoreJobs } from './objectstore.ts';
+import { prepareBootVolumes, startVolumeBackend, volumeDeps, volumeJobs } from './volume.ts';
 
 /*
  * Every job the worker can run. Each service adds its definitions here; a job is
@@ -23,9 +25,20 @@ export function computeDeps(): ComputeDeps {
       syncNetwork: async () => {
         await syncHostSerialized(networkDeps());
       },
+      volumes: (serverId) => prepareBootVolumes(volumeDeps(computeDeps()), serverId),
     };
   }
   return compute;
 }
 
-export const jobs: JobDefinition[] = [...computeJobs(computeDeps), ...networkJobs];
+export const jobs: JobDefinition[] = [
+  ...computeJobs(computeDeps),
+  ...networkJobs,
+  ...objectStoreJobs,
+  ...volumeJobs(() => volumeDeps(computeDeps())),
+];
+
+/** The volume role registers this host's backend (and refreshes its capacity) for the scheduler. */
+export function startVolumeRole(): () => void {
+  return startVolumeBackend(() => volumeDeps(computeDeps()));
+}

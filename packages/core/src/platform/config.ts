@@ -34,6 +34,8 @@ export const ConfigSchema = z.object({
   adminPassword: z.string().min(8).optional(),
   /** Identity: lifetime of a new token. */
   tokenLifetimeSeconds: z.coerce.number().int().min(60).max(7 * 24 * 3600).default(3600),
+  /** Identity: dashboard sessions renew their token up to this long after the sign-in, then ask for the password. */
+  sessionMaxLifetimeSeconds: z.coerce.number().int().min(300).max(30 * 24 * 3600).default(12 * 3600),
   /** Identity: failed password attempts before the account is locked (0 = never). */
   lockoutAttempts: z.coerce.number().int().min(0).max(1000).default(5),
   lockoutMinutes: z.coerce.number().min(0).max(7 * 24 * 60).default(15),
@@ -51,6 +53,8 @@ export const ConfigSchema = z.object({
   imageQuotaBytes: z.coerce.number().int().min(-1).default(1024 ** 4),
   /** Images: largest single image accepted, in bytes (Glance's image_size_cap). */
   imageSizeCap: z.coerce.number().int().min(1).default(1024 ** 4),
+  /** Images: algorithm of os_hash_value (Glance's hashing_algorithm); md5 `checksum` is always computed too. */
+  imageHashAlgorithm: z.enum(['sha512', 'sha256']).default('sha512'),
   /** Compute: hosts a build is tried on before the server goes to ERROR. */
   schedulerMaxAttempts: z.coerce.number().int().min(1).max(20).default(3),
   /** Scheduler: filters run on every candidate host, in this order (comma separated). */
@@ -74,6 +78,8 @@ export const ConfigSchema = z.object({
   schedulerHostSubsetSize: z.coerce.number().int().min(1).max(1000).default(1),
   /** Scheduler: allocation candidates asked of placement per request. */
   schedulerMaxPlacementResults: z.coerce.number().int().min(1).max(100000).default(1000),
+  /** Scheduler: reuse a candidate list (with this process's own claims applied) for this many ms; 0 = off. */
+  schedulerCandidateCacheMs: z.coerce.number().int().min(0).max(10000).default(0),
   /** Compute: overcommit of each hypervisor's inventory, as Nova's allocation ratios. */
   cpuAllocationRatio: z.coerce.number().positive().max(64).default(4),
   ramAllocationRatio: z.coerce.number().positive().max(16).default(1),
@@ -109,6 +115,53 @@ export const ConfigSchema = z.object({
   /** Consoles: address the worker's console proxy (websocket) listens on. */
   consoleProxyListen: z.string().min(1).default('127.0.0.1'),
   consoleProxyPort: port.default(6080),
+  /** Object storage: address and port of this host's object server (role object). */
+  objectServerListen: z.string().min(1).default('127.0.0.1'),
+  objectServerPort: port.default(6300),
+  /** Object storage: address other hosts reach this object server at (default: the listen address, or the host name when it listens on all). */
+  objectServerAddress: z.string().min(1).optional(),
+  /** Object storage: folder holding this host's device folders (default <stateDir>/objectstore). */
+  objectDevicesRoot: z.string().min(1).optional(),
+  /** Object storage: device folder names under the root, registered in the ring at start (comma separated). */
+  objectDevices: z
+    .string()
+    .transform((s) => s.split(',').map((r) => r.trim()).filter(Boolean))
+    .pipe(z.array(z.string().regex(/^[A-Za-z0-9_][A-Za-z0-9._-]{0,63}$/)).min(1))
+    .default(['d1', 'd2', 'd3']),
+  /** Object storage: zone and weight of this host's devices when they join the ring. */
+  objectZone: z.coerce.number().int().min(0).max(65535).default(1),
+  objectDeviceWeight: z.coerce.number().positive().default(100),
+  /** Object storage: shape of the ring when it is first created (partitions = 2^power). */
+  objectPartPower: z.coerce.number().int().min(0).max(20).default(10),
+  objectReplicas: z.coerce.number().int().min(1).max(8).default(3),
+  /** Object storage: a partition moved for balance is not moved again for this many hours. */
+  objectMinPartHours: z.coerce.number().int().min(0).max(1000).default(1),
+  /** Object storage: seconds between replicator passes and between auditor passes. */
+  objectReplicatorSeconds: z.coerce.number().int().min(1).max(86400).default(30),
+  objectAuditorSeconds: z.coerce.number().int().min(1).max(7 * 86400).default(600),
+  /** Object storage: auditor read rate limit in bytes/s (0 = none). */
+  objectAuditorBytesPerSecond: z.coerce.number().int().min(0).default(20 * 1024 * 1024),
+  /** Volumes: default project quotas (-1 = unlimited). */
+  quotaVolumes: z.coerce.number().int().min(-1).default(10),
+  quotaVolumeGigabytes: z.coerce.number().int().min(-1).default(1000),
+  quotaSnapshots: z.coerce.number().int().min(-1).default(10),
+  quotaBackups: z.coerce.number().int().min(-1).default(10),
+  quotaBackupGigabytes: z.coerce.number().int().min(-1).default(1000),
+  quotaPerVolumeGigabytes: z.coerce.number().int().min(-1).default(-1),
+  /** Volumes: the type of a volume created without one. */
+  volumeDefaultType: z.string().min(1).max(255).default('__DEFAULT__'),
+  /** Volumes: where the file backend keeps volume and snapshot files (default <stateDir>/volumes). */
+  volumeDir: z.string().min(1).optional(),
+  /** Volumes: format of new volume files on the file backend. */
+  volumeFormat: z.enum(['qcow2', 'raw']).default('qcow2'),
+  /** Volumes: this host's backend name (volume types select it with volume_backend_name). */
+  volumeBackendName: z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/).default('file'),
+  /** Volumes: thin provisioning — allocated GB may reach the backend's size × this ratio. */
+  volumeOverSubscriptionRatio: z.coerce.number().positive().max(1000).default(20),
+  /** Backups: where the filesystem backup target keeps backups (default <stateDir>/backups). */
+  backupDir: z.string().min(1).optional(),
+  /** Backups: chunk size in MiB; an incremental backup stores only the chunks that changed. */
+  backupChunkMb: z.coerce.number().int().min(1).max(1024).default(8),
 });
 export type Config = z.infer<typeof ConfigSchema>;
 
@@ -129,6 +182,7 @@ export const ENV_KEYS: Record<keyof Config, string> = {
   authSecret: 'STRATUS_AUTH_SECRET',
   adminPassword: 'STRATUS_ADMIN_PASSWORD',
   tokenLifetimeSeconds: 'STRATUS_TOKEN_LIFETIME_SECONDS',
+  sessionMaxLifetimeSeconds: 'STRATUS_SESSION_MAX_LIFETIME_SECONDS',
   lockoutAttempts: 'STRATUS_LOCKOUT_ATTEMPTS',
   lockoutMinutes: 'STRATUS_LOCKOUT_MINUTES',
   tokenMaxActiveKeys: 'STRATUS_TOKEN_MAX_ACTIVE_KEYS',
@@ -138,6 +192,7 @@ export const ENV_KEYS: Record<keyof Config, string> = {
   imageQuotaImages: 'STRATUS_IMAGE_QUOTA_IMAGES',
   imageQuotaBytes: 'STRATUS_IMAGE_QUOTA_BYTES',
   imageSizeCap: 'STRATUS_IMAGE_SIZE_CAP',
+  imageHashAlgorithm: 'STRATUS_IMAGE_HASH_ALGORITHM',
   schedulerMaxAttempts: 'STRATUS_SCHEDULER_MAX_ATTEMPTS',
   schedulerEnabledFilters: 'STRATUS_SCHEDULER_ENABLED_FILTERS',
   schedulerRamWeightMultiplier: 'STRATUS_SCHEDULER_RAM_WEIGHT_MULTIPLIER',
@@ -146,6 +201,7 @@ export const ENV_KEYS: Record<keyof Config, string> = {
   schedulerSoftAntiAffinityWeightMultiplier: 'STRATUS_SCHEDULER_SOFT_ANTI_AFFINITY_WEIGHT_MULTIPLIER',
   schedulerHostSubsetSize: 'STRATUS_SCHEDULER_HOST_SUBSET_SIZE',
   schedulerMaxPlacementResults: 'STRATUS_SCHEDULER_MAX_PLACEMENT_RESULTS',
+  schedulerCandidateCacheMs: 'STRATUS_SCHEDULER_CANDIDATE_CACHE_MS',
   cpuAllocationRatio: 'STRATUS_CPU_ALLOCATION_RATIO',
   ramAllocationRatio: 'STRATUS_RAM_ALLOCATION_RATIO',
   diskAllocationRatio: 'STRATUS_DISK_ALLOCATION_RATIO',
@@ -169,6 +225,32 @@ export const ENV_KEYS: Record<keyof Config, string> = {
   consoleTokenTtlSeconds: 'STRATUS_CONSOLE_TOKEN_TTL_SECONDS',
   consoleProxyListen: 'STRATUS_CONSOLE_PROXY_LISTEN',
   consoleProxyPort: 'STRATUS_CONSOLE_PROXY_PORT',
+  objectServerListen: 'STRATUS_OBJECT_SERVER_LISTEN',
+  objectServerPort: 'STRATUS_OBJECT_SERVER_PORT',
+  objectServerAddress: 'STRATUS_OBJECT_SERVER_ADDRESS',
+  objectDevicesRoot: 'STRATUS_OBJECT_DEVICES_ROOT',
+  objectDevices: 'STRATUS_OBJECT_DEVICES',
+  objectZone: 'STRATUS_OBJECT_ZONE',
+  objectDeviceWeight: 'STRATUS_OBJECT_DEVICE_WEIGHT',
+  objectPartPower: 'STRATUS_OBJECT_PART_POWER',
+  objectReplicas: 'STRATUS_OBJECT_REPLICAS',
+  objectMinPartHours: 'STRATUS_OBJECT_MIN_PART_HOURS',
+  objectReplicatorSeconds: 'STRATUS_OBJECT_REPLICATOR_SECONDS',
+  objectAuditorSeconds: 'STRATUS_OBJECT_AUDITOR_SECONDS',
+  objectAuditorBytesPerSecond: 'STRATUS_OBJECT_AUDITOR_BYTES_PER_SECOND',
+  quotaVolumes: 'STRATUS_QUOTA_VOLUMES',
+  quotaVolumeGigabytes: 'STRATUS_QUOTA_VOLUME_GIGABYTES',
+  quotaSnapshots: 'STRATUS_QUOTA_SNAPSHOTS',
+  quotaBackups: 'STRATUS_QUOTA_BACKUPS',
+  quotaBackupGigabytes: 'STRATUS_QUOTA_BACKUP_GIGABYTES',
+  quotaPerVolumeGigabytes: 'STRATUS_QUOTA_PER_VOLUME_GIGABYTES',
+  volumeDefaultType: 'STRATUS_VOLUME_DEFAULT_TYPE',
+  volumeDir: 'STRATUS_VOLUME_DIR',
+  volumeFormat: 'STRATUS_VOLUME_FORMAT',
+  volumeBackendName: 'STRATUS_VOLUME_BACKEND_NAME',
+  volumeOverSubscriptionRatio: 'STRATUS_VOLUME_OVER_SUBSCRIPTION_RATIO',
+  backupDir: 'STRATUS_BACKUP_DIR',
+  backupChunkMb: 'STRATUS_BACKUP_CHUNK_MB',
 };
 
 export class ConfigError extends Error {

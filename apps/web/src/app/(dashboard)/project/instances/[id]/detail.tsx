@@ -7,7 +7,7 @@ import { useRouter } from 'next/navigation';
 import { type ReactNode, useCallback, useEffect, useRef, useState } from 'react';
 import { allows, SERVER_ACTIONS, type ServerRow, useServerActions } from '@/components/compute/actions';
 import { age, formatRam, PowerState, ServerStatus, taskLabel, useNow } from '@/components/compute/status';
-import { SerialConsole, VncConsole } from '@/components/console';
+import { ConsoleLog as LiveConsoleLog, SerialConsole, VncConsole } from '@/components/console';
 import { Icon } from '@/components/icons';
 import { Menu, MenuItem } from '@/components/menu';
 import { Badge, Button, Card, Spinner } from '@/components/ui';
@@ -341,49 +341,11 @@ function ActionItem({ serverId, a, expanded }: { serverId: string; a: Action; ex
 }
 
 function ConsoleLog({ s }: { s: ServerRow }) {
-  const trpc = useTRPC();
-  const [full, setFull] = useState(false);
   const allowed = canDo('console_output', s).ok && Boolean(s.host);
-  const log = useQuery({
-    ...trpc.compute.servers.consoleOutput.queryOptions({ serverId: s.id, length: full ? undefined : 100 }),
-    enabled: allowed,
-    retry: false,
-  });
-  const pre = useRef<HTMLPreElement>(null);
-  const output = log.data?.output;
-  // New output scrolls to the end, like `tail -f`.
-  useEffect(() => {
-    if (pre.current && output !== undefined) pre.current.scrollTop = pre.current.scrollHeight;
-  }, [output]);
   if (!allowed)
     return <p className="text-sm text-slate-500">The console log is available once the instance runs on a host.</p>;
-  return (
-    <Card
-      title={full ? 'Console log (full)' : 'Console log (last 100 lines)'}
-      action={
-        <div className="flex gap-2">
-          <Button onClick={() => setFull((f) => !f)}>{full ? 'Show the tail' : 'Show full log'}</Button>
-          <Button onClick={() => void log.refetch()} busy={log.isFetching}>
-            Refresh
-          </Button>
-        </div>
-      }
-    >
-      {log.error ? (
-        <p role="alert" className="text-sm text-rose-600">
-          {log.error.message}
-        </p>
-      ) : (
-        <pre
-          ref={pre}
-          data-testid="console-log"
-          className="max-h-[32rem] overflow-auto rounded-lg bg-slate-950 p-4 font-mono text-xs leading-relaxed text-slate-200"
-        >
-          {log.isLoading ? 'Loading…' : log.data?.output || '(empty)'}
-        </pre>
-      )}
-    </Card>
-  );
+  // The tail, "show full log" and live follow of the guest's serial output (components/console/ConsoleLog).
+  return <LiveConsoleLog serverId={s.id} />;
 }
 
 function RemoteConsole({ s, protocol }: { s: ServerRow; protocol: 'vnc' | 'serial' }) {
