@@ -82,15 +82,24 @@ export function VolumeDetail({ id }: { id: string }) {
           ))}
         </div>
       </div>
-      {v.status.startsWith('error') && v.errorMessage && (
-        <p
-          role="alert"
-          data-testid="volume-fault"
-          className="mb-6 rounded-lg bg-rose-50 px-4 py-3 text-sm text-rose-700 dark:bg-rose-500/10 dark:text-rose-300"
-        >
-          {v.errorMessage}
-        </p>
-      )}
+      {v.errorMessage &&
+        (v.status.startsWith('error') ? (
+          <p
+            role="alert"
+            data-testid="volume-fault"
+            className="mb-6 rounded-lg bg-rose-50 px-4 py-3 text-sm text-rose-700 dark:bg-rose-500/10 dark:text-rose-300"
+          >
+            {v.errorMessage}
+          </p>
+        ) : (
+          // A failed attach/detach rolls the volume back to its status and keeps the reason.
+          <p
+            data-testid="volume-last-error"
+            className="mb-6 rounded-lg bg-amber-50 px-4 py-3 text-sm text-amber-800 dark:bg-amber-500/10 dark:text-amber-300"
+          >
+            Last failed operation: {v.errorMessage}
+          </p>
+        ))}
       <div className="grid gap-6 lg:grid-cols-2">
         <Card title="Volume">
           <dl className="divide-y divide-slate-100 dark:divide-slate-800">
