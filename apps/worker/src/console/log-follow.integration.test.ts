@@ -44,7 +44,7 @@ async function server(owner: { projectId: string; userId: string }): Promise<str
       projectId: owner.projectId,
       userId: owner.userId,
       flavorId: 'f',
-      flavor: {},
+      flavor: { id: 'f', name: 'f', vcpus: 1, ramMb: 64, diskGb: 1 },
       imageId: 'i',
       reservationId: `r-${id.slice(0, 8)}`,
       host: HOST,

@@ -36,7 +36,7 @@ async function server(projectId: string, userId: string, over: { vmState?: strin
       projectId,
       userId,
       flavorId: 'f',
-      flavor: {},
+      flavor: { id: 'f', name: 'f', vcpus: 1, ramMb: 64, diskGb: 1 },
       imageId: 'i',
       reservationId: `r-${id.slice(0, 8)}`,
       host: over.host === undefined ? HOST : over.host,
