@@ -133,6 +133,16 @@ export function can(ctx: AuthContext, action: string, target: Target = {}): bool
   return evaluate(node, { rules: c.nodes, creds: credentialsOf(ctx), target });
 }
 
+/**
+ * Whether the caller may perform `action` on a resource of their own project (the target
+ * OpenStack's project-scoped rules compare with): what a dashboard asks to show or hide
+ * controls before there is a resource. Core still enforces on the real target.
+ */
+export function canInOwnProject(ctx: AuthContext, action: string): boolean {
+  const projectId = ctx.projectId ?? '';
+  return can(ctx, action, { project_id: projectId, tenant_id: projectId, user_id: ctx.userId });
+}
+
 /** Throws Forbidden unless the policy allows `action`. */
 export function enforce(ctx: AuthContext, action: string, target: Target = {}): void {
   if (!can(ctx, action, target)) throw forbidden(`You are not authorized to perform the requested action: ${action}.`);

@@ -1,10 +1,9 @@
 'use client';
-import { useQuery } from '@tanstack/react-query';
 import type { inferRouterOutputs } from '@trpc/server';
 import Link from 'next/link';
 import type { ReactNode } from 'react';
 import { Badge } from '@/components/ui';
-import { useTRPC } from '@/lib/trpc';
+import { useCan } from '@/lib/can';
 import type { AppRouter } from '@/server/routers';
 
 type Out = inferRouterOutputs<AppRouter>['network'];
@@ -30,9 +29,8 @@ export function NetStatus({ status }: { status: string }) {
 
 /** Whether the caller may change this project's networking (readers may not). */
 export function useNetPermissions() {
-  const trpc = useTRPC();
-  const { data } = useQuery({ ...trpc.network.permissions.queryOptions(), staleTime: 60_000 });
-  return { write: data?.write ?? false, admin: data?.admin ?? false };
+  const can = useCan(['create_network', 'admin_required'] as const);
+  return { write: can.create_network, admin: can.admin_required };
 }
 
 /** A resource's name, or the start of its id when it has none. */

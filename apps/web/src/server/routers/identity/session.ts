@@ -1,4 +1,5 @@
-import { can, listUserProjects } from '@stratus/core/identity/index';
+import { listUserProjects } from '@stratus/core/identity/index';
+import { canInOwnProject } from '@stratus/core/policy/index';
 import { z } from 'zod';
 import { protectedProcedure, router } from '../../trpc/init';
 
@@ -7,8 +8,23 @@ export const sessionRouter = router({
   projects: protectedProcedure.query(async ({ ctx }) =>
     (await listUserProjects(ctx.auth)).map((p) => ({ id: p.id, name: p.name })),
   ),
-  /** Which of these policy actions the caller may perform (to show or hide buttons; core enforces anyway). */
+  /**
+   * Which of these policy actions the caller may perform in their project (to show or hide
+   * buttons; core enforces anyway). Project-scoped rules (Nova, Neutron, Cinder) are checked
+   * against the caller's project, so members see what they may do, not only admins.
+   */
   can: protectedProcedure
-    .input(z.object({ actions: z.array(z.string().regex(/^[a-z_]+:[a-z_]+$/)).max(50) }))
-    .query(({ ctx, input }) => Object.fromEntries(input.actions.map((a) => [a, can(ctx.auth, a)]))),
+    .input(
+      z.object({
+        actions: z
+          .array(
+            z
+              .string()
+              .regex(/^[a-z][a-z0-9_]*(:[a-z0-9_-]+)*$/)
+              .max(128),
+          )
+          .max(50),
+      }),
+    )
+    .query(({ ctx, input }) => Object.fromEntries(input.actions.map((a) => [a, canInOwnProject(ctx.auth, a)]))),
 });

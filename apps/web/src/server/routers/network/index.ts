@@ -1,5 +1,4 @@
-import { can } from '@stratus/core/policy/index';
-import { protectedProcedure, router } from '../../trpc/init';
+import { router } from '../../trpc/init';
 import { floatingIpsRouter } from './floating-ips';
 import { networksRouter } from './networks';
 import { routersRouter } from './routers';
@@ -15,12 +14,4 @@ export const networkRouter = router({
   floatingIps: floatingIpsRouter,
   securityGroups: securityGroupsRouter,
   topology: topologyProcedure,
-  /** What the caller may change in this project (to show or hide controls; core enforces anyway). */
-  permissions: protectedProcedure.query(({ ctx }) => {
-    const target = { project_id: ctx.auth.projectId ?? '', tenant_id: ctx.auth.projectId ?? '' };
-    return {
-      write: can(ctx.auth, 'create_network', target),
-      admin: can(ctx.auth, 'admin_required'),
-    };
-  }),
 });

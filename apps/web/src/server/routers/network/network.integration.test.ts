@@ -6,6 +6,7 @@ import { TRPCError } from '@trpc/server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { testDb, waitFor } from '../../../../../../test/helpers.ts';
 import { createCallerFactory } from '../../trpc/init';
+import { sessionRouter } from '../identity/session';
 import { networkRouter } from './index';
 
 /*
@@ -21,6 +22,8 @@ let externalId = '';
 let listener: EventListener;
 const events: StratusEvent[] = [];
 const caller = (auth: AuthContext) => createCallerFactory(networkRouter)({ auth });
+const session = (auth: AuthContext) => createCallerFactory(sessionRouter)({ auth });
+const netPermissions = { actions: ['create_network', 'admin_required'] };
 
 async function codeOf(p: Promise<unknown>): Promise<string> {
   const e = await p.then(
@@ -99,9 +102,9 @@ describe('network router', () => {
     expect((await other.networks.list({ name: tag })).items).toEqual([]);
     expect(await codeOf(other.networks.get({ id: first.items[0]?.id ?? '' }))).toBe('NOT_FOUND');
     expect(await codeOf(other.networks.delete({ id: first.items[0]?.id ?? '' }))).toBe('NOT_FOUND');
-    // Readers read but may not write; the permissions query says so.
-    expect(await caller(reader).permissions()).toEqual({ write: false, admin: false });
-    expect(await m.permissions()).toEqual({ write: true, admin: false });
+    // Readers read but may not write; the dashboard's permission check says so.
+    expect(await session(reader).can(netPermissions)).toEqual({ create_network: false, admin_required: false });
+    expect(await session(a).can(netPermissions)).toEqual({ create_network: true, admin_required: false });
     expect(await codeOf(caller(reader).networks.create({ network: { name: 'x' }, subnet: null }))).toBe('FORBIDDEN');
   });
 

@@ -1,13 +1,10 @@
-import { listVolumeTypes, showVolumeQuotaUsage, VOLUME_RULES, volumeAvailabilityZones } from '@stratus/core';
-import { can } from '@stratus/core/policy/index';
+import { listVolumeTypes, showVolumeQuotaUsage, volumeAvailabilityZones } from '@stratus/core';
 import { TRPCError } from '@trpc/server';
 import { z } from 'zod';
 import { protectedProcedure, router } from '../../trpc/init';
 import { backupsRouter, snapshotsRouter } from './snapshots';
 import { transfersRouter } from './transfers';
 import { volumesRouter } from './volumes';
-
-const RULES = new Set(VOLUME_RULES.map((r) => r.name));
 
 /** Block storage (Cinder): thin adapters over packages/core/src/volume. */
 export const volumeRouter = router({
@@ -24,25 +21,6 @@ export const volumeRouter = router({
       extraSpecs: t.extraSpecs,
     })),
   ),
-  /**
-   * Which volume actions the caller may take in their project, to show or hide controls.
-   * Cinder's rules are project-scoped (project_member on the target's project), so the
-   * target is the caller's project, as core's own checks use for their project's volumes.
-   */
-  can: protectedProcedure
-    .input(
-      z.object({
-        actions: z.array(z.string().refine((a) => RULES.has(a), 'Not a block-storage policy rule.')).max(50),
-      }),
-    )
-    .query(({ ctx, input }) =>
-      Object.fromEntries(
-        input.actions.map((a) => [
-          a,
-          can(ctx.auth, a, { project_id: ctx.auth.projectId ?? '', user_id: ctx.auth.userId }),
-        ]),
-      ),
-    ),
   zones: protectedProcedure.query(() => volumeAvailabilityZones()),
   /** The project's block-storage quota with usage, for the create form's check. */
   quotas: protectedProcedure.query(async ({ ctx }) => {

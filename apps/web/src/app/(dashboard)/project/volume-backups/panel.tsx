@@ -8,7 +8,7 @@ import { PageHeader, Select } from '@/components/ui';
 import { RestoreBackupDialog } from '@/components/volume/dialogs';
 import { DeleteBackupDialog } from '@/components/volume/snapshot-dialogs';
 import { type BackupRow, StorageStatus, volumeLabel } from '@/components/volume/status';
-import { useVolumeCan } from '@/components/volume/can';
+import { useCan } from '@/lib/can';
 import { useMarkerPaging } from '@/lib/paging';
 import { PAGE_SIZE } from '@/lib/resource';
 import { useTRPC } from '@/lib/trpc';
@@ -23,7 +23,7 @@ export function BackupsPanel() {
   const trpc = useTRPC();
   const now = useNow();
   const paging = useMarkerPaging();
-  const can = useVolumeCan(['backup:restore', 'backup:delete']);
+  const can = useCan(['backup:restore', 'backup:delete']);
   const [status, setStatus] = useState('');
   const [restoring, setRestoring] = useState<BackupRow | null>(null);
   const [deleting, setDeleting] = useState<BackupRow | null>(null);

@@ -9,7 +9,7 @@ import { Input, PageHeader, Select } from '@/components/ui';
 import { CreateVolumeDialog, type CreateVolumePreset } from '@/components/volume/create';
 import { DeleteSnapshotDialog } from '@/components/volume/snapshot-dialogs';
 import { type SnapshotRow, StorageStatus, volumeLabel } from '@/components/volume/status';
-import { useVolumeCan } from '@/components/volume/can';
+import { useCan } from '@/lib/can';
 import { useMarkerPaging } from '@/lib/paging';
 import { PAGE_SIZE } from '@/lib/resource';
 import { useTRPC } from '@/lib/trpc';
@@ -21,7 +21,7 @@ export function SnapshotsPanel() {
   const trpc = useTRPC();
   const now = useNow();
   const paging = useMarkerPaging();
-  const can = useVolumeCan(['volume:create', 'volume:delete_snapshot']);
+  const can = useCan(['volume:create', 'volume:delete_snapshot']);
   const [text, setText] = useState('');
   const [name, setName] = useState('');
   const [status, setStatus] = useState('');

@@ -10,7 +10,7 @@ import { CreateVolumeDialog } from '@/components/volume/create';
 import { AcceptTransferDialog, useVolumeActions, VOLUME_ACTIONS, VOLUME_POLICIES } from '@/components/volume/dialogs';
 import { StorageStatus, type VolumeRow } from '@/components/volume/status';
 import { Badge, Button, Input, PageHeader, Select, Spinner } from '@/components/ui';
-import { useVolumeCan } from '@/components/volume/can';
+import { useCan } from '@/lib/can';
 import { useMarkerPaging } from '@/lib/paging';
 import { PAGE_SIZE } from '@/lib/resource';
 import { useTRPC } from '@/lib/trpc';
@@ -24,7 +24,7 @@ export function VolumesPanel() {
   const trpc = useTRPC();
   const now = useNow();
   const paging = useMarkerPaging();
-  const can = useVolumeCan(VOLUME_POLICIES);
+  const can = useCan(VOLUME_POLICIES);
   const [text, setText] = useState('');
   const [name, setName] = useState('');
   const [status, setStatus] = useState('');

@@ -9,7 +9,7 @@ import { CreateVolumeDialog, type CreateVolumePreset } from '@/components/volume
 import { useVolumeActions, VOLUME_POLICIES, volumeMenu } from '@/components/volume/dialogs';
 import { DeleteSnapshotDialog } from '@/components/volume/snapshot-dialogs';
 import { type SnapshotRow, StorageStatus, volumeLabel } from '@/components/volume/status';
-import { useVolumeCan } from '@/components/volume/can';
+import { useCan } from '@/lib/can';
 import { useInvalidate } from '@/lib/resource';
 import { QUIET, useTRPC } from '@/lib/trpc';
 
@@ -28,7 +28,7 @@ const when = (iso: string | null) => (iso ? `${iso.replace('T', ' ').slice(0, 19
 export function VolumeDetail({ id }: { id: string }) {
   const trpc = useTRPC();
   const router = useRouter();
-  const can = useVolumeCan([...VOLUME_POLICIES, 'volume:delete_snapshot', 'volume:delete_transfer']);
+  const can = useCan([...VOLUME_POLICIES, 'volume:delete_snapshot', 'volume:delete_transfer']);
   const q = useQuery(trpc.volume.volumes.get.queryOptions({ volumeId: id }));
   const servers = useQuery({
     ...trpc.compute.servers.list.queryOptions({ limit: 200 }),
