@@ -67,21 +67,21 @@ grep -q 'PRIVATE KEY' "/tmp/$KEY.pem" || fail "no private key returned"
 admin keypair list -f value -c Name | grep -x "$KEY" || fail "keypair list lacks $KEY"
 
 step "openstack aggregate create --zone $ZONE $AGG"
-admin aggregate create --zone "$ZONE" "$AGG" -f value -c availability_zone | tee /dev/stderr | grep -x "$ZONE" \
+admin aggregate create --zone "$ZONE" "$AGG" -f value -c availability_zone | tee -a /dev/stderr | grep -x "$ZONE" \
   || fail "aggregate $AGG not in zone $ZONE"
 HOST=$(admin compute service list --service nova-compute -f value -c Host | head -1)
 [ -n "$HOST" ] || fail "no nova-compute service listed"
 
 step "openstack aggregate add host $AGG $HOST"
-admin aggregate add host "$AGG" "$HOST" -f value -c hosts | tee /dev/stderr | grep -F "$HOST" || fail "$HOST not in $AGG"
+admin aggregate add host "$AGG" "$HOST" -f value -c hosts | tee -a /dev/stderr | grep -F "$HOST" || fail "$HOST not in $AGG"
 
 step "openstack aggregate set --property ssd=true $AGG"
 admin aggregate set --property ssd=true "$AGG"
-admin aggregate show "$AGG" -f value -c properties | tee /dev/stderr | grep -F "ssd" || fail "property not set"
+admin aggregate show "$AGG" -f value -c properties | tee -a /dev/stderr | grep -F "ssd" || fail "property not set"
 admin aggregate list -f value -c Name -c "Availability Zone" | grep -x "$AGG $ZONE" || fail "aggregate list lacks $AGG"
 
 step "openstack availability zone list"
-admin availability zone list -f value -c "Zone Name" -c "Zone Status" | tee /dev/stderr | grep -x "$ZONE available" \
+admin availability zone list -f value -c "Zone Name" -c "Zone Status" | tee -a /dev/stderr | grep -x "$ZONE available" \
   || fail "zone $ZONE not listed as available"
 admin compute service list --service nova-compute -f value -c Host -c Zone | grep -x "$HOST $ZONE" \
   || fail "the compute service of $HOST is not in $ZONE"
@@ -89,7 +89,7 @@ admin compute service list --service nova-compute -f value -c Host -c Zone | gre
 step "openstack server create --image $IMAGE --flavor $FLAVOR --key-name $KEY --availability-zone $ZONE --wait $VM"
 t0=$(date +%s)
 admin server create --image "$IMAGE" --flavor "$FLAVOR" --key-name "$KEY" --availability-zone "$ZONE" --wait "$VM" \
-  -f value -c status | tee /dev/stderr | grep -x ACTIVE || fail "server did not become ACTIVE"
+  -f value -c status | tee -a /dev/stderr | grep -x ACTIVE || fail "server did not become ACTIVE"
 admin server show "$VM" -f value -c OS-EXT-AZ:availability_zone | grep -x "$ZONE" || fail "$VM is not in $ZONE"
 echo "    ACTIVE after $(( $(date +%s) - t0 )) s"
 
@@ -146,12 +146,12 @@ step "openstack flavor create --ram 192 --disk 2 --vcpus 2 $FLAVOR2; openstack s
 admin flavor create --ram 192 --disk 2 --vcpus 2 "$FLAVOR2" >/dev/null
 admin server resize --flavor "$FLAVOR2" --wait "$VM"
 wait_status VERIFY_RESIZE
-admin server show "$VM" -f value -c flavor | tee /dev/stderr | grep -F "$FLAVOR2" || fail "$VM does not show $FLAVOR2"
+admin server show "$VM" -f value -c flavor | tee -a /dev/stderr | grep -F "$FLAVOR2" || fail "$VM does not show $FLAVOR2"
 
 step "openstack server resize revert $VM"
 admin server resize revert "$VM"
 wait_status ACTIVE
-admin server show "$VM" -f value -c flavor | tee /dev/stderr | grep -F "$FLAVOR" | grep -vF "$FLAVOR2" \
+admin server show "$VM" -f value -c flavor | tee -a /dev/stderr | grep -F "$FLAVOR" | grep -vF "$FLAVOR2" \
   || fail "$VM is not back on $FLAVOR"
 
 step "openstack server resize --flavor $FLAVOR2 --wait $VM; openstack server resize confirm $VM"
