@@ -1,7 +1,8 @@
 'use client';
-import { type FormEvent, type ReactNode, useEffect, useRef } from 'react';
+import { type FormEvent, type ReactNode, useEffect, useRef, useState } from 'react';
 import { Icon } from './icons';
-import { Button } from './ui';
+import { useToast } from './toast';
+import { Button, FormError } from './ui';
 
 /**
  * A modal on the native <dialog>: focus is trapped, Escape closes, the page behind is
@@ -119,6 +120,113 @@ export function ConfirmDialog({
       }
     >
       <div className="text-sm text-slate-600 dark:text-slate-300">{message}</div>
+    </Modal>
+  );
+}
+
+/**
+ * A ConfirmDialog for `target` (open while it is set) that runs `action`, says `done`,
+ * closes, then runs `refresh` (cache invalidation). A failure keeps it open: the
+ * mutation's own toast shows the server's message.
+ */
+export function ConfirmAction<T>({
+  target,
+  title,
+  message,
+  confirmLabel,
+  action,
+  done,
+  refresh,
+  onClose,
+}: {
+  target: T | null;
+  title: string;
+  message: (target: T) => ReactNode;
+  confirmLabel?: string;
+  action: (target: T) => Promise<unknown>;
+  done: (target: T) => string;
+  refresh?: () => Promise<unknown>;
+  onClose: () => void;
+}) {
+  const toast = useToast();
+  const [busy, setBusy] = useState(false);
+  const confirm = async () => {
+    if (target === null) return;
+    setBusy(true);
+    try {
+      await action(target);
+    } catch {
+      return;
+    } finally {
+      setBusy(false);
+    }
+    toast.success(done(target));
+    onClose();
+    await refresh?.();
+  };
+  return (
+    <ConfirmDialog
+      open={target !== null}
+      title={title}
+      confirmLabel={confirmLabel}
+      message={target !== null && message(target)}
+      busy={busy}
+      onClose={onClose}
+      onConfirm={() => void confirm()}
+    />
+  );
+}
+
+/**
+ * A dialog holding a form: Cancel and the submit button in the footer, the server's
+ * error (`error`) above the fields.
+ */
+export function FormDialog({
+  open,
+  title,
+  description,
+  submitLabel,
+  submitVariant = 'primary',
+  submitDisabled,
+  busy,
+  error,
+  onClose,
+  onSubmit,
+  children,
+  size,
+}: {
+  open: boolean;
+  title: string;
+  description?: string;
+  submitLabel: ReactNode;
+  submitVariant?: 'primary' | 'danger';
+  submitDisabled?: boolean;
+  busy?: boolean;
+  error: string | null;
+  onClose: () => void;
+  onSubmit: () => void;
+  children: ReactNode;
+  size?: 'md' | 'lg';
+}) {
+  return (
+    <Modal
+      open={open}
+      size={size}
+      title={title}
+      description={description}
+      onClose={onClose}
+      onSubmit={onSubmit}
+      footer={
+        <>
+          <Button onClick={onClose}>Cancel</Button>
+          <Button type="submit" variant={submitVariant} busy={busy} disabled={submitDisabled}>
+            {submitLabel}
+          </Button>
+        </>
+      }
+    >
+      <FormError message={error} />
+      {children}
     </Modal>
   );
 }

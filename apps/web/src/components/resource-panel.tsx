@@ -2,9 +2,9 @@
 import type { UseQueryResult } from '@tanstack/react-query';
 import { type ReactNode, useState } from 'react';
 import type { useListState } from '@/lib/resource';
-import { type Column, DataTable, type RowAction } from './data-table';
+import { type Column, DataTable, markerPaging, type RowAction } from './data-table';
 import { Icon } from './icons';
-import { ConfirmDialog } from './modal';
+import { ConfirmAction } from './modal';
 import { useToast } from './toast';
 import { Button, PageHeader, capitalize } from './ui';
 
@@ -48,25 +48,11 @@ export function ResourcePanel<T extends Named>({
   const toast = useToast();
   const [editing, setEditing] = useState<{ row: T | null } | null>(null);
   const [deleting, setDeleting] = useState<T | null>(null);
-  const [busy, setBusy] = useState(false);
   const toggle = (row: T) =>
     onToggle?.(row).then(
       () => toast.success(`${capitalize(noun)} ${row.name} ${row.enabled ? 'disabled' : 'enabled'}`),
       () => {},
     );
-  const confirmDelete = async () => {
-    if (!deleting) return;
-    setBusy(true);
-    try {
-      await onDelete(deleting);
-      toast.success(`${capitalize(noun)} ${deleting.name} deleted`);
-      setDeleting(null);
-    } catch {
-      // The mutation cache shows the server's message.
-    } finally {
-      setBusy(false);
-    }
-  };
   const { data } = query;
   return (
     <>
@@ -88,13 +74,7 @@ export function ResourcePanel<T extends Named>({
         loading={query.isLoading}
         error={query.error}
         filter={{ ...list.filter, placeholder: 'Filter by name' }}
-        paging={{
-          page: list.paging.page,
-          hasPrevious: list.paging.hasPrevious,
-          hasNext: Boolean(data?.next),
-          onPrevious: list.paging.previous,
-          onNext: () => data?.next && list.paging.next(data.next),
-        }}
+        paging={markerPaging(list.paging, data?.next)}
         empty={list.input.name ? `No ${noun} name contains “${list.input.name}”.` : `No ${noun}s yet.`}
         columns={columns}
         actions={[
@@ -110,19 +90,17 @@ export function ResourcePanel<T extends Named>({
         ]}
       />
       {editor({ open: editing !== null, row: editing?.row ?? null, onClose: () => setEditing(null) })}
-      <ConfirmDialog
-        open={deleting !== null}
+      <ConfirmAction
+        target={deleting}
         title={`Delete ${noun}`}
-        message={
-          deleting && (
-            <>
-              Delete {noun} <strong>{deleting.name}</strong>? {deleteWarning ?? ''} This cannot be undone.
-            </>
-          )
-        }
-        busy={busy}
+        message={(row) => (
+          <>
+            Delete {noun} <strong>{row.name}</strong>? {deleteWarning ?? ''} This cannot be undone.
+          </>
+        )}
+        action={onDelete}
+        done={(row) => `${capitalize(noun)} ${row.name} deleted`}
         onClose={() => setDeleting(null)}
-        onConfirm={() => void confirmDelete()}
       />
     </>
   );

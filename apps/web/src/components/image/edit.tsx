@@ -5,9 +5,9 @@ import { useEffect, useState } from 'react';
 import { useInvalidate } from '@/lib/resource';
 import { QUIET, useTRPC } from '@/lib/trpc';
 import type { AppRouter } from '@/server/routers';
-import { Modal } from '../modal';
+import { FormDialog } from '../modal';
 import { useToast } from '../toast';
-import { Button, Checkbox, Field, FormError, Input, Select, Textarea } from '../ui';
+import { Checkbox, Field, Input, Select, Textarea } from '../ui';
 
 export type ImageRow = inferRouterOutputs<AppRouter>['image']['images']['list']['items'][number];
 type Op = { op: 'add' | 'replace' | 'remove'; path: string; value?: unknown };
@@ -86,21 +86,15 @@ export function EditImageDialog({
     }
   };
   return (
-    <Modal
+    <FormDialog
       open={image !== null}
       title={`Edit image ${image?.name ?? ''}`}
       onClose={onClose}
       onSubmit={() => void save()}
-      footer={
-        <>
-          <Button onClick={onClose}>Cancel</Button>
-          <Button type="submit" variant="primary" busy={update.isPending}>
-            Save
-          </Button>
-        </>
-      }
+      submitLabel="Save"
+      busy={update.isPending}
+      error={error}
     >
-      <FormError message={error} />
       <div className="grid gap-4 sm:grid-cols-2">
         <Field label="Name" htmlFor="edit-image-name">
           <Input id="edit-image-name" autoFocus value={name} onChange={(e) => setName(e.target.value)} />
@@ -151,6 +145,6 @@ export function EditImageDialog({
         checked={prot}
         onChange={(e) => setProt(e.target.checked)}
       />
-    </Modal>
+    </FormDialog>
   );
 }

@@ -1,9 +1,9 @@
 'use client';
 import { useMutation } from '@tanstack/react-query';
 import { useEffect, useState } from 'react';
-import { Modal } from '@/components/modal';
+import { FormDialog } from '@/components/modal';
 import { useToast } from '@/components/toast';
-import { Button, Checkbox, Field, FormError, Input, Textarea } from '@/components/ui';
+import { Checkbox, Field, Input, Textarea } from '@/components/ui';
 import { useInvalidate } from '@/lib/resource';
 import { QUIET, useTRPC } from '@/lib/trpc';
 import type { NetworkBase } from './common';
@@ -84,23 +84,17 @@ export function NetworkDialog({
     }
   };
   return (
-    <Modal
+    <FormDialog
       open={open}
       size="lg"
       title={network ? `Edit network ${network.name || network.id.slice(0, 8)}` : 'Create network'}
       description={network ? undefined : 'A private network for your instances, isolated from other projects.'}
       onClose={onClose}
       onSubmit={() => void submit()}
-      footer={
-        <>
-          <Button onClick={onClose}>Cancel</Button>
-          <Button type="submit" variant="primary" busy={create.isPending || update.isPending}>
-            {network ? 'Save' : 'Create network'}
-          </Button>
-        </>
-      }
+      submitLabel={network ? 'Save' : 'Create network'}
+      busy={create.isPending || update.isPending}
+      error={error}
     >
-      <FormError message={error} />
       <Field label="Network name" htmlFor="network-name">
         <Input id="network-name" autoFocus value={name} onChange={(e) => setName(e.target.value)} />
       </Field>
@@ -141,6 +135,6 @@ export function NetworkDialog({
           {withSubnet && <SubnetFields values={subnet} onChange={setSubnet} prefix="first-subnet" />}
         </fieldset>
       )}
-    </Modal>
+    </FormDialog>
   );
 }

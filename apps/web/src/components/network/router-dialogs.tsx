@@ -1,9 +1,9 @@
 'use client';
 import { useMutation, useQuery } from '@tanstack/react-query';
 import { useEffect, useState } from 'react';
-import { Modal } from '@/components/modal';
+import { FormDialog } from '@/components/modal';
 import { useToast } from '@/components/toast';
-import { Button, Checkbox, Field, FormError, Input, Select } from '@/components/ui';
+import { Checkbox, Field, Input, Select } from '@/components/ui';
 import { useInvalidate } from '@/lib/resource';
 import { QUIET, useTRPC } from '@/lib/trpc';
 import { label, type RouterRow } from './common';
@@ -60,22 +60,16 @@ export function CreateRouterDialog({
     }
   };
   return (
-    <Modal
+    <FormDialog
       open={open}
       title="Create router"
       description="A router connects your subnets to each other and, through its gateway, to the external network."
       onClose={onClose}
       onSubmit={() => void submit()}
-      footer={
-        <>
-          <Button onClick={onClose}>Cancel</Button>
-          <Button type="submit" variant="primary" busy={create.isPending}>
-            Create router
-          </Button>
-        </>
-      }
+      submitLabel="Create router"
+      busy={create.isPending}
+      error={error}
     >
-      <FormError message={error} />
       <Field label="Router name" htmlFor="router-name">
         <Input id="router-name" autoFocus value={name} onChange={(e) => setName(e.target.value)} />
       </Field>
@@ -95,7 +89,7 @@ export function CreateRouterDialog({
         checked={adminUp}
         onChange={(e) => setAdminUp(e.target.checked)}
       />
-    </Modal>
+    </FormDialog>
   );
 }
 
@@ -129,21 +123,15 @@ export function GatewayDialog({ router, onClose }: { router: RouterRow | null; o
     }
   };
   return (
-    <Modal
+    <FormDialog
       open={open}
       title={`Set gateway of ${router ? label(router) : ''}`}
       onClose={onClose}
       onSubmit={() => void submit()}
-      footer={
-        <>
-          <Button onClick={onClose}>Cancel</Button>
-          <Button type="submit" variant="primary" busy={update.isPending}>
-            Set gateway
-          </Button>
-        </>
-      }
+      submitLabel="Set gateway"
+      busy={update.isPending}
+      error={error}
     >
-      <FormError message={error} />
       <Field label="External network" htmlFor="gateway-network">
         <Select id="gateway-network" autoFocus value={network} onChange={(e) => setNetwork(e.target.value)}>
           {externals.data?.map((n) => (
@@ -153,7 +141,7 @@ export function GatewayDialog({ router, onClose }: { router: RouterRow | null; o
           ))}
         </Select>
       </Field>
-    </Modal>
+    </FormDialog>
   );
 }
 
@@ -200,22 +188,17 @@ export function AddInterfaceDialog({
     }
   };
   return (
-    <Modal
+    <FormDialog
       open={open}
       title="Add interface"
       description="The router takes the subnet's gateway address."
       onClose={onClose}
       onSubmit={() => void submit()}
-      footer={
-        <>
-          <Button onClick={onClose}>Cancel</Button>
-          <Button type="submit" variant="primary" busy={add.isPending} disabled={!options.length}>
-            Add interface
-          </Button>
-        </>
-      }
+      submitLabel="Add interface"
+      busy={add.isPending}
+      submitDisabled={!options.length}
+      error={error}
     >
-      <FormError message={error} />
       <Field
         label="Subnet"
         htmlFor="interface-subnet"
@@ -231,6 +214,6 @@ export function AddInterfaceDialog({
           ))}
         </Select>
       </Field>
-    </Modal>
+    </FormDialog>
   );
 }

@@ -1,9 +1,9 @@
 'use client';
 import { useMutation, useQuery } from '@tanstack/react-query';
 import { useEffect, useState } from 'react';
-import { Modal } from '@/components/modal';
+import { FormDialog } from '@/components/modal';
 import { useToast } from '@/components/toast';
-import { Button, Field, FormError, Input, Select } from '@/components/ui';
+import { Field, Input, Select } from '@/components/ui';
 import { useInvalidate } from '@/lib/resource';
 import { QUIET, useTRPC } from '@/lib/trpc';
 import type { RuleRow } from './common';
@@ -135,23 +135,17 @@ export function AddRuleDialog({ open, groupId, onClose }: { open: boolean; group
     }
   };
   return (
-    <Modal
+    <FormDialog
       open={open}
       size="lg"
       title="Add rule"
       description="Rules allow traffic; anything no rule allows is dropped."
       onClose={onClose}
       onSubmit={() => void submit()}
-      footer={
-        <>
-          <Button onClick={onClose}>Cancel</Button>
-          <Button type="submit" variant="primary" busy={add.isPending}>
-            Add rule
-          </Button>
-        </>
-      }
+      submitLabel="Add rule"
+      busy={add.isPending}
+      error={error}
     >
-      <FormError message={error} />
       <div className="grid gap-4 sm:grid-cols-3">
         <Field label="Rule" htmlFor="rule-preset">
           <Select id="rule-preset" autoFocus value={preset} onChange={(e) => setPreset(e.target.value)}>
@@ -273,6 +267,6 @@ export function AddRuleDialog({ open, groupId, onClose }: { open: boolean; group
       <Field label="Description" htmlFor="rule-description">
         <Input id="rule-description" value={description} onChange={(e) => setDescription(e.target.value)} />
       </Field>
-    </Modal>
+    </FormDialog>
   );
 }

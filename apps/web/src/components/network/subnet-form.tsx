@@ -1,9 +1,9 @@
 'use client';
 import { useMutation } from '@tanstack/react-query';
 import { useEffect, useState } from 'react';
-import { Modal } from '@/components/modal';
+import { FormDialog } from '@/components/modal';
 import { useToast } from '@/components/toast';
-import { Button, Checkbox, Field, FormError, Input, Select, Textarea } from '@/components/ui';
+import { Checkbox, Field, Input, Select, Textarea } from '@/components/ui';
 import { QUIET, useTRPC } from '@/lib/trpc';
 import { useInvalidate } from '@/lib/resource';
 import { formatPools, formatRoutes, lines, parsePools, parseRoutes, type SubnetRow } from './common';
@@ -237,23 +237,17 @@ export function SubnetDialog({
     }
   };
   return (
-    <Modal
+    <FormDialog
       open={open}
       size="lg"
       title={subnet ? `Edit subnet ${subnet.name || subnet.cidr}` : 'Create subnet'}
       onClose={onClose}
       onSubmit={() => void submit()}
-      footer={
-        <>
-          <Button onClick={onClose}>Cancel</Button>
-          <Button type="submit" variant="primary" busy={create.isPending || update.isPending}>
-            {subnet ? 'Save' : 'Create subnet'}
-          </Button>
-        </>
-      }
+      submitLabel={subnet ? 'Save' : 'Create subnet'}
+      busy={create.isPending || update.isPending}
+      error={error}
     >
-      <FormError message={error} />
       <SubnetFields values={values} onChange={setValues} prefix="subnet" editing={Boolean(subnet)} />
-    </Modal>
+    </FormDialog>
   );
 }

@@ -1,17 +1,16 @@
 'use client';
-import { keepPreviousData, useMutation, useQuery } from '@tanstack/react-query';
+import { useMutation, useQuery } from '@tanstack/react-query';
 import Link from 'next/link';
 import { useRouter } from 'next/navigation';
 import { useEffect, useRef, useState } from 'react';
-import { useMarkerPaging } from '@/lib/paging';
-import { PAGE_SIZE, useInvalidate } from '@/lib/resource';
+import { useInvalidate, useListState } from '@/lib/resource';
 import { QUIET, useTRPC } from '@/lib/trpc';
 import { age, formatBytes, useNow } from '../compute/status';
-import { DataTable } from '../data-table';
+import { DataTable, markerPaging } from '../data-table';
 import { Icon } from '../icons';
-import { ConfirmDialog, Modal } from '../modal';
+import { ConfirmDialog, FormDialog } from '../modal';
 import { useToast } from '../toast';
-import { Badge, Button, Field, FormError, Input, PageHeader } from '../ui';
+import { Badge, Button, Field, Input, PageHeader } from '../ui';
 import { useDeleteUnder } from './delete-under';
 import { MetadataDialog } from './metadata';
 import { containerHref, crumbs, downloadHref, leafName } from './paths';
@@ -31,25 +30,14 @@ export function ContainerBrowser({ container, path }: { container: string; path:
   const router = useRouter();
   const invalidate = useInvalidate();
   const now = useNow();
-  const paging = useMarkerPaging();
-  const [filter, setFilter] = useState('');
-  const [text, setText] = useState('');
+  const listState = useListState();
+  const filter = listState.filter.value;
   const [deleting, setDeleting] = useState<Entry | null>(null);
   const [editing, setEditing] = useState<string | null>(null);
   const [editingContainer, setEditingContainer] = useState(false);
   const [newFolder, setNewFolder] = useState(false);
   const [dragging, setDragging] = useState(false);
   const fileInput = useRef<HTMLInputElement>(null);
-
-  useEffect(() => {
-    const t = setTimeout(() => {
-      if (text.trim() !== filter) {
-        setFilter(text.trim());
-        paging.reset();
-      }
-    }, 300);
-    return () => clearTimeout(t);
-  }, [text, filter, paging]);
 
   const account = useQuery(trpc.objectStore.account.get.queryOptions());
   const info = useQuery(trpc.objectStore.containers.get.queryOptions({ container }));
@@ -58,10 +46,10 @@ export function ContainerBrowser({ container, path }: { container: string; path:
       container,
       prefix: path + filter,
       delimiter: '/',
-      marker: paging.marker,
-      limit: PAGE_SIZE,
+      marker: listState.input.marker,
+      limit: listState.input.limit,
     }),
-    placeholderData: keepPreviousData,
+    ...listState.keep,
   });
   const objectMeta = useQuery({
     ...trpc.objectStore.objects.get.queryOptions({ container, object: editing ?? '' }),
@@ -235,27 +223,17 @@ export function ContainerBrowser({ container, path }: { container: string; path:
         onCancelAll={uploads.cancelAll}
         onClear={uploads.clearFinished}
       />
-      <div className="mb-3 flex items-center gap-2">
-        <div className="relative w-full max-w-xs">
-          <span className="pointer-events-none absolute inset-y-0 left-2.5 flex items-center text-slate-400">
-            <Icon name="search" className="size-4" />
-          </span>
-          <Input
-            type="search"
-            aria-label="Filter by prefix"
-            placeholder={path ? `Filter in ${path}` : 'Filter by prefix'}
-            value={text}
-            onChange={(e) => setText(e.target.value)}
-            className="pl-8"
-          />
-        </div>
-      </div>
       <DataTable<Entry>
         label="Objects"
         rows={list.data?.items}
         rowKey={(r) => `${r.kind}:${r.name}`}
         loading={list.isLoading}
         error={list.error}
+        filter={{
+          ...listState.filter,
+          label: 'Filter by prefix',
+          placeholder: path ? `Filter in ${path}` : 'Filter by prefix',
+        }}
         empty={
           filter
             ? `Nothing here starts with “${filter}”.`
@@ -263,13 +241,7 @@ export function ContainerBrowser({ container, path }: { container: string; path:
               ? 'This folder is empty. Upload files or drop them here.'
               : 'This folder is empty.'
         }
-        paging={{
-          page: paging.page,
-          hasPrevious: paging.hasPrevious,
-          hasNext: Boolean(list.data?.next),
-          onPrevious: paging.previous,
-          onNext: () => list.data?.next && paging.next(list.data.next),
-        }}
+        paging={markerPaging(listState.paging, list.data?.next)}
         columns={[
           {
             header: 'Name',
@@ -447,25 +419,19 @@ function CreateFolderDialog({
     }
   };
   return (
-    <Modal
+    <FormDialog
       open={open}
       title="Create folder"
       description={`In ${container}/${path}`}
       onClose={onClose}
       onSubmit={() => void submit()}
-      footer={
-        <>
-          <Button onClick={onClose}>Cancel</Button>
-          <Button type="submit" variant="primary" busy={create.isPending}>
-            Create
-          </Button>
-        </>
-      }
+      submitLabel="Create"
+      busy={create.isPending}
+      error={error}
     >
-      <FormError message={error} />
       <Field label="Folder name" htmlFor="folder-name" hint="“a/b” makes nested folders.">
         <Input id="folder-name" value={name} autoFocus onChange={(e) => setName(e.target.value)} />
       </Field>
-    </Modal>
+    </FormDialog>
   );
 }

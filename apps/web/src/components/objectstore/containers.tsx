@@ -1,16 +1,15 @@
 'use client';
-import { keepPreviousData, useMutation, useQuery } from '@tanstack/react-query';
+import { useMutation, useQuery } from '@tanstack/react-query';
 import Link from 'next/link';
 import { useEffect, useState } from 'react';
 import { isTRPCError, QUIET, useTRPC } from '@/lib/trpc';
-import { useMarkerPaging } from '@/lib/paging';
-import { PAGE_SIZE, useInvalidate } from '@/lib/resource';
+import { useInvalidate, useListState } from '@/lib/resource';
 import { age, formatBytes, useNow } from '../compute/status';
-import { DataTable } from '../data-table';
+import { DataTable, markerPaging } from '../data-table';
 import { Icon } from '../icons';
-import { ConfirmDialog, Modal } from '../modal';
+import { ConfirmDialog, FormDialog } from '../modal';
 import { useToast } from '../toast';
-import { Button, Checkbox, Field, FormError, Input, PageHeader } from '../ui';
+import { Button, Checkbox, Field, Input, PageHeader } from '../ui';
 import { useDeleteUnder } from './delete-under';
 import { containerHref } from './paths';
 
@@ -27,15 +26,15 @@ export function ContainersPanel() {
   const toast = useToast();
   const invalidate = useInvalidate();
   const now = useNow();
-  const paging = useMarkerPaging();
-  const [prefix, setPrefix] = useState('');
+  const list = useListState();
+  const prefix = list.filter.value;
   const [creating, setCreating] = useState(false);
   const [deleting, setDeleting] = useState<ContainerRow | null>(null);
   const [notEmpty, setNotEmpty] = useState<ContainerRow | null>(null);
   const account = useQuery(trpc.objectStore.account.get.queryOptions());
   const query = useQuery({
-    ...trpc.objectStore.containers.list.queryOptions({ prefix, marker: paging.marker, limit: PAGE_SIZE }),
-    placeholderData: keepPreviousData,
+    ...trpc.objectStore.containers.list.queryOptions({ prefix, marker: list.input.marker, limit: list.input.limit }),
+    ...list.keep,
   });
   const remove = useMutation(trpc.objectStore.containers.delete.mutationOptions(QUIET));
   const purge = useDeleteUnder();
@@ -96,22 +95,9 @@ export function ContainersPanel() {
         rowKey={(r) => r.name}
         loading={query.isLoading}
         error={query.error}
-        filter={{
-          value: prefix,
-          onChange: (v) => {
-            setPrefix(v);
-            paging.reset();
-          },
-          placeholder: 'Filter by prefix',
-        }}
+        filter={{ ...list.filter, placeholder: 'Filter by prefix' }}
         empty={prefix ? `No container name starts with “${prefix}”.` : 'No containers yet. Create one to upload files.'}
-        paging={{
-          page: paging.page,
-          hasPrevious: paging.hasPrevious,
-          hasNext: Boolean(query.data?.next),
-          onPrevious: paging.previous,
-          onNext: () => query.data?.next && paging.next(query.data.next),
-        }}
+        paging={markerPaging(list.paging, query.data?.next)}
         columns={[
           {
             header: 'Name',
@@ -222,21 +208,15 @@ function CreateContainerDialog({
     }
   };
   return (
-    <Modal
+    <FormDialog
       open={open}
       title="Create container"
       onClose={onClose}
       onSubmit={() => void submit()}
-      footer={
-        <>
-          <Button onClick={onClose}>Cancel</Button>
-          <Button type="submit" variant="primary" busy={create.isPending}>
-            Create
-          </Button>
-        </>
-      }
+      submitLabel="Create"
+      busy={create.isPending}
+      error={error}
     >
-      <FormError message={error} />
       <Field label="Container name" htmlFor="container-name" hint="Up to 256 bytes, no “/”.">
         <Input id="container-name" value={name} autoFocus onChange={(e) => setName(e.target.value)} />
       </Field>
@@ -246,6 +226,6 @@ function CreateContainerDialog({
         checked={pub}
         onChange={(e) => setPub(e.target.checked)}
       />
-    </Modal>
+    </FormDialog>
   );
 }

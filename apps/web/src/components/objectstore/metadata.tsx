@@ -1,8 +1,8 @@
 'use client';
 import { useEffect, useState } from 'react';
 import { Icon } from '../icons';
-import { Modal } from '../modal';
-import { Button, FormError, Input } from '../ui';
+import { FormDialog } from '../modal';
+import { Button, Input } from '../ui';
 
 /*
  * A key/value editor for X-Container-Meta-* / X-Object-Meta-*. Names are what follows the
@@ -71,23 +71,18 @@ export function MetadataDialog({
   };
 
   return (
-    <Modal
+    <FormDialog
       open={open}
       title={title}
       description={description}
       size="lg"
       onClose={onClose}
       onSubmit={() => void save()}
-      footer={
-        <>
-          <Button onClick={onClose}>Cancel</Button>
-          <Button type="submit" variant="primary" busy={busy} disabled={loading}>
-            Save
-          </Button>
-        </>
-      }
+      submitLabel="Save"
+      busy={busy}
+      submitDisabled={loading}
+      error={error}
     >
-      <FormError message={error} />
       {loading ? (
         <p className="text-sm text-slate-500">Loading…</p>
       ) : (
@@ -124,6 +119,6 @@ export function MetadataDialog({
           </Button>
         </div>
       )}
-    </Modal>
+    </FormDialog>
   );
 }

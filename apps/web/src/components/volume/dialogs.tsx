@@ -4,7 +4,7 @@ import { useMutation, useQuery } from '@tanstack/react-query';
 import { useEffect, useState } from 'react';
 import { useInvalidate } from '@/lib/resource';
 import { QUIET, useTRPC } from '@/lib/trpc';
-import { ConfirmDialog, Modal } from '../modal';
+import { ConfirmDialog, FormDialog, Modal } from '../modal';
 import { useToast } from '../toast';
 import { Button, Checkbox, Field, FormError, Input, Select, Textarea } from '../ui';
 import { CreateVolumeDialog, type CreateVolumePreset } from './create';
@@ -116,62 +116,68 @@ export function useVolumeActions(opts: { onDeleted?: (v: VolumeRow) => void } = 
   return { open: (id: VolumeActionId, volume: VolumeRow) => setState({ id, v: volume }), dialog };
 }
 
-function useDone() {
+/**
+ * A volume dialog's submit (`openFor`: what it is open for, falsy when closed): `run` sends the request and returns the confirmation; then
+ * the volume lists refresh, the confirmation shows and (unless `close` is false) the
+ * dialog closes. A refusal shows in the dialog (`error`) as the API worded it.
+ */
+function useSubmit(openFor: unknown, onClose: () => void) {
   const trpc = useTRPC();
   const toast = useToast();
   const invalidate = useInvalidate();
-  return async (message: string) => {
-    await invalidate(trpc.volume.pathKey());
-    toast.success(message);
+  const [error, setError] = useState<string | null>(null);
+  // Each opening starts without the last one's error.
+  useEffect(() => {
+    if (openFor) setError(null);
+  }, [openFor]);
+  const submit = async (run: () => Promise<string>, close = true) => {
+    try {
+      const message = await run();
+      await invalidate(trpc.volume.pathKey());
+      toast.success(message);
+      if (close) onClose();
+    } catch (e) {
+      setError(errText(e));
+    }
   };
+  return { error, setError, submit };
 }
 
 export function EditVolumeDialog({ volume, onClose }: { volume: VolumeRow | null; onClose: () => void }) {
   const trpc = useTRPC();
-  const done = useDone();
   const update = useMutation(trpc.volume.volumes.update.mutationOptions(QUIET));
   const [name, setName] = useState('');
   const [description, setDescription] = useState('');
   const [bootable, setBootable] = useState(false);
-  const [error, setError] = useState<string | null>(null);
+  const { error, submit } = useSubmit(volume, onClose);
   useEffect(() => {
     if (!volume) return;
     setName(volume.name ?? '');
     setDescription(volume.description ?? '');
     setBootable(volume.bootable);
-    setError(null);
   }, [volume]);
   const save = async () => {
     if (!volume) return;
-    try {
+    await submit(async () => {
       await update.mutateAsync({
         volumeId: volume.id,
         ...(name !== (volume.name ?? '') ? { name: name.trim() || null } : {}),
         ...(description !== (volume.description ?? '') ? { description: description.trim() || null } : {}),
         ...(bootable !== volume.bootable ? { bootable } : {}),
       });
-      await done(`Volume ${name || volume.id} saved`);
-      onClose();
-    } catch (e) {
-      setError(errText(e));
-    }
+      return `Volume ${name || volume.id} saved`;
+    });
   };
   return (
-    <Modal
+    <FormDialog
       open={volume !== null}
       title={`Edit volume ${volume ? volumeLabel(volume) : ''}`}
+      submitLabel="Save"
+      busy={update.isPending}
+      error={error}
       onClose={onClose}
       onSubmit={() => void save()}
-      footer={
-        <>
-          <Button onClick={onClose}>Cancel</Button>
-          <Button type="submit" variant="primary" busy={update.isPending}>
-            Save
-          </Button>
-        </>
-      }
     >
-      <FormError message={error} />
       <Field label="Name" htmlFor="edit-volume-name">
         <Input id="edit-volume-name" autoFocus maxLength={255} value={name} onChange={(e) => setName(e.target.value)} />
       </Field>
@@ -190,36 +196,31 @@ export function EditVolumeDialog({ volume, onClose }: { volume: VolumeRow | null
         checked={bootable}
         onChange={(e) => setBootable(e.target.checked)}
       />
-    </Modal>
+    </FormDialog>
   );
 }
 
 export function ExtendVolumeDialog({ volume, onClose }: { volume: VolumeRow | null; onClose: () => void }) {
   const trpc = useTRPC();
-  const done = useDone();
   const extend = useMutation(trpc.volume.volumes.extend.mutationOptions(QUIET));
   const [size, setSize] = useState('');
-  const [error, setError] = useState<string | null>(null);
+  const { error, setError, submit } = useSubmit(volume, onClose);
   useEffect(() => {
     if (!volume) return;
     setSize(String(volume.size + 1));
-    setError(null);
   }, [volume]);
   const save = async () => {
     if (!volume) return;
     const n = Number(size);
     if (!Number.isInteger(n)) return setError('The new size is a whole number of GiB.');
     // Smaller or equal sizes go to the API on purpose: its message says why they are refused.
-    try {
+    await submit(async () => {
       await extend.mutateAsync({ volumeId: volume.id, newSize: n });
-      await done(`Volume ${volumeLabel(volume)} is being extended to ${n} GiB`);
-      onClose();
-    } catch (e) {
-      setError(errText(e));
-    }
+      return `Volume ${volumeLabel(volume)} is being extended to ${n} GiB`;
+    });
   };
   return (
-    <Modal
+    <FormDialog
       open={volume !== null}
       title={`Extend volume ${volume ? volumeLabel(volume) : ''}`}
       description={
@@ -227,18 +228,12 @@ export function ExtendVolumeDialog({ volume, onClose }: { volume: VolumeRow | nu
           ? 'The volume is attached: it grows live and the guest sees the new size.'
           : 'Volumes only grow; a file system on it needs resizing inside the guest.'
       }
+      submitLabel="Extend"
+      busy={extend.isPending}
+      error={error}
       onClose={onClose}
       onSubmit={() => void save()}
-      footer={
-        <>
-          <Button onClick={onClose}>Cancel</Button>
-          <Button type="submit" variant="primary" busy={extend.isPending}>
-            Extend
-          </Button>
-        </>
-      }
     >
-      <FormError message={error} />
       <Field label="Current size" htmlFor="extend-current">
         <Input id="extend-current" disabled value={`${volume?.size ?? ''} GiB`} />
       </Field>
@@ -252,7 +247,7 @@ export function ExtendVolumeDialog({ volume, onClose }: { volume: VolumeRow | nu
           onChange={(e) => setSize(e.target.value)}
         />
       </Field>
-    </Modal>
+    </FormDialog>
   );
 }
 
@@ -270,17 +265,15 @@ export function AttachVolumeDialog({
   onClose: () => void;
 }) {
   const trpc = useTRPC();
-  const done = useDone();
   const attach = useMutation(trpc.volume.volumes.attach.mutationOptions(QUIET));
   const servers = useQuery({ ...trpc.compute.servers.list.queryOptions({ limit: 200 }), enabled: volume !== null });
   const [serverId, setServerId] = useState('');
   const [device, setDevice] = useState('');
-  const [error, setError] = useState<string | null>(null);
+  const { error, setError, submit } = useSubmit(volume, onClose);
   useEffect(() => {
     if (!volume) return;
     setServerId(fixedServer ?? '');
     setDevice('');
-    setError(null);
   }, [volume, fixedServer]);
   const choices = (servers.data?.items ?? []).filter(
     (s) => ATTACHABLE.has(s.status) && !s.taskState && !volume?.attachments.some((a) => a.serverId === s.id),
@@ -288,32 +281,23 @@ export function AttachVolumeDialog({
   const save = async () => {
     if (!volume) return;
     if (!serverId) return setError('Choose an instance.');
-    try {
+    await submit(async () => {
       const a = await attach.mutateAsync({ volumeId: volume.id, serverId, device: device.trim() || undefined });
       const server = servers.data?.items.find((s) => s.id === serverId)?.name ?? serverId;
-      await done(`Attaching ${volumeLabel(volume)} to ${server} as ${a.device ?? 'a new disk'}`);
-      onClose();
-    } catch (e) {
-      setError(errText(e));
-    }
+      return `Attaching ${volumeLabel(volume)} to ${server} as ${a.device ?? 'a new disk'}`;
+    });
   };
   return (
-    <Modal
+    <FormDialog
       open={volume !== null}
       title={`Attach volume ${volume ? volumeLabel(volume) : ''}`}
       description="A running instance gets the disk at once (hot-plug); the device name is chosen for you unless you ask for one."
+      submitLabel="Attach volume"
+      busy={attach.isPending}
+      error={error}
       onClose={onClose}
       onSubmit={() => void save()}
-      footer={
-        <>
-          <Button onClick={onClose}>Cancel</Button>
-          <Button type="submit" variant="primary" busy={attach.isPending}>
-            Attach volume
-          </Button>
-        </>
-      }
     >
-      <FormError message={error} />
       <Field
         label="Instance"
         htmlFor="attach-server"
@@ -341,50 +325,40 @@ export function AttachVolumeDialog({
       >
         <Input id="attach-device" value={device} placeholder="/dev/vdb" onChange={(e) => setDevice(e.target.value)} />
       </Field>
-    </Modal>
+    </FormDialog>
   );
 }
 
 export function DetachVolumeDialog({ volume, onClose }: { volume: VolumeRow | null; onClose: () => void }) {
   const trpc = useTRPC();
-  const done = useDone();
   const detach = useMutation(trpc.volume.volumes.detach.mutationOptions(QUIET));
   const servers = useQuery({ ...trpc.compute.servers.list.queryOptions({ limit: 200 }), enabled: volume !== null });
   const [serverId, setServerId] = useState('');
-  const [error, setError] = useState<string | null>(null);
+  const { error, submit } = useSubmit(volume, onClose);
   useEffect(() => {
     if (!volume) return;
     setServerId(volume.attachments[0]?.serverId ?? '');
-    setError(null);
   }, [volume]);
   const name = (id: string) => servers.data?.items.find((s) => s.id === id)?.name ?? id;
   const att = volume?.attachments.find((a) => a.serverId === serverId);
   const save = async () => {
     if (!volume || !serverId) return;
-    try {
+    await submit(async () => {
       await detach.mutateAsync({ volumeId: volume.id, serverId });
-      await done(`Detaching ${volumeLabel(volume)} from ${name(serverId)}`);
-      onClose();
-    } catch (e) {
-      setError(errText(e));
-    }
+      return `Detaching ${volumeLabel(volume)} from ${name(serverId)}`;
+    });
   };
   return (
-    <Modal
+    <FormDialog
       open={volume !== null}
       title={`Detach volume ${volume ? volumeLabel(volume) : ''}`}
+      submitLabel="Detach"
+      submitVariant="danger"
+      busy={detach.isPending}
+      error={error}
       onClose={onClose}
       onSubmit={() => void save()}
-      footer={
-        <>
-          <Button onClick={onClose}>Cancel</Button>
-          <Button type="submit" variant="danger" busy={detach.isPending}>
-            Detach
-          </Button>
-        </>
-      }
     >
-      <FormError message={error} />
       {(volume?.attachments.length ?? 0) > 1 && (
         <Field label="Instance" htmlFor="detach-server">
           <Select id="detach-server" value={serverId} onChange={(e) => setServerId(e.target.value)}>
@@ -406,7 +380,7 @@ export function DetachVolumeDialog({ volume, onClose }: { volume: VolumeRow | nu
         ) : null}
         ? Unmount it inside the guest first: a disk still mounted there is pulled away under the file system.
       </p>
-    </Modal>
+    </FormDialog>
   );
 }
 
@@ -443,33 +417,28 @@ function NameDescription({
 
 export function CreateSnapshotDialog({ volume, onClose }: { volume: VolumeRow | null; onClose: () => void }) {
   const trpc = useTRPC();
-  const done = useDone();
   const create = useMutation(trpc.volume.snapshots.create.mutationOptions(QUIET));
   const [name, setName] = useState('');
   const [description, setDescription] = useState('');
-  const [error, setError] = useState<string | null>(null);
+  const { error, submit } = useSubmit(volume, onClose);
   useEffect(() => {
     if (!volume) return;
     setName(`${volumeLabel(volume)}-snap`);
     setDescription('');
-    setError(null);
   }, [volume]);
   const save = async () => {
     if (!volume) return;
-    try {
+    await submit(async () => {
       const s = await create.mutateAsync({
         volumeId: volume.id,
         name: name.trim() || undefined,
         description: description.trim() || undefined,
       });
-      await done(`Snapshot ${s.name ?? s.id} is being created`);
-      onClose();
-    } catch (e) {
-      setError(errText(e));
-    }
+      return `Snapshot ${s.name ?? s.id} is being created`;
+    });
   };
   return (
-    <Modal
+    <FormDialog
       open={volume !== null}
       title={`Create snapshot of ${volume ? volumeLabel(volume) : ''}`}
       description={
@@ -477,18 +446,12 @@ export function CreateSnapshotDialog({ volume, onClose }: { volume: VolumeRow | 
           ? 'The volume is attached: it is copied while the guest runs (crash-consistent).'
           : 'A point-in-time copy you can create new volumes from.'
       }
+      submitLabel="Create snapshot"
+      busy={create.isPending}
+      error={error}
       onClose={onClose}
       onSubmit={() => void save()}
-      footer={
-        <>
-          <Button onClick={onClose}>Cancel</Button>
-          <Button type="submit" variant="primary" busy={create.isPending}>
-            Create snapshot
-          </Button>
-        </>
-      }
     >
-      <FormError message={error} />
       <NameDescription
         prefix="snapshot"
         name={name}
@@ -496,13 +459,12 @@ export function CreateSnapshotDialog({ volume, onClose }: { volume: VolumeRow | 
         description={description}
         setDescription={setDescription}
       />
-    </Modal>
+    </FormDialog>
   );
 }
 
 export function CreateBackupDialog({ volume, onClose }: { volume: VolumeRow | null; onClose: () => void }) {
   const trpc = useTRPC();
-  const done = useDone();
   const create = useMutation(trpc.volume.backups.create.mutationOptions(QUIET));
   const prior = useQuery({
     ...trpc.volume.backups.list.queryOptions({ volumeId: volume?.id ?? '', status: 'available', limit: 1 }),
@@ -511,47 +473,37 @@ export function CreateBackupDialog({ volume, onClose }: { volume: VolumeRow | nu
   const [name, setName] = useState('');
   const [description, setDescription] = useState('');
   const [incremental, setIncremental] = useState(false);
-  const [error, setError] = useState<string | null>(null);
+  const { error, submit } = useSubmit(volume, onClose);
   useEffect(() => {
     if (!volume) return;
     setName(`${volumeLabel(volume)}-backup`);
     setDescription('');
     setIncremental(false);
-    setError(null);
   }, [volume]);
   const hasFull = (prior.data?.items.length ?? 0) > 0;
   const save = async () => {
     if (!volume) return;
-    try {
+    await submit(async () => {
       const b = await create.mutateAsync({
         volumeId: volume.id,
         incremental,
         name: name.trim() || undefined,
         description: description.trim() || undefined,
       });
-      await done(`Backup ${b.name ?? b.id} started: its progress shows in Backups`);
-      onClose();
-    } catch (e) {
-      setError(errText(e));
-    }
+      return `Backup ${b.name ?? b.id} started: its progress shows in Backups`;
+    });
   };
   return (
-    <Modal
+    <FormDialog
       open={volume !== null}
       title={`Back up ${volume ? volumeLabel(volume) : ''}`}
       description="A copy of the volume's data kept apart from the volume, restorable to this or a new volume."
+      submitLabel="Create backup"
+      busy={create.isPending}
+      error={error}
       onClose={onClose}
       onSubmit={() => void save()}
-      footer={
-        <>
-          <Button onClick={onClose}>Cancel</Button>
-          <Button type="submit" variant="primary" busy={create.isPending}>
-            Create backup
-          </Button>
-        </>
-      }
     >
-      <FormError message={error} />
       <NameDescription
         prefix="backup"
         name={name}
@@ -570,13 +522,12 @@ export function CreateBackupDialog({ volume, onClose }: { volume: VolumeRow | nu
         checked={incremental}
         onChange={(e) => setIncremental(e.target.checked)}
       />
-    </Modal>
+    </FormDialog>
   );
 }
 
 export function RestoreBackupDialog({ backup, onClose }: { backup: BackupRow | null; onClose: () => void }) {
   const trpc = useTRPC();
-  const done = useDone();
   const restore = useMutation(trpc.volume.backups.restore.mutationOptions(QUIET));
   const volumes = useQuery({
     ...trpc.volume.volumes.list.queryOptions({ status: 'available', limit: 200 }),
@@ -584,46 +535,36 @@ export function RestoreBackupDialog({ backup, onClose }: { backup: BackupRow | n
   });
   const [target, setTarget] = useState('');
   const [name, setName] = useState('');
-  const [error, setError] = useState<string | null>(null);
+  const { error, submit } = useSubmit(backup, onClose);
   useEffect(() => {
     if (!backup) return;
     setTarget('');
     setName(`${backup.name ?? backup.id.slice(0, 8)}-restored`);
-    setError(null);
   }, [backup]);
   const fits = (volumes.data?.items ?? []).filter(
     (v) => backup && v.size >= backup.size && v.attachStatus === 'detached',
   );
   const save = async () => {
     if (!backup) return;
-    try {
+    await submit(async () => {
       const r = await restore.mutateAsync({
         backupId: backup.id,
         ...(target ? { volumeId: target } : { name: name.trim() || undefined }),
       });
-      await done(`Restoring backup into ${r.volumeName ?? r.volumeId}`);
-      onClose();
-    } catch (e) {
-      setError(errText(e));
-    }
+      return `Restoring backup into ${r.volumeName ?? r.volumeId}`;
+    });
   };
   return (
-    <Modal
+    <FormDialog
       open={backup !== null}
       title={`Restore backup ${backup?.name ?? ''}`}
       description="Into a new volume, or over an available volume at least as large (its data is replaced)."
+      submitLabel="Restore"
+      busy={restore.isPending}
+      error={error}
       onClose={onClose}
       onSubmit={() => void save()}
-      footer={
-        <>
-          <Button onClick={onClose}>Cancel</Button>
-          <Button type="submit" variant="primary" busy={restore.isPending}>
-            Restore
-          </Button>
-        </>
-      }
     >
-      <FormError message={error} />
       <Field label="Restore into" htmlFor="restore-target">
         <Select id="restore-target" value={target} onChange={(e) => setTarget(e.target.value)}>
           <option value="">A new volume ({backup?.size ?? ''} GiB)</option>
@@ -639,34 +580,30 @@ export function RestoreBackupDialog({ backup, onClose }: { backup: BackupRow | n
           <Input id="restore-name" maxLength={255} value={name} onChange={(e) => setName(e.target.value)} />
         </Field>
       )}
-    </Modal>
+    </FormDialog>
   );
 }
 
 /** Creates a transfer and shows its auth key once: it is never shown again. */
 export function TransferVolumeDialog({ volume, onClose }: { volume: VolumeRow | null; onClose: () => void }) {
   const trpc = useTRPC();
-  const done = useDone();
   const create = useMutation(trpc.volume.transfers.create.mutationOptions(QUIET));
   const [name, setName] = useState('');
   const [created, setCreated] = useState<{ id: string; authKey: string } | null>(null);
-  const [error, setError] = useState<string | null>(null);
+  const { error, submit } = useSubmit(volume, onClose);
   useEffect(() => {
     if (!volume) return;
     setName('');
     setCreated(null);
-    setError(null);
   }, [volume]);
   const save = async () => {
     if (!volume) return;
     if (created) return onClose();
-    try {
+    await submit(async () => {
       const t = await create.mutateAsync({ volumeId: volume.id, name: name.trim() || undefined });
       setCreated({ id: t.id, authKey: t.authKey });
-      await done(`Transfer of ${volumeLabel(volume)} created`);
-    } catch (e) {
-      setError(errText(e));
-    }
+      return `Transfer of ${volumeLabel(volume)} created`;
+    }, false);
   };
   return (
     <Modal
@@ -731,44 +668,33 @@ export function TransferVolumeDialog({ volume, onClose }: { volume: VolumeRow | 
 
 export function AcceptTransferDialog({ open, onClose }: { open: boolean; onClose: () => void }) {
   const trpc = useTRPC();
-  const done = useDone();
   const accept = useMutation(trpc.volume.transfers.accept.mutationOptions(QUIET));
   const [id, setId] = useState('');
   const [key, setKey] = useState('');
-  const [error, setError] = useState<string | null>(null);
+  const { error, setError, submit } = useSubmit(open, onClose);
   useEffect(() => {
     if (!open) return;
     setId('');
     setKey('');
-    setError(null);
   }, [open]);
   const save = async () => {
     if (!id.trim() || !key.trim()) return setError('Both the transfer id and the auth key are needed.');
-    try {
+    await submit(async () => {
       const r = await accept.mutateAsync({ transferId: id.trim(), authKey: key.trim() });
-      await done(`Volume ${r.volumeId.slice(0, 8)} now belongs to this project`);
-      onClose();
-    } catch (e) {
-      setError(errText(e));
-    }
+      return `Volume ${r.volumeId.slice(0, 8)} now belongs to this project`;
+    });
   };
   return (
-    <Modal
+    <FormDialog
       open={open}
       title="Accept volume transfer"
       description="Takes over a volume another project offered, with the id and key they gave you."
+      submitLabel="Accept transfer"
+      busy={accept.isPending}
+      error={error}
       onClose={onClose}
       onSubmit={() => void save()}
-      footer={
-        <>
-          <Button onClick={onClose}>Cancel</Button>
-          <Button type="submit" variant="primary" busy={accept.isPending}>
-            Accept transfer
-          </Button>
-        </>
-      }
     >
-      <FormError message={error} />
       <Field label="Transfer id" htmlFor="accept-id">
         <Input
           id="accept-id"
@@ -781,7 +707,7 @@ export function AcceptTransferDialog({ open, onClose }: { open: boolean; onClose
       <Field label="Auth key" htmlFor="accept-key">
         <Input id="accept-key" className="font-mono text-xs" value={key} onChange={(e) => setKey(e.target.value)} />
       </Field>
-    </Modal>
+    </FormDialog>
   );
 }
 

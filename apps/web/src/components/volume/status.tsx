@@ -1,5 +1,7 @@
 'use client';
+import { useQuery } from '@tanstack/react-query';
 import type { inferRouterOutputs } from '@trpc/server';
+import { useTRPC } from '@/lib/trpc';
 import type { AppRouter } from '@/server/routers';
 import { Badge, Spinner } from '../ui';
 
@@ -87,3 +89,13 @@ export function Progress({ value }: { value: number }) {
 
 export const volumeLabel = (v: { name: string | null; id: string }) => v.name || v.id.slice(0, 8);
 export const gb = (n: number) => `${n} GiB`;
+
+/** Volume labels by id, for the snapshot and backup lists (one page of volumes is plenty there). */
+export function useVolumeNames() {
+  const trpc = useTRPC();
+  const volumes = useQuery(trpc.volume.volumes.list.queryOptions({ limit: 200 }));
+  return (id: string) => {
+    const v = volumes.data?.items.find((x) => x.id === id);
+    return v ? volumeLabel(v) : id.slice(0, 8);
+  };
+}

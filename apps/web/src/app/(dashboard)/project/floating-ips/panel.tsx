@@ -2,12 +2,12 @@
 import { keepPreviousData, useMutation, useQuery } from '@tanstack/react-query';
 import Link from 'next/link';
 import { useEffect, useState } from 'react';
-import { DataTable } from '@/components/data-table';
+import { DataTable, markerPaging } from '@/components/data-table';
 import { Icon } from '@/components/icons';
-import { ConfirmDialog, Modal } from '@/components/modal';
+import { ConfirmAction, FormDialog } from '@/components/modal';
 import { type FloatingIpRow, label, NetStatus, useNetPermissions } from '@/components/network/common';
 import { useToast } from '@/components/toast';
-import { Button, Field, FormError, Input, PageHeader, Select } from '@/components/ui';
+import { Button, Field, Input, PageHeader, Select } from '@/components/ui';
 import { useMarkerPaging } from '@/lib/paging';
 import { PAGE_SIZE, useInvalidate } from '@/lib/resource';
 import { QUIET, useTRPC } from '@/lib/trpc';
@@ -25,7 +25,6 @@ function useServerNames() {
  */
 export function FloatingIpsPanel() {
   const trpc = useTRPC();
-  const toast = useToast();
   const invalidate = useInvalidate();
   const perms = useNetPermissions();
   const paging = useMarkerPaging();
@@ -47,16 +46,7 @@ export function FloatingIpsPanel() {
     return n ? label(n) : id.slice(0, 8);
   };
   const deviceOf = (portId: string | null) => targets.data?.find((p) => p.id === portId)?.deviceId ?? null;
-  const act = async (what: () => Promise<unknown>, done: string, close: () => void) => {
-    try {
-      await what();
-      toast.success(done);
-      close();
-      await invalidate(trpc.network.pathKey());
-    } catch {
-      // the toast shows the server's message
-    }
-  };
+  const refresh = () => invalidate(trpc.network.pathKey());
   return (
     <>
       <PageHeader
@@ -77,13 +67,7 @@ export function FloatingIpsPanel() {
         loading={query.isLoading}
         error={query.error}
         empty="No floating IPs allocated."
-        paging={{
-          page: paging.page,
-          hasPrevious: paging.hasPrevious,
-          hasNext: Boolean(query.data?.next),
-          onPrevious: paging.previous,
-          onNext: () => query.data?.next && paging.next(query.data.next),
-        }}
+        paging={markerPaging(paging, query.data?.next)}
         columns={[
           {
             header: 'Address',
@@ -128,50 +112,33 @@ export function FloatingIpsPanel() {
       />
       <AllocateDialog open={allocating} onClose={() => setAllocating(false)} />
       <AssociateDialog fip={associating} serverName={serverName} onClose={() => setAssociating(null)} />
-      <ConfirmDialog
-        open={disassociating !== null}
+      <ConfirmAction
+        target={disassociating}
         title="Disassociate floating IP"
         confirmLabel="Disassociate"
-        message={
-          disassociating && (
-            <>
-              Disassociate <strong>{disassociating.floatingIp}</strong> from {disassociating.fixedIp}? The address stays
-              allocated to the project.
-            </>
-          )
-        }
-        busy={update.isPending}
+        message={(f) => (
+          <>
+            Disassociate <strong>{f.floatingIp}</strong> from {f.fixedIp}? The address stays allocated to the project.
+          </>
+        )}
+        action={(f) => update.mutateAsync({ id: f.id, portId: null })}
+        done={(f) => `${f.floatingIp} disassociated`}
+        refresh={refresh}
         onClose={() => setDisassociating(null)}
-        onConfirm={() =>
-          disassociating &&
-          void act(
-            () => update.mutateAsync({ id: disassociating.id, portId: null }),
-            `${disassociating.floatingIp} disassociated`,
-            () => setDisassociating(null),
-          )
-        }
       />
-      <ConfirmDialog
-        open={releasing !== null}
+      <ConfirmAction
+        target={releasing}
         title="Release floating IP"
         confirmLabel="Release"
-        message={
-          releasing && (
-            <>
-              Release <strong>{releasing.floatingIp}</strong> back to the pool? Another project may get it next.
-            </>
-          )
-        }
-        busy={remove.isPending}
+        message={(f) => (
+          <>
+            Release <strong>{f.floatingIp}</strong> back to the pool? Another project may get it next.
+          </>
+        )}
+        action={(f) => remove.mutateAsync({ id: f.id })}
+        done={(f) => `${f.floatingIp} released`}
+        refresh={refresh}
         onClose={() => setReleasing(null)}
-        onConfirm={() =>
-          releasing &&
-          void act(
-            () => remove.mutateAsync({ id: releasing.id }),
-            `${releasing.floatingIp} released`,
-            () => setReleasing(null),
-          )
-        }
       />
     </>
   );
@@ -206,21 +173,15 @@ function AllocateDialog({ open, onClose }: { open: boolean; onClose: () => void 
     }
   };
   return (
-    <Modal
+    <FormDialog
       open={open}
       title="Allocate floating IP"
       onClose={onClose}
       onSubmit={() => void submit()}
-      footer={
-        <>
-          <Button onClick={onClose}>Cancel</Button>
-          <Button type="submit" variant="primary" busy={create.isPending}>
-            Allocate IP
-          </Button>
-        </>
-      }
+      submitLabel="Allocate IP"
+      busy={create.isPending}
+      error={error}
     >
-      <FormError message={error} />
       <Field label="Pool (external network)" htmlFor="fip-pool">
         <Select id="fip-pool" autoFocus value={pool} onChange={(e) => setPool(e.target.value)}>
           {externals.data?.map((n) => (
@@ -233,7 +194,7 @@ function AllocateDialog({ open, onClose }: { open: boolean; onClose: () => void 
       <Field label="Description" htmlFor="fip-description">
         <Input id="fip-description" value={description} onChange={(e) => setDescription(e.target.value)} />
       </Field>
-    </Modal>
+    </FormDialog>
   );
 }
 
@@ -281,22 +242,17 @@ function AssociateDialog({
     }
   };
   return (
-    <Modal
+    <FormDialog
       open={open}
       title={`Associate ${fip?.floatingIp ?? ''}`}
       description="The instance's subnet must be attached to a router whose gateway is on this IP's network."
       onClose={onClose}
       onSubmit={() => void submit()}
-      footer={
-        <>
-          <Button onClick={onClose}>Cancel</Button>
-          <Button type="submit" variant="primary" busy={update.isPending} disabled={!options.length}>
-            Associate
-          </Button>
-        </>
-      }
+      submitLabel="Associate"
+      busy={update.isPending}
+      submitDisabled={!options.length}
+      error={error}
     >
-      <FormError message={error} />
       <Field
         label="Instance address"
         htmlFor="fip-target"
@@ -310,6 +266,6 @@ function AssociateDialog({
           ))}
         </Select>
       </Field>
-    </Modal>
+    </FormDialog>
   );
 }

@@ -1,20 +1,18 @@
 'use client';
-import { keepPreviousData, useMutation, useQuery } from '@tanstack/react-query';
+import { useMutation, useQuery } from '@tanstack/react-query';
 import Link from 'next/link';
 import { useRouter } from 'next/navigation';
-import { useEffect, useState } from 'react';
+import { useState } from 'react';
 import { age, formatBytes, useNow } from '@/components/compute/status';
-import { DataTable } from '@/components/data-table';
+import { DataTable, FilterSelect, useListFilters } from '@/components/data-table';
 import { EditImageDialog, type ImageRow } from '@/components/image/edit';
 import { ImageStatus } from '@/components/image/status';
 import { UploadImageDialog } from '@/components/image/upload';
 import { Icon } from '@/components/icons';
-import { ConfirmDialog } from '@/components/modal';
-import { useToast } from '@/components/toast';
-import { Badge, Button, Input, PageHeader, Select } from '@/components/ui';
+import { ConfirmAction } from '@/components/modal';
+import { Badge, Button, PageHeader } from '@/components/ui';
 import { useCan } from '@/lib/can';
-import { useMarkerPaging } from '@/lib/paging';
-import { PAGE_SIZE, useInvalidate } from '@/lib/resource';
+import { useInvalidate } from '@/lib/resource';
 import { useTRPC } from '@/lib/trpc';
 
 const VIS = ['public', 'private', 'shared', 'community'] as const;
@@ -23,49 +21,22 @@ const STATUS = ['active', 'queued', 'saving', 'killed', 'deactivated'] as const;
 export function ImagesPanel() {
   const trpc = useTRPC();
   const router = useRouter();
-  const toast = useToast();
   const invalidate = useInvalidate();
   const now = useNow();
-  const paging = useMarkerPaging();
+  const list = useListFilters({ visibility: '' as (typeof VIS)[number] | '', status: '' });
   const can = useCan(['image:add_image', 'image:publicize_image', 'image:modify_image', 'image:delete_image']);
-  const [text, setText] = useState('');
-  const [name, setName] = useState('');
-  const [visibility, setVisibility] = useState<(typeof VIS)[number] | ''>('');
-  const [status, setStatus] = useState('');
   const [uploading, setUploading] = useState(false);
   const [editing, setEditing] = useState<ImageRow | null>(null);
   const [deleting, setDeleting] = useState<ImageRow | null>(null);
   const remove = useMutation(trpc.image.images.delete.mutationOptions());
-  useEffect(() => {
-    const t = setTimeout(() => {
-      if (text.trim() !== name) {
-        setName(text.trim());
-        paging.reset();
-      }
-    }, 300);
-    return () => clearTimeout(t);
-  }, [text, name, paging]);
   const query = useQuery({
     ...trpc.image.images.list.queryOptions({
-      name: name || undefined,
-      visibility: visibility || undefined,
-      status: status || undefined,
-      marker: paging.marker,
-      limit: PAGE_SIZE,
+      ...list.input,
+      visibility: list.values.visibility || undefined,
+      status: list.values.status || undefined,
     }),
-    placeholderData: keepPreviousData,
+    ...list.keep,
   });
-  const confirmDelete = async () => {
-    if (!deleting) return;
-    try {
-      await remove.mutateAsync({ imageId: deleting.id });
-      toast.success(`Image ${deleting.name ?? deleting.id} deleted`);
-      setDeleting(null);
-      await invalidate(trpc.image.images.pathKey());
-    } catch {
-      // the toast shows the server's message
-    }
-  };
   return (
     <>
       <PageHeader
@@ -79,71 +50,35 @@ export function ImagesPanel() {
           )
         }
       />
-      <div className="mb-3 flex flex-wrap items-center gap-2">
-        <div className="relative w-full max-w-xs">
-          <span className="pointer-events-none absolute inset-y-0 left-2.5 flex items-center text-slate-400">
-            <Icon name="search" className="size-4" />
-          </span>
-          <Input
-            type="search"
-            aria-label="Filter by name"
-            placeholder="Filter by name (exact)"
-            value={text}
-            onChange={(e) => setText(e.target.value)}
-            className="pl-8"
-          />
-        </div>
-        <Select
-          aria-label="Visibility"
-          className="max-w-44"
-          value={visibility}
-          onChange={(e) => {
-            setVisibility(VIS.find((v) => v === e.target.value) ?? '');
-            paging.reset();
-          }}
-        >
-          <option value="">Any visibility</option>
-          {VIS.map((v) => (
-            <option key={v} value={v}>
-              {v}
-            </option>
-          ))}
-        </Select>
-        <Select
-          aria-label="Status"
-          className="max-w-44"
-          value={status}
-          onChange={(e) => {
-            setStatus(e.target.value);
-            paging.reset();
-          }}
-        >
-          <option value="">Any status</option>
-          {STATUS.map((v) => (
-            <option key={v} value={v}>
-              {v}
-            </option>
-          ))}
-        </Select>
-      </div>
       <DataTable
         label="Images"
         rows={query.data?.items}
         rowKey={(r) => r.id}
         loading={query.isLoading}
         error={query.error}
-        empty={
-          name || visibility || status
-            ? 'No image matches these filters.'
-            : 'No images yet. Upload one to launch instances from it.'
+        filter={{ ...list.filter, label: 'Filter by name', placeholder: 'Filter by name (exact)' }}
+        toolbar={
+          <>
+            <FilterSelect
+              label="Visibility"
+              any="Any visibility"
+              options={VIS}
+              value={list.values.visibility}
+              onChange={(v) => list.set('visibility', VIS.find((x) => x === v) ?? '')}
+            />
+            <FilterSelect
+              label="Status"
+              any="Any status"
+              options={STATUS}
+              value={list.values.status}
+              onChange={(v) => list.set('status', v)}
+            />
+          </>
         }
-        paging={{
-          page: paging.page,
-          hasPrevious: paging.hasPrevious,
-          hasNext: Boolean(query.data?.next),
-          onPrevious: paging.previous,
-          onNext: () => query.data?.next && paging.next(query.data.next),
-        }}
+        empty={
+          list.filtered ? 'No image matches these filters.' : 'No images yet. Upload one to launch instances from it.'
+        }
+        paging={list.pager(query.data?.next)}
         columns={[
           {
             header: 'Name',
@@ -190,20 +125,19 @@ export function ImagesPanel() {
         canPublicize={can['image:publicize_image']}
       />
       <EditImageDialog image={editing} onClose={() => setEditing(null)} canPublicize={can['image:publicize_image']} />
-      <ConfirmDialog
-        open={deleting !== null}
+      <ConfirmAction
+        target={deleting}
         title="Delete image"
-        message={
-          deleting && (
-            <>
-              Delete image <strong>{deleting.name ?? deleting.id}</strong> and its data? Instances already running from
-              it keep working. This cannot be undone.
-            </>
-          )
-        }
-        busy={remove.isPending}
+        message={(d) => (
+          <>
+            Delete image <strong>{d.name ?? d.id}</strong> and its data? Instances already running from it keep working.
+            This cannot be undone.
+          </>
+        )}
+        action={(d) => remove.mutateAsync({ imageId: d.id })}
+        done={(d) => `Image ${d.name ?? d.id} deleted`}
+        refresh={() => invalidate(trpc.image.images.pathKey())}
         onClose={() => setDeleting(null)}
-        onConfirm={() => void confirmDelete()}
       />
     </>
   );

@@ -1,17 +1,15 @@
 'use client';
-import { keepPreviousData, useMutation, useQuery } from '@tanstack/react-query';
+import { useMutation, useQuery } from '@tanstack/react-query';
 import Link from 'next/link';
 import { useRouter } from 'next/navigation';
-import { useEffect, useState } from 'react';
-import { DataTable } from '@/components/data-table';
+import { useState } from 'react';
+import { DataTable, FilterSelect, Refreshing, useListFilters } from '@/components/data-table';
 import { Icon } from '@/components/icons';
-import { ConfirmDialog } from '@/components/modal';
+import { ConfirmAction } from '@/components/modal';
 import { label, NetStatus, type NetworkRow, useNetPermissions } from '@/components/network/common';
 import { NetworkDialog } from '@/components/network/network-dialog';
-import { useToast } from '@/components/toast';
-import { Badge, Button, Input, PageHeader, Select, Spinner } from '@/components/ui';
-import { useMarkerPaging } from '@/lib/paging';
-import { PAGE_SIZE, useInvalidate } from '@/lib/resource';
+import { Badge, Button, PageHeader } from '@/components/ui';
+import { useInvalidate } from '@/lib/resource';
 import { useTRPC } from '@/lib/trpc';
 
 const SCOPES = [
@@ -30,48 +28,20 @@ const STATUSES = ['ACTIVE', 'BUILD', 'DOWN', 'ERROR'];
 export function NetworksPanel() {
   const trpc = useTRPC();
   const router = useRouter();
-  const toast = useToast();
   const invalidate = useInvalidate();
   const perms = useNetPermissions();
-  const paging = useMarkerPaging();
-  const [text, setText] = useState('');
-  const [name, setName] = useState('');
-  const [scope, setScope] = useState<Scope>('all');
-  const [status, setStatus] = useState('');
+  const list = useListFilters({ scope: 'all' as Scope, status: '' });
   const [editing, setEditing] = useState<{ row: NetworkRow | null } | null>(null);
   const [deleting, setDeleting] = useState<NetworkRow | null>(null);
   const remove = useMutation(trpc.network.networks.delete.mutationOptions());
-  useEffect(() => {
-    const t = setTimeout(() => {
-      if (text.trim() !== name) {
-        setName(text.trim());
-        paging.reset();
-      }
-    }, 300);
-    return () => clearTimeout(t);
-  }, [text, name, paging]);
   const query = useQuery({
     ...trpc.network.networks.list.queryOptions({
-      name: name || undefined,
-      scope,
-      status: status || undefined,
-      marker: paging.marker,
-      limit: PAGE_SIZE,
+      ...list.input,
+      scope: list.values.scope,
+      status: list.values.status || undefined,
     }),
-    placeholderData: keepPreviousData,
+    ...list.keep,
   });
-  const confirmDelete = async () => {
-    if (!deleting) return;
-    try {
-      await remove.mutateAsync({ id: deleting.id });
-      toast.success(`Network ${label(deleting)} deleted`);
-      setDeleting(null);
-      await invalidate(trpc.network.pathKey());
-    } catch {
-      // the toast shows the server's message
-    }
-  };
-  const filtered = Boolean(name || status || scope !== 'all');
   return (
     <>
       <PageHeader
@@ -85,71 +55,35 @@ export function NetworksPanel() {
           )
         }
       />
-      <div className="mb-3 flex flex-wrap items-center gap-2">
-        <div className="relative w-full max-w-xs">
-          <span className="pointer-events-none absolute inset-y-0 left-2.5 flex items-center text-slate-400">
-            <Icon name="search" className="size-4" />
-          </span>
-          <Input
-            type="search"
-            aria-label="Filter by name"
-            placeholder="Filter by name"
-            value={text}
-            onChange={(e) => setText(e.target.value)}
-            className="pl-8"
-          />
-        </div>
-        <Select
-          aria-label="Which networks"
-          className="max-w-44"
-          value={scope}
-          onChange={(e) => {
-            setScope(SCOPES.find((s) => s.value === e.target.value)?.value ?? 'all');
-            paging.reset();
-          }}
-        >
-          {SCOPES.map((s) => (
-            <option key={s.value} value={s.value}>
-              {s.label}
-            </option>
-          ))}
-        </Select>
-        <Select
-          aria-label="Status"
-          className="max-w-44"
-          value={status}
-          onChange={(e) => {
-            setStatus(e.target.value);
-            paging.reset();
-          }}
-        >
-          <option value="">Any status</option>
-          {STATUSES.map((s) => (
-            <option key={s} value={s}>
-              {s}
-            </option>
-          ))}
-        </Select>
-        <span className="inline-flex size-4 items-center" aria-hidden="true">
-          {query.isFetching && !query.isLoading && <Spinner className="size-3.5 text-slate-400" />}
-        </span>
-      </div>
       <DataTable
         label="Networks"
         rows={query.data?.items}
         rowKey={(r) => r.id}
         loading={query.isLoading}
         error={query.error}
-        empty={
-          filtered ? 'No network matches these filters.' : 'No networks yet. Create one to launch instances on it.'
+        filter={{ ...list.filter, placeholder: 'Filter by name' }}
+        toolbar={
+          <>
+            <FilterSelect
+              label="Which networks"
+              options={SCOPES}
+              value={list.values.scope}
+              onChange={(v) => list.set('scope', SCOPES.find((s) => s.value === v)?.value ?? 'all')}
+            />
+            <FilterSelect
+              label="Status"
+              any="Any status"
+              options={STATUSES}
+              value={list.values.status}
+              onChange={(v) => list.set('status', v)}
+            />
+            <Refreshing query={query} />
+          </>
         }
-        paging={{
-          page: paging.page,
-          hasPrevious: paging.hasPrevious,
-          hasNext: Boolean(query.data?.next),
-          onPrevious: paging.previous,
-          onNext: () => query.data?.next && paging.next(query.data.next),
-        }}
+        empty={
+          list.filtered ? 'No network matches these filters.' : 'No networks yet. Create one to launch instances on it.'
+        }
+        paging={list.pager(query.data?.next)}
         columns={[
           {
             header: 'Name',
@@ -218,20 +152,19 @@ export function NetworksPanel() {
         onClose={() => setEditing(null)}
         onCreated={(id) => router.push(`/project/networks/${id}`)}
       />
-      <ConfirmDialog
-        open={deleting !== null}
+      <ConfirmAction
+        target={deleting}
         title="Delete network"
-        message={
-          deleting && (
-            <>
-              Delete network <strong>{label(deleting)}</strong> and its subnets? Networks with instance or router ports
-              cannot be deleted. This cannot be undone.
-            </>
-          )
-        }
-        busy={remove.isPending}
+        message={(d) => (
+          <>
+            Delete network <strong>{label(d)}</strong> and its subnets? Networks with instance or router ports cannot be
+            deleted. This cannot be undone.
+          </>
+        )}
+        action={(d) => remove.mutateAsync({ id: d.id })}
+        done={(d) => `Network ${label(d)} deleted`}
+        refresh={() => invalidate(trpc.network.pathKey())}
         onClose={() => setDeleting(null)}
-        onConfirm={() => void confirmDelete()}
       />
     </>
   );

@@ -1,29 +1,24 @@
 'use client';
-import { keepPreviousData, useMutation, useQuery } from '@tanstack/react-query';
+import { useMutation, useQuery } from '@tanstack/react-query';
 import Link from 'next/link';
 import { useRouter } from 'next/navigation';
-import { useEffect, useState } from 'react';
-import { DataTable } from '@/components/data-table';
+import { useState } from 'react';
+import { DataTable, markerPaging } from '@/components/data-table';
 import { Icon } from '@/components/icons';
-import { ConfirmDialog } from '@/components/modal';
+import { ConfirmAction } from '@/components/modal';
 import { label, NetStatus, type RouterRow, useNetPermissions } from '@/components/network/common';
 import { CreateRouterDialog, GatewayDialog } from '@/components/network/router-dialogs';
-import { useToast } from '@/components/toast';
-import { Button, Input, PageHeader } from '@/components/ui';
-import { useMarkerPaging } from '@/lib/paging';
-import { PAGE_SIZE, useInvalidate } from '@/lib/resource';
+import { Button, PageHeader } from '@/components/ui';
+import { useInvalidate, useListState } from '@/lib/resource';
 import { useTRPC } from '@/lib/trpc';
 
 /** Routers of the project: gateway, interfaces, status; changes arrive live (`router.*` events). */
 export function RoutersPanel() {
   const trpc = useTRPC();
   const router = useRouter();
-  const toast = useToast();
   const invalidate = useInvalidate();
   const perms = useNetPermissions();
-  const paging = useMarkerPaging();
-  const [text, setText] = useState('');
-  const [name, setName] = useState('');
+  const list = useListState();
   const [creating, setCreating] = useState(false);
   const [gatewayFor, setGatewayFor] = useState<RouterRow | null>(null);
   const [clearing, setClearing] = useState<RouterRow | null>(null);
@@ -31,33 +26,12 @@ export function RoutersPanel() {
   const update = useMutation(trpc.network.routers.update.mutationOptions());
   const remove = useMutation(trpc.network.routers.delete.mutationOptions());
   const externals = useQuery(trpc.network.networks.external.queryOptions());
-  useEffect(() => {
-    const t = setTimeout(() => {
-      if (text.trim() !== name) {
-        setName(text.trim());
-        paging.reset();
-      }
-    }, 300);
-    return () => clearTimeout(t);
-  }, [text, name, paging]);
-  const query = useQuery({
-    ...trpc.network.routers.list.queryOptions({ name: name || undefined, marker: paging.marker, limit: PAGE_SIZE }),
-    placeholderData: keepPreviousData,
-  });
+  const query = useQuery({ ...trpc.network.routers.list.queryOptions(list.input), ...list.keep });
   const extName = (id: string) => {
     const n = externals.data?.find((x) => x.id === id);
     return n ? label(n) : id.slice(0, 8);
   };
-  const act = async (what: () => Promise<unknown>, done: string, close: () => void) => {
-    try {
-      await what();
-      toast.success(done);
-      close();
-      await invalidate(trpc.network.pathKey());
-    } catch {
-      // the toast shows the server's message
-    }
-  };
+  const refresh = () => invalidate(trpc.network.pathKey());
   return (
     <>
       <PageHeader
@@ -71,33 +45,15 @@ export function RoutersPanel() {
           )
         }
       />
-      <div className="mb-3 relative w-full max-w-xs">
-        <span className="pointer-events-none absolute inset-y-0 left-2.5 flex items-center text-slate-400">
-          <Icon name="search" className="size-4" />
-        </span>
-        <Input
-          type="search"
-          aria-label="Filter by name"
-          placeholder="Filter by name (exact)"
-          value={text}
-          onChange={(e) => setText(e.target.value)}
-          className="pl-8"
-        />
-      </div>
       <DataTable
         label="Routers"
         rows={query.data?.items}
         rowKey={(r) => r.id}
         loading={query.isLoading}
         error={query.error}
-        empty={name ? `No router is named “${name}”.` : 'No routers yet.'}
-        paging={{
-          page: paging.page,
-          hasPrevious: paging.hasPrevious,
-          hasNext: Boolean(query.data?.next),
-          onPrevious: paging.previous,
-          onNext: () => query.data?.next && paging.next(query.data.next),
-        }}
+        filter={{ ...list.filter, label: 'Filter by name', placeholder: 'Filter by name (exact)' }}
+        empty={list.input.name ? `No router is named “${list.input.name}”.` : 'No routers yet.'}
+        paging={markerPaging(list.paging, query.data?.next)}
         columns={[
           {
             header: 'Name',
@@ -145,49 +101,33 @@ export function RoutersPanel() {
         onCreated={(id) => router.push(`/project/routers/${id}`)}
       />
       <GatewayDialog router={gatewayFor} onClose={() => setGatewayFor(null)} />
-      <ConfirmDialog
-        open={clearing !== null}
+      <ConfirmAction
+        target={clearing}
         title="Clear gateway"
         confirmLabel="Clear gateway"
-        message={
-          clearing && (
-            <>
-              Remove the external gateway of router <strong>{label(clearing)}</strong>? Instances behind it lose SNAT;
-              routers with floating IPs keep their gateway.
-            </>
-          )
-        }
-        busy={update.isPending}
+        message={(r) => (
+          <>
+            Remove the external gateway of router <strong>{label(r)}</strong>? Instances behind it lose SNAT; routers
+            with floating IPs keep their gateway.
+          </>
+        )}
+        action={(r) => update.mutateAsync({ id: r.id, patch: { external_gateway_info: null } })}
+        done={(r) => `Gateway of router ${label(r)} cleared`}
+        refresh={refresh}
         onClose={() => setClearing(null)}
-        onConfirm={() =>
-          clearing &&
-          void act(
-            () => update.mutateAsync({ id: clearing.id, patch: { external_gateway_info: null } }),
-            `Gateway of router ${label(clearing)} cleared`,
-            () => setClearing(null),
-          )
-        }
       />
-      <ConfirmDialog
-        open={deleting !== null}
+      <ConfirmAction
+        target={deleting}
         title="Delete router"
-        message={
-          deleting && (
-            <>
-              Delete router <strong>{label(deleting)}</strong>? Remove its interfaces first. This cannot be undone.
-            </>
-          )
-        }
-        busy={remove.isPending}
+        message={(r) => (
+          <>
+            Delete router <strong>{label(r)}</strong>? Remove its interfaces first. This cannot be undone.
+          </>
+        )}
+        action={(r) => remove.mutateAsync({ id: r.id })}
+        done={(r) => `Router ${label(r)} deleted`}
+        refresh={refresh}
         onClose={() => setDeleting(null)}
-        onConfirm={() =>
-          deleting &&
-          void act(
-            () => remove.mutateAsync({ id: deleting.id }),
-            `Router ${label(deleting)} deleted`,
-            () => setDeleting(null),
-          )
-        }
       />
     </>
   );

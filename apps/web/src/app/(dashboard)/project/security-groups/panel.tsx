@@ -1,59 +1,28 @@
 'use client';
-import { keepPreviousData, useMutation, useQuery } from '@tanstack/react-query';
+import { useMutation, useQuery } from '@tanstack/react-query';
 import Link from 'next/link';
 import { useRouter } from 'next/navigation';
 import { useEffect, useState } from 'react';
-import { DataTable } from '@/components/data-table';
+import { DataTable, markerPaging } from '@/components/data-table';
 import { Icon } from '@/components/icons';
-import { ConfirmDialog, Modal } from '@/components/modal';
+import { ConfirmAction, FormDialog } from '@/components/modal';
 import { type SecurityGroupRow, useNetPermissions } from '@/components/network/common';
 import { useToast } from '@/components/toast';
-import { Badge, Button, Field, FormError, Input, PageHeader } from '@/components/ui';
-import { useMarkerPaging } from '@/lib/paging';
-import { PAGE_SIZE, useInvalidate } from '@/lib/resource';
+import { Badge, Button, Field, Input, PageHeader } from '@/components/ui';
+import { useInvalidate, useListState } from '@/lib/resource';
 import { QUIET, useTRPC } from '@/lib/trpc';
 
 /** Security groups of the project; the rule editor is on each group's page. */
 export function SecurityGroupsPanel() {
   const trpc = useTRPC();
   const router = useRouter();
-  const toast = useToast();
   const invalidate = useInvalidate();
   const perms = useNetPermissions();
-  const paging = useMarkerPaging();
-  const [text, setText] = useState('');
-  const [name, setName] = useState('');
+  const list = useListState();
   const [editing, setEditing] = useState<{ row: SecurityGroupRow | null } | null>(null);
   const [deleting, setDeleting] = useState<SecurityGroupRow | null>(null);
   const remove = useMutation(trpc.network.securityGroups.delete.mutationOptions());
-  useEffect(() => {
-    const t = setTimeout(() => {
-      if (text.trim() !== name) {
-        setName(text.trim());
-        paging.reset();
-      }
-    }, 300);
-    return () => clearTimeout(t);
-  }, [text, name, paging]);
-  const query = useQuery({
-    ...trpc.network.securityGroups.list.queryOptions({
-      name: name || undefined,
-      marker: paging.marker,
-      limit: PAGE_SIZE,
-    }),
-    placeholderData: keepPreviousData,
-  });
-  const confirmDelete = async () => {
-    if (!deleting) return;
-    try {
-      await remove.mutateAsync({ id: deleting.id });
-      toast.success(`Security group ${deleting.name} deleted`);
-      setDeleting(null);
-      await invalidate(trpc.network.securityGroups.pathKey());
-    } catch {
-      // the toast shows the server's message
-    }
-  };
+  const query = useQuery({ ...trpc.network.securityGroups.list.queryOptions(list.input), ...list.keep });
   return (
     <>
       <PageHeader
@@ -67,33 +36,15 @@ export function SecurityGroupsPanel() {
           )
         }
       />
-      <div className="mb-3 relative w-full max-w-xs">
-        <span className="pointer-events-none absolute inset-y-0 left-2.5 flex items-center text-slate-400">
-          <Icon name="search" className="size-4" />
-        </span>
-        <Input
-          type="search"
-          aria-label="Filter by name"
-          placeholder="Filter by name (exact)"
-          value={text}
-          onChange={(e) => setText(e.target.value)}
-          className="pl-8"
-        />
-      </div>
       <DataTable
         label="Security groups"
         rows={query.data?.items}
         rowKey={(g) => g.id}
         loading={query.isLoading}
         error={query.error}
-        empty={name ? `No security group is named “${name}”.` : 'No security groups yet.'}
-        paging={{
-          page: paging.page,
-          hasPrevious: paging.hasPrevious,
-          hasNext: Boolean(query.data?.next),
-          onPrevious: paging.previous,
-          onNext: () => query.data?.next && paging.next(query.data.next),
-        }}
+        filter={{ ...list.filter, label: 'Filter by name', placeholder: 'Filter by name (exact)' }}
+        empty={list.input.name ? `No security group is named “${list.input.name}”.` : 'No security groups yet.'}
+        paging={markerPaging(list.paging, query.data?.next)}
         columns={[
           {
             header: 'Name',
@@ -138,20 +89,19 @@ export function SecurityGroupsPanel() {
         onClose={() => setEditing(null)}
         onCreated={(id) => router.push(`/project/security-groups/${id}`)}
       />
-      <ConfirmDialog
-        open={deleting !== null}
+      <ConfirmAction
+        target={deleting}
         title="Delete security group"
-        message={
-          deleting && (
-            <>
-              Delete security group <strong>{deleting.name}</strong> and its rules? Groups still used by ports cannot be
-              deleted. This cannot be undone.
-            </>
-          )
-        }
-        busy={remove.isPending}
+        message={(g) => (
+          <>
+            Delete security group <strong>{g.name}</strong> and its rules? Groups still used by ports cannot be deleted.
+            This cannot be undone.
+          </>
+        )}
+        action={(g) => remove.mutateAsync({ id: g.id })}
+        done={(g) => `Security group ${g.name} deleted`}
+        refresh={() => invalidate(trpc.network.securityGroups.pathKey())}
         onClose={() => setDeleting(null)}
-        onConfirm={() => void confirmDelete()}
       />
     </>
   );
@@ -202,27 +152,21 @@ export function GroupDialog({
     }
   };
   return (
-    <Modal
+    <FormDialog
       open={open}
       title={group ? `Edit security group ${group.name}` : 'Create security group'}
       onClose={onClose}
       onSubmit={() => void submit()}
-      footer={
-        <>
-          <Button onClick={onClose}>Cancel</Button>
-          <Button type="submit" variant="primary" busy={create.isPending || update.isPending}>
-            {group ? 'Save' : 'Create security group'}
-          </Button>
-        </>
-      }
+      submitLabel={group ? 'Save' : 'Create security group'}
+      busy={create.isPending || update.isPending}
+      error={error}
     >
-      <FormError message={error} />
       <Field label="Name" htmlFor="secgroup-name">
         <Input id="secgroup-name" autoFocus value={name} onChange={(e) => setName(e.target.value)} />
       </Field>
       <Field label="Description" htmlFor="secgroup-description">
         <Input id="secgroup-description" value={description} onChange={(e) => setDescription(e.target.value)} />
       </Field>
-    </Modal>
+    </FormDialog>
   );
 }

@@ -1,16 +1,14 @@
 'use client';
-import { keepPreviousData, useQuery } from '@tanstack/react-query';
+import { useQuery } from '@tanstack/react-query';
 import Link from 'next/link';
 import { useState } from 'react';
 import { age, formatBytes, useNow } from '@/components/compute/status';
-import { DataTable } from '@/components/data-table';
-import { PageHeader, Select } from '@/components/ui';
+import { DataTable, FilterSelect, useListFilters } from '@/components/data-table';
+import { PageHeader } from '@/components/ui';
 import { RestoreBackupDialog } from '@/components/volume/dialogs';
 import { DeleteBackupDialog } from '@/components/volume/snapshot-dialogs';
-import { type BackupRow, StorageStatus, volumeLabel } from '@/components/volume/status';
+import { type BackupRow, StorageStatus, useVolumeNames } from '@/components/volume/status';
 import { useCan } from '@/lib/can';
-import { useMarkerPaging } from '@/lib/paging';
-import { PAGE_SIZE } from '@/lib/resource';
 import { useTRPC } from '@/lib/trpc';
 
 const STATUSES = ['creating', 'available', 'restoring', 'deleting', 'error', 'error_deleting'];
@@ -22,58 +20,43 @@ const STATUSES = ['creating', 'available', 'restoring', 'deleting', 'error', 'er
 export function BackupsPanel() {
   const trpc = useTRPC();
   const now = useNow();
-  const paging = useMarkerPaging();
+  const list = useListFilters({ status: '' });
   const can = useCan(['backup:restore', 'backup:delete']);
-  const [status, setStatus] = useState('');
   const [restoring, setRestoring] = useState<BackupRow | null>(null);
   const [deleting, setDeleting] = useState<BackupRow | null>(null);
+  // Backups have no name filter: only the status and the page go to the server.
   const query = useQuery({
-    ...trpc.volume.backups.list.queryOptions({ status: status || undefined, marker: paging.marker, limit: PAGE_SIZE }),
-    placeholderData: keepPreviousData,
+    ...trpc.volume.backups.list.queryOptions({
+      status: list.values.status || undefined,
+      marker: list.input.marker,
+      limit: list.input.limit,
+    }),
+    ...list.keep,
   });
-  const volumes = useQuery(trpc.volume.volumes.list.queryOptions({ limit: 200 }));
-  const volumeName = (id: string) => {
-    const v = volumes.data?.items.find((x) => x.id === id);
-    return v ? volumeLabel(v) : id.slice(0, 8);
-  };
+  const volumeName = useVolumeNames();
   return (
     <>
       <PageHeader
         title="Volume backups"
         description="Full and incremental copies of volumes, kept apart from them. Back up from a volume's menu; restore here."
       />
-      <div className="mb-3 flex flex-wrap items-center gap-2">
-        <Select
-          aria-label="Filter by status"
-          className="max-w-44"
-          value={status}
-          onChange={(e) => {
-            setStatus(e.target.value);
-            paging.reset();
-          }}
-        >
-          <option value="">Any status</option>
-          {STATUSES.map((s) => (
-            <option key={s} value={s}>
-              {s}
-            </option>
-          ))}
-        </Select>
-      </div>
       <DataTable<BackupRow>
         label="Volume backups"
         rows={query.data?.items}
         rowKey={(r) => r.id}
         loading={query.isLoading}
         error={query.error}
-        empty={status ? 'No backup matches this filter.' : 'No backups yet.'}
-        paging={{
-          page: paging.page,
-          hasPrevious: paging.hasPrevious,
-          hasNext: Boolean(query.data?.next),
-          onPrevious: paging.previous,
-          onNext: () => query.data?.next && paging.next(query.data.next),
-        }}
+        toolbar={
+          <FilterSelect
+            label="Filter by status"
+            any="Any status"
+            options={STATUSES}
+            value={list.values.status}
+            onChange={(v) => list.set('status', v)}
+          />
+        }
+        empty={list.filtered ? 'No backup matches this filter.' : 'No backups yet.'}
+        paging={list.pager(query.data?.next)}
         columns={[
           {
             header: 'Name',

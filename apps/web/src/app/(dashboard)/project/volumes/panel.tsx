@@ -1,18 +1,16 @@
 'use client';
 import { VOLUME_STATUSES } from '@stratus/core/volume/state';
-import { keepPreviousData, useQuery } from '@tanstack/react-query';
+import { useQuery } from '@tanstack/react-query';
 import Link from 'next/link';
-import { useEffect, useState } from 'react';
+import { useState } from 'react';
 import { age, useNow } from '@/components/compute/status';
-import { DataTable } from '@/components/data-table';
+import { DataTable, FilterSelect, Refreshing, useListFilters } from '@/components/data-table';
 import { Icon } from '@/components/icons';
 import { CreateVolumeDialog } from '@/components/volume/create';
 import { AcceptTransferDialog, useVolumeActions, VOLUME_ACTIONS, VOLUME_POLICIES } from '@/components/volume/dialogs';
 import { StorageStatus, type VolumeRow } from '@/components/volume/status';
-import { Badge, Button, Input, PageHeader, Select, Spinner } from '@/components/ui';
+import { Badge, Button, PageHeader } from '@/components/ui';
 import { useCan } from '@/lib/can';
-import { useMarkerPaging } from '@/lib/paging';
-import { PAGE_SIZE } from '@/lib/resource';
 import { useTRPC } from '@/lib/trpc';
 
 /**
@@ -23,31 +21,14 @@ import { useTRPC } from '@/lib/trpc';
 export function VolumesPanel() {
   const trpc = useTRPC();
   const now = useNow();
-  const paging = useMarkerPaging();
+  const list = useListFilters({ status: '' });
   const can = useCan(VOLUME_POLICIES);
-  const [text, setText] = useState('');
-  const [name, setName] = useState('');
-  const [status, setStatus] = useState('');
   const [creating, setCreating] = useState(false);
   const [accepting, setAccepting] = useState(false);
   const { open, dialog } = useVolumeActions();
-  useEffect(() => {
-    const t = setTimeout(() => {
-      if (text.trim() !== name) {
-        setName(text.trim());
-        paging.reset();
-      }
-    }, 300);
-    return () => clearTimeout(t);
-  }, [text, name, paging]);
   const query = useQuery({
-    ...trpc.volume.volumes.list.queryOptions({
-      name: name || undefined,
-      status: status || undefined,
-      marker: paging.marker,
-      limit: PAGE_SIZE,
-    }),
-    placeholderData: keepPreviousData,
+    ...trpc.volume.volumes.list.queryOptions({ ...list.input, status: list.values.status || undefined }),
+    ...list.keep,
   });
   const rows = query.data?.items;
   const attached = rows?.some((r) => r.attachments.length > 0) ?? false;
@@ -70,58 +51,32 @@ export function VolumesPanel() {
           </>
         }
       />
-      <div className="mb-3 flex flex-wrap items-center gap-2">
-        <div className="relative w-full max-w-xs">
-          <span className="pointer-events-none absolute inset-y-0 left-2.5 flex items-center text-slate-400">
-            <Icon name="search" className="size-4" />
-          </span>
-          <Input
-            type="search"
-            aria-label="Filter by name"
-            placeholder="Filter by name (exact)"
-            value={text}
-            onChange={(e) => setText(e.target.value)}
-            className="pl-8"
-          />
-        </div>
-        <Select
-          aria-label="Filter by status"
-          className="max-w-48"
-          value={status}
-          onChange={(e) => {
-            setStatus(e.target.value);
-            paging.reset();
-          }}
-        >
-          <option value="">Any status</option>
-          {VOLUME_STATUSES.map((s) => (
-            <option key={s} value={s}>
-              {s}
-            </option>
-          ))}
-        </Select>
-        <span className="inline-flex size-4 items-center" aria-hidden="true">
-          {query.isFetching && !query.isLoading && <Spinner className="size-3.5 text-slate-400" />}
-        </span>
-      </div>
       <DataTable<VolumeRow>
         label="Volumes"
         rows={rows}
         rowKey={(r) => r.id}
         loading={query.isLoading}
         error={query.error}
+        filter={{ ...list.filter, label: 'Filter by name', placeholder: 'Filter by name (exact)' }}
+        toolbar={
+          <>
+            <FilterSelect
+              label="Filter by status"
+              any="Any status"
+              options={VOLUME_STATUSES}
+              className="max-w-48"
+              value={list.values.status}
+              onChange={(v) => list.set('status', v)}
+            />
+            <Refreshing query={query} />
+          </>
+        }
         empty={
-          name || status
+          list.filtered
             ? 'No volume matches these filters.'
             : 'No volumes yet. Create one to keep data beyond an instance.'
         }
-        paging={{
-          page: paging.page,
-          hasPrevious: paging.hasPrevious,
-          hasNext: Boolean(query.data?.next),
-          onPrevious: paging.previous,
-          onNext: () => query.data?.next && paging.next(query.data.next),
-        }}
+        paging={list.pager(query.data?.next)}
         columns={[
           {
             header: 'Name',
