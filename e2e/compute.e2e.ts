@@ -140,7 +140,9 @@ test('launch an instance from the wizard; its row turns ACTIVE live; delete it',
     });
     await page.screenshot({ path: 'test-results/compute-timeline.png' });
     await page.getByRole('tab', { name: 'Console log' }).click();
-    await expect(page.getByRole('button', { name: 'Refresh' })).toBeVisible();
+    // The log follows live (no Refresh button since the live follow); its tail and "show full log" are there.
+    await expect(page.getByTestId('console-log')).toBeVisible();
+    await expect(page.getByRole('button', { name: 'Show full log' })).toBeVisible();
     await page.screenshot({ path: 'test-results/compute-console-log.png' });
 
     // Delete from the list, through the confirmation dialog; the row goes away live.
