@@ -37,4 +37,4 @@ export interface Page {
   marker?: string;
   limit?: number;
 }
-export const MAX_LIMIT = 1000;
+export { MAX_LIMIT } from '../platform/paging.ts';

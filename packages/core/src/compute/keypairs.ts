@@ -3,8 +3,9 @@ import { Prisma, type KeyPair as KeyPairRow } from '@stratus/db';
 import { z } from 'zod';
 import type { AuthContext } from '../identity/types.ts';
 import { badRequest, conflict, notFound } from '../platform/errors.ts';
+import { markerPage } from '../platform/paging.ts';
 import { enforce } from '../policy/index.ts';
-import { cfg, db, MAX_LIMIT, overLimit } from './common.ts';
+import { cfg, db, overLimit } from './common.ts';
 
 export interface KeyPair {
   id: string;
@@ -135,14 +136,13 @@ export async function listKeyPairs(
 ): Promise<KeyPair[]> {
   const userId = o.userId ?? ctx.userId;
   enforce(ctx, 'os_compute_api:os-keypairs:index', { user_id: userId });
-  const rows = await db().keyPair.findMany({ where: { userId }, orderBy: { name: 'asc' } });
-  let out = rows.map(toKeyPair);
-  if (o.marker) {
-    const i = out.findIndex((k) => k.name === o.marker);
-    if (i < 0) throw badRequest(`marker [${o.marker}] not found`);
-    out = out.slice(i + 1);
-  }
-  return out.slice(0, Math.min(o.limit ?? MAX_LIMIT, MAX_LIMIT));
+  const page = await markerPage<Prisma.KeyPairWhereInput, Prisma.KeyPairOrderByWithRelationInput>(
+    o,
+    { field: 'name', dir: 'asc' },
+    (name) => db().keyPair.findFirst({ where: { userId, name } }),
+    { key: 'name', isKey: (s) => s.length > 0 },
+  );
+  return (await db().keyPair.findMany({ ...page, where: { AND: [{ userId }, page.where] } })).map(toKeyPair);
 }
 
 export async function getKeyPair(ctx: AuthContext, name: string, o: { userId?: string } = {}): Promise<KeyPair> {

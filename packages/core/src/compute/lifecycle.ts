@@ -11,7 +11,7 @@ import { imageBackend } from './images.ts';
 import { confirmResizeJobDef, rebuildJobDef, resizePrepJobDef, revertResizeJobDef, serverQueue } from './jobs.ts';
 import { lockProjectQuota, quotaLimits, quotaUsage } from './quotas.ts';
 import { startAction, updateServer } from './records.ts';
-import { FlavorSnapshot, loadServer, lockServer, type Server, toServer } from './servers.ts';
+import { FlavorSnapshot, flavorSnapshot, loadServer, lockServer, type Server, toServer } from './servers.ts';
 import { canDo, PowerState, type ServerAction, TaskState, VmState } from './state.ts';
 
 /*
@@ -118,16 +118,7 @@ export async function resizeServer(ctx: AuthContext, id: string, flavorRef: stri
   if (flavor.disabled) throw badRequest(`Flavor ${flavor.id} is disabled.`);
   const old = FlavorSnapshot.parse(row.flavor);
   if (flavor.id === old.id) throw badRequest('When resizing, instances must change flavor!');
-  const next: FlavorSnapshot = {
-    id: flavor.id,
-    name: flavor.name,
-    vcpus: flavor.vcpus,
-    ramMb: flavor.ramMb,
-    diskGb: flavor.diskGb,
-    ephemeralGb: flavor.ephemeralGb,
-    swapMb: flavor.swapMb,
-    extraSpecs: flavor.extraSpecs,
-  };
+  const next = flavorSnapshot(flavor);
   const requestId = currentRequestId() ?? `req-${newUuid()}`;
   await db().$transaction(
     async (tx) => {

@@ -1,14 +1,15 @@
 import { randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { Prisma, Server as ServerRow, Tx } from '@stratus/db';
+import type { InstanceAction as InstanceActionRow, Prisma, Server as ServerRow, Tx } from '@stratus/db';
 import { z } from 'zod';
 import type { AuthContext } from '../identity/types.ts';
 import { enqueueJob } from '../platform/jobs.ts';
 import { currentRequestId } from '../platform/log.ts';
 import { badRequest, conflict, notFound, StratusError } from '../platform/errors.ts';
+import { markerPage } from '../platform/paging.ts';
 import { can, enforce } from '../policy/index.ts';
-import { cfg, db, isAdmin, isUuid, MAX_LIMIT, newUuid, overLimit, projectOf } from './common.ts';
+import { cfg, db, isAdmin, isUuid, newUuid, overLimit, projectOf } from './common.ts';
 import { knownZones } from './aggregates.ts';
 import { getFlavor } from './flavors.ts';
 import { imageBackend } from './images.ts';
@@ -51,6 +52,20 @@ export const FlavorSnapshot = z.object({
   swapMb: z.number().default(0),
   extraSpecs: z.record(z.string(), z.string()).default({}),
 });
+
+/** What a server keeps of its flavor: the flavor as it is now (boot, resize). */
+export function flavorSnapshot(f: FlavorSnapshot): FlavorSnapshot {
+  return {
+    id: f.id,
+    name: f.name,
+    vcpus: f.vcpus,
+    ramMb: f.ramMb,
+    diskGb: f.diskGb,
+    ephemeralGb: f.ephemeralGb,
+    swapMb: f.swapMb,
+    extraSpecs: f.extraSpecs,
+  };
+}
 
 export interface Fault {
   code: number;
@@ -368,16 +383,7 @@ export async function createServers(ctx: AuthContext, input: ServerCreate): Prom
     groupId = g.id;
   }
 
-  const snapshot: FlavorSnapshot = {
-    id: flavor.id,
-    name: flavor.name,
-    vcpus: flavor.vcpus,
-    ramMb: flavor.ramMb,
-    diskGb: flavor.diskGb,
-    ephemeralGb: flavor.ephemeralGb,
-    swapMb: flavor.swapMb,
-    extraSpecs: flavor.extraSpecs,
-  };
+  const snapshot = flavorSnapshot(flavor);
   const metadata = v.metadata ?? {};
   const reservationId = `r-${randomBytes(4).toString('hex')}`;
   const requestId = currentRequestId() ?? `req-${newUuid()}`;
@@ -504,7 +510,7 @@ export interface ServerListOptions {
   sortDir?: 'asc' | 'desc';
 }
 
-const SORT: Record<NonNullable<ServerListOptions['sortKey']>, keyof Prisma.ServerOrderByWithRelationInput> = {
+const SORT: Record<NonNullable<ServerListOptions['sortKey']>, keyof Prisma.ServerOrderByWithRelationInput & string> = {
   created_at: 'createdAt',
   updated_at: 'updatedAt',
   display_name: 'name',
@@ -514,6 +520,8 @@ const SORT: Record<NonNullable<ServerListOptions['sortKey']>, keyof Prisma.Serve
   host: 'host',
   launched_at: 'launchedAt',
 };
+
+const NULLABLE_SORT = new Set<string>(['host', 'taskState', 'launchedAt']);
 
 export async function listServers(ctx: AuthContext, o: ServerListOptions = {}): Promise<Server[]> {
   const base = o.detail ? 'os_compute_api:servers:detail' : 'os_compute_api:servers:index';
@@ -553,16 +561,20 @@ export async function listServers(ctx: AuthContext, o: ServerListOptions = {}): 
       throw badRequest(`Invalid name filter regex: ${o.name}`);
     }
   }
-  const key = SORT[o.sortKey ?? 'created_at'];
-  const dir = o.sortDir ?? 'desc';
-  const rows = await db().server.findMany({ where, orderBy: [{ [key]: dir }, { id: dir }] });
-  let out = re ? rows.filter((r) => re.test(r.name)) : rows;
-  if (o.marker) {
-    const i = out.findIndex((r) => r.id === o.marker);
-    if (i < 0) throw badRequest(`marker [${o.marker}] not found`);
-    out = out.slice(i + 1);
-  }
-  return out.slice(0, Math.min(o.limit ?? MAX_LIMIT, MAX_LIMIT)).map(toServer);
+  const field = SORT[o.sortKey ?? 'created_at'];
+  const named = (r: ServerRow | null) => (r && (!re || re.test(r.name)) ? r : null);
+  const page = await markerPage<Prisma.ServerWhereInput, Prisma.ServerOrderByWithRelationInput>(
+    o,
+    { field, dir: o.sortDir ?? 'desc', nullable: NULLABLE_SORT.has(field) },
+    async (id) => named(await db().server.findFirst({ where: { AND: [where, { id }] } })),
+  );
+  // The name filter is a regular expression (Nova's): it is matched here, after the marker.
+  const rows = await db().server.findMany({
+    ...page,
+    where: { AND: [where, page.where] },
+    ...(re ? { take: undefined } : {}),
+  });
+  return (re ? rows.filter((r) => named(r)).slice(0, page.take) : rows).map(toServer);
 }
 
 // ---------------------------------------------------------------- delete
@@ -840,13 +852,8 @@ export interface InstanceActionView {
   }>;
 }
 
-export async function listInstanceActions(ctx: AuthContext, id: string): Promise<InstanceActionView[]> {
-  const row = await loadServer(ctx, id, 'os_compute_api:os-instance-actions:list', { includeDeleted: true });
-  const rows = await db().instanceAction.findMany({
-    where: { serverId: row.id },
-    orderBy: [{ startTime: 'desc' }, { id: 'desc' }],
-  });
-  return rows.map((a) => ({
+function actionView(a: InstanceActionRow): InstanceActionView {
+  return {
     id: a.id,
     action: a.action,
     instanceUuid: a.serverId,
@@ -857,7 +864,16 @@ export async function listInstanceActions(ctx: AuthContext, id: string): Promise
     finishTime: a.finishTime,
     updatedAt: a.updatedAt,
     message: a.message,
-  }));
+  };
+}
+
+export async function listInstanceActions(ctx: AuthContext, id: string): Promise<InstanceActionView[]> {
+  const row = await loadServer(ctx, id, 'os_compute_api:os-instance-actions:list', { includeDeleted: true });
+  const rows = await db().instanceAction.findMany({
+    where: { serverId: row.id },
+    orderBy: [{ startTime: 'desc' }, { id: 'desc' }],
+  });
+  return rows.map(actionView);
 }
 
 export async function getInstanceAction(ctx: AuthContext, id: string, requestId: string): Promise<InstanceActionView> {
@@ -872,16 +888,7 @@ export async function getInstanceAction(ctx: AuthContext, id: string, requestId:
   const showEvents = can(ctx, 'os_compute_api:os-instance-actions:events', target);
   const details = can(ctx, 'os_compute_api:os-instance-actions:events:details', target);
   return {
-    id: a.id,
-    action: a.action,
-    instanceUuid: a.serverId,
-    requestId: a.requestId,
-    userId: a.userId,
-    projectId: a.projectId,
-    startTime: a.startTime,
-    finishTime: a.finishTime,
-    updatedAt: a.updatedAt,
-    message: a.message,
+    ...actionView(a),
     ...(showEvents
       ? {
           events: a.events.map((e) => ({

@@ -120,9 +120,4 @@ export async function emitNetworkEvent(
 }
 
 /** Marker paging for the dashboard's lists: rows after `marker` (an id), in creation order. */
-export function pageArgs(marker: string | undefined, limit: number | undefined) {
-  return {
-    ...(marker && isUuid(marker) ? { cursor: { id: marker }, skip: 1 } : {}),
-    ...(limit ? { take: limit } : {}),
-  };
-}
+export { pageArgs } from '../platform/paging.ts';

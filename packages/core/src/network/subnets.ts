@@ -156,6 +156,16 @@ export function validateSubnet(v: {
   return { cidr: formatCidr(c), gatewayIp, pools, dns, routes };
 }
 
+/** A validated subnet's addressing as its columns (create and update write the same). */
+function addressColumns(a: ReturnType<typeof validateSubnet>) {
+  return {
+    gatewayIp: a.gatewayIp,
+    allocationPools: a.pools.map((p) => ({ start: p.start, end: p.end })),
+    dnsNameservers: a.dns,
+    hostRoutes: a.routes.map((r) => ({ destination: r.destination, nexthop: r.nexthop })),
+  };
+}
+
 export const dhcpDeviceId = (networkId: string) => `dhcp-${networkId}`;
 
 /** Gives the network's DHCP port an address on `subnet` (creating the port if needed). */
@@ -221,10 +231,7 @@ export async function createSubnet(
         description: v.description,
         ipVersion: v.ip_version,
         cidr: a.cidr,
-        gatewayIp: a.gatewayIp,
-        allocationPools: a.pools.map((p) => ({ start: p.start, end: p.end })),
-        dnsNameservers: a.dns,
-        hostRoutes: a.routes.map((r) => ({ destination: r.destination, nexthop: r.nexthop })),
+        ...addressColumns(a),
         enableDhcp: v.enable_dhcp,
       },
     });
@@ -307,10 +314,7 @@ export async function updateSubnet(
       data: {
         name: v.name,
         description: v.description,
-        gatewayIp: a.gatewayIp,
-        allocationPools: a.pools.map((p) => ({ start: p.start, end: p.end })),
-        dnsNameservers: a.dns,
-        hostRoutes: a.routes.map((r) => ({ destination: r.destination, nexthop: r.nexthop })),
+        ...addressColumns(a),
         enableDhcp: v.enable_dhcp,
       },
     });

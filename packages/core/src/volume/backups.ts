@@ -2,8 +2,21 @@ import type { Prisma, VolumeBackup as BackupRow } from '@stratus/db';
 import type { AuthContext } from '../identity/types.ts';
 import { enqueueJob } from '../platform/jobs.ts';
 import { badRequest, notFound } from '../platform/errors.ts';
-import { can, enforce } from '../policy/index.ts';
-import { checkMetadata, db, invalid, isUuid, MAX_LIMIT, newUuid, projectOf, TX } from './common.ts';
+import { markerPage } from '../platform/paging.ts';
+import { enforce } from '../policy/index.ts';
+import {
+  allowedRow,
+  checkMetadata,
+  db,
+  invalid,
+  isUuid,
+  listScope,
+  NEWEST_FIRST,
+  newUuid,
+  projectOf,
+  TX,
+  type VolumeListScope,
+} from './common.ts';
 import { backupCreateJobDef, backupDeleteJobDef, backupRestoreJobDef, volumeQueue } from './jobs.ts';
 import { checkVolumeQuota } from './quotas.ts';
 import { type BackupView, emitBackupEvent, toBackup, type VolumeView } from './records.ts';
@@ -21,12 +34,7 @@ import { updateVolumeRow } from './records.ts';
 
 export async function loadBackup(ctx: AuthContext, id: string, action: string): Promise<BackupRow> {
   const b = isUuid(id) ? await db().volumeBackup.findUnique({ where: { id } }) : null;
-  if (!b) throw notFound(`Backup ${id} could not be found.`);
-  if (!can(ctx, action, { project_id: b.projectId, user_id: b.userId })) {
-    if (b.projectId !== ctx.projectId) throw notFound(`Backup ${id} could not be found.`);
-    enforce(ctx, action, { project_id: b.projectId });
-  }
-  return b;
+  return allowedRow(ctx, b, action, `Backup ${id} could not be found.`);
 }
 
 async function dependents(ids: string[]): Promise<Set<string>> {
@@ -39,36 +47,14 @@ export async function getBackup(ctx: AuthContext, id: string): Promise<BackupVie
   return toBackup(b, (await dependents([b.id])).has(b.id));
 }
 
-export async function listBackups(
-  ctx: AuthContext,
-  o: {
-    allTenants?: boolean;
-    projectId?: string;
-    volumeId?: string;
-    name?: string;
-    status?: string;
-    marker?: string;
-    limit?: number;
-  } = {},
-): Promise<BackupView[]> {
-  const where: Prisma.VolumeBackupWhereInput = {};
-  if ((o.allTenants || (o.projectId && o.projectId !== ctx.projectId)) && can(ctx, 'volume:get_all_tenants')) {
-    if (o.projectId) where.projectId = o.projectId;
-  } else {
-    const projectId = projectOf(ctx);
-    enforce(ctx, 'backup:get_all', { project_id: projectId });
-    where.projectId = projectId;
-  }
-  if (o.volumeId) where.volumeId = o.volumeId;
-  if (o.name !== undefined) where.name = o.name;
-  if (o.status !== undefined) where.status = o.status;
-  let rows = await db().volumeBackup.findMany({ where, orderBy: [{ createdAt: 'desc' }, { id: 'desc' }] });
-  if (o.marker) {
-    const i = rows.findIndex((r) => r.id === o.marker);
-    if (i < 0) throw badRequest(`marker [${o.marker}] not found`);
-    rows = rows.slice(i + 1);
-  }
-  rows = rows.slice(0, Math.min(o.limit ?? MAX_LIMIT, MAX_LIMIT));
+export async function listBackups(ctx: AuthContext, o: VolumeListScope = {}): Promise<BackupView[]> {
+  const where: Prisma.VolumeBackupWhereInput = listScope(ctx, 'backup:get_all', o);
+  const page = await markerPage<Prisma.VolumeBackupWhereInput, Prisma.VolumeBackupOrderByWithRelationInput>(
+    o,
+    NEWEST_FIRST,
+    (id) => db().volumeBackup.findFirst({ where: { AND: [where, { id }] } }),
+  );
+  const rows = await db().volumeBackup.findMany({ ...page, where: { AND: [where, page.where] } });
   const dep = await dependents(rows.map((r) => r.id));
   return rows.map((r) => toBackup(r, dep.has(r.id)));
 }

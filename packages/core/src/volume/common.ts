@@ -2,9 +2,9 @@ import { randomUUID } from 'node:crypto';
 import type { PrismaClient } from '@stratus/db';
 import type { AuthContext } from '../identity/types.ts';
 import { type Config, loadConfig } from '../platform/config.ts';
-import { badRequest, StratusError } from '../platform/errors.ts';
+import { badRequest, notFound, StratusError } from '../platform/errors.ts';
 import { runtime } from '../platform/runtime.ts';
-import { can } from '../policy/index.ts';
+import { can, enforce } from '../policy/index.ts';
 import './policy.ts';
 
 export function db(): PrismaClient {
@@ -28,6 +28,25 @@ export function projectOf(ctx: AuthContext): string {
   return ctx.projectId;
 }
 
+/**
+ * A row the caller may act on with `action`: a missing row, or another project's the
+ * caller may not touch, is "not found" (`what`, Cinder's message); the caller's own
+ * project's, when `action` refuses, is 403.
+ */
+export function allowedRow<T extends { projectId: string; userId?: string }>(
+  ctx: AuthContext,
+  row: T | null,
+  action: string,
+  what: string,
+): T {
+  if (!row) throw notFound(what);
+  if (!can(ctx, action, { project_id: row.projectId, ...(row.userId ? { user_id: row.userId } : {}) })) {
+    if (row.projectId !== ctx.projectId) throw notFound(what);
+    enforce(ctx, action, { project_id: row.projectId });
+  }
+  return row;
+}
+
 /** Cinder answers quota failures with 413 overLimit. */
 export function volumeOverLimit(message: string): StratusError {
   return new StratusError('QuotaExceeded', message, { overLimit: true });
@@ -40,7 +59,46 @@ export const invalid = (what: string, reason: string): StratusError =>
 /** A transaction's own options: volume writes are short, but queue on the quota lock. */
 export const TX = { maxWait: 60_000, timeout: 60_000 };
 
-export const MAX_LIMIT = 1000;
+/** The volume service's default list order (Cinder's created_at desc), ties by id. */
+export const NEWEST_FIRST = { field: 'createdAt', dir: 'desc' } as const;
+
+/** The filters of the volume service's lists, and Cinder's marker paging. */
+export interface VolumeListScope {
+  allTenants?: boolean;
+  projectId?: string;
+  /** Snapshots and backups: those of one volume. */
+  volumeId?: string;
+  name?: string;
+  status?: string;
+  marker?: string;
+  limit?: number;
+}
+
+/**
+ * The filter every volume-service list starts from. Every project's rows (or the named
+ * project's) for a caller asking for all tenants or another project who may
+ * (volume:get_all_tenants); otherwise — all_tenants from others is ignored, as Cinder
+ * does — the caller's own project, once `action` allows it. Then the exact volume, name
+ * and status filters.
+ */
+export function listScope(
+  ctx: AuthContext,
+  action: string,
+  o: VolumeListScope,
+): { projectId?: string; volumeId?: string; name?: string; status?: string } {
+  const where: { projectId?: string; volumeId?: string; name?: string; status?: string } = {};
+  if ((o.allTenants || (o.projectId && o.projectId !== ctx.projectId)) && can(ctx, 'volume:get_all_tenants')) {
+    if (o.projectId) where.projectId = o.projectId;
+  } else {
+    const projectId = projectOf(ctx);
+    enforce(ctx, action, { project_id: projectId });
+    where.projectId = projectId;
+  }
+  if (o.volumeId) where.volumeId = o.volumeId;
+  if (o.name !== undefined) where.name = o.name;
+  if (o.status !== undefined) where.status = o.status;
+  return where;
+}
 
 /** zod-style metadata: string keys 1-255, string values up to 255. */
 export function checkMetadata(m: unknown, field = 'metadata'): Record<string, string> {

@@ -237,28 +237,18 @@ export async function emitVolumeEvent(
   });
 }
 
-export async function emitSnapshotEvent(
+/** A snapshot's or backup's live event: its name, status and progress. */
+async function emitProgressEvent(
   tx: Pick<Tx, '$executeRaw'>,
-  s: Pick<SnapshotRow, 'id' | 'projectId' | 'name' | 'status' | 'progress'>,
+  r: Pick<SnapshotRow | BackupRow, 'id' | 'projectId' | 'name' | 'status' | 'progress'>,
   type: string,
 ): Promise<void> {
   await emitEvent(tx, {
     type,
-    projectId: s.projectId,
-    resourceId: s.id,
-    data: { name: s.name, status: s.status, progress: s.progress },
+    projectId: r.projectId,
+    resourceId: r.id,
+    data: { name: r.name, status: r.status, progress: r.progress },
   });
 }
-
-export async function emitBackupEvent(
-  tx: Pick<Tx, '$executeRaw'>,
-  b: Pick<BackupRow, 'id' | 'projectId' | 'name' | 'status' | 'progress'>,
-  type: string,
-): Promise<void> {
-  await emitEvent(tx, {
-    type,
-    projectId: b.projectId,
-    resourceId: b.id,
-    data: { name: b.name, status: b.status, progress: b.progress },
-  });
-}
+export const emitSnapshotEvent = emitProgressEvent;
+export const emitBackupEvent = emitProgressEvent;

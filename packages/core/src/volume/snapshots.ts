@@ -2,8 +2,21 @@ import type { Prisma, VolumeSnapshot as SnapshotRow } from '@stratus/db';
 import type { AuthContext } from '../identity/types.ts';
 import { enqueueJob } from '../platform/jobs.ts';
 import { badRequest, notFound } from '../platform/errors.ts';
-import { can, enforce } from '../policy/index.ts';
-import { checkMetadata, db, invalid, isUuid, MAX_LIMIT, newUuid, projectOf, TX } from './common.ts';
+import { markerPage } from '../platform/paging.ts';
+import { enforce } from '../policy/index.ts';
+import {
+  allowedRow,
+  checkMetadata,
+  db,
+  invalid,
+  isUuid,
+  listScope,
+  NEWEST_FIRST,
+  newUuid,
+  projectOf,
+  TX,
+  type VolumeListScope,
+} from './common.ts';
 import { snapshotCreateJobDef, snapshotDeleteJobDef, volumeQueue } from './jobs.ts';
 import { checkVolumeQuota } from './quotas.ts';
 import { emitSnapshotEvent, type SnapshotView, toSnapshot } from './records.ts';
@@ -19,48 +32,22 @@ import { loadVolume, lockVolume } from './volumes.ts';
 
 export async function loadSnapshot(ctx: AuthContext, id: string, action: string): Promise<SnapshotRow> {
   const s = isUuid(id) ? await db().volumeSnapshot.findUnique({ where: { id } }) : null;
-  if (!s) throw notFound(`Snapshot ${id} could not be found.`);
-  if (!can(ctx, action, { project_id: s.projectId, user_id: s.userId })) {
-    if (s.projectId !== ctx.projectId) throw notFound(`Snapshot ${id} could not be found.`);
-    enforce(ctx, action, { project_id: s.projectId });
-  }
-  return s;
+  return allowedRow(ctx, s, action, `Snapshot ${id} could not be found.`);
 }
 
 export async function getSnapshot(ctx: AuthContext, id: string): Promise<SnapshotView> {
   return toSnapshot(await loadSnapshot(ctx, id, 'volume:get_snapshot'));
 }
 
-export async function listSnapshots(
-  ctx: AuthContext,
-  o: {
-    allTenants?: boolean;
-    projectId?: string;
-    volumeId?: string;
-    name?: string;
-    status?: string;
-    marker?: string;
-    limit?: number;
-  } = {},
-): Promise<SnapshotView[]> {
-  const where: Prisma.VolumeSnapshotWhereInput = {};
-  if ((o.allTenants || (o.projectId && o.projectId !== ctx.projectId)) && can(ctx, 'volume:get_all_tenants')) {
-    if (o.projectId) where.projectId = o.projectId;
-  } else {
-    const projectId = projectOf(ctx);
-    enforce(ctx, 'volume:get_all_snapshots', { project_id: projectId });
-    where.projectId = projectId;
-  }
-  if (o.volumeId) where.volumeId = o.volumeId;
-  if (o.name !== undefined) where.name = o.name;
-  if (o.status !== undefined) where.status = o.status;
-  let rows = await db().volumeSnapshot.findMany({ where, orderBy: [{ createdAt: 'desc' }, { id: 'desc' }] });
-  if (o.marker) {
-    const i = rows.findIndex((r) => r.id === o.marker);
-    if (i < 0) throw badRequest(`marker [${o.marker}] not found`);
-    rows = rows.slice(i + 1);
-  }
-  return rows.slice(0, Math.min(o.limit ?? MAX_LIMIT, MAX_LIMIT)).map(toSnapshot);
+export async function listSnapshots(ctx: AuthContext, o: VolumeListScope = {}): Promise<SnapshotView[]> {
+  const where: Prisma.VolumeSnapshotWhereInput = listScope(ctx, 'volume:get_all_snapshots', o);
+  const page = await markerPage<Prisma.VolumeSnapshotWhereInput, Prisma.VolumeSnapshotOrderByWithRelationInput>(
+    o,
+    NEWEST_FIRST,
+    (id) => db().volumeSnapshot.findFirst({ where: { AND: [where, { id }] } }),
+  );
+  const rows = await db().volumeSnapshot.findMany({ ...page, where: { AND: [where, page.where] } });
+  return rows.map(toSnapshot);
 }
 
 /**

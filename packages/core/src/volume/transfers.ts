@@ -2,8 +2,8 @@ import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { VolumeTransfer as TransferRow } from '@stratus/db';
 import type { AuthContext } from '../identity/types.ts';
 import { badRequest, forbidden, notFound } from '../platform/errors.ts';
-import { can, enforce } from '../policy/index.ts';
-import { db, invalid, isUuid, newUuid, projectOf, TX } from './common.ts';
+import { enforce } from '../policy/index.ts';
+import { allowedRow, db, invalid, isUuid, listScope, newUuid, projectOf, TX } from './common.ts';
 import { checkVolumeQuota } from './quotas.ts';
 import { updateVolumeRow } from './records.ts';
 import { VolumeStatus } from './state.ts';
@@ -70,10 +70,7 @@ export async function createVolumeTransfer(
 
 async function loadTransfer(ctx: AuthContext, id: string, action: string): Promise<TransferRow> {
   const t = isUuid(id) ? await db().volumeTransfer.findUnique({ where: { id } }) : null;
-  if (!t || (!can(ctx, action, { project_id: t.projectId }) && t.projectId !== ctx.projectId))
-    throw notFound(`Transfer ${id} could not be found.`);
-  enforce(ctx, action, { project_id: t.projectId });
-  return t;
+  return allowedRow(ctx, t, action, `Transfer ${id} could not be found.`);
 }
 
 export async function getVolumeTransfer(ctx: AuthContext, id: string): Promise<TransferView> {
@@ -81,12 +78,9 @@ export async function getVolumeTransfer(ctx: AuthContext, id: string): Promise<T
 }
 
 export async function listVolumeTransfers(ctx: AuthContext, o: { allTenants?: boolean } = {}): Promise<TransferView[]> {
-  const projectId = projectOf(ctx);
-  enforce(ctx, 'volume:get_all_transfers', { project_id: projectId });
-  const all = o.allTenants && can(ctx, 'volume:get_all_tenants');
   const rows = await db().volumeTransfer.findMany({
-    where: all ? {} : { projectId },
-    orderBy: { createdAt: 'desc' },
+    where: listScope(ctx, 'volume:get_all_transfers', o),
+    orderBy: [{ createdAt: 'desc' }, { id: 'desc' }],
   });
   return rows.map(view);
 }

@@ -4,9 +4,23 @@ import { imageBackend } from '../compute/images.ts';
 import type { AuthContext } from '../identity/types.ts';
 import { enqueueJob } from '../platform/jobs.ts';
 import { badRequest, conflict, isStratusError, notFound, StratusError } from '../platform/errors.ts';
-import { can, enforce } from '../policy/index.ts';
+import { markerPage } from '../platform/paging.ts';
+import { enforce } from '../policy/index.ts';
 import { backendId, selectVolumeBackend } from './backends.ts';
-import { cfg, checkMetadata, db, invalid, isAdmin, isUuid, MAX_LIMIT, newUuid, projectOf, TX } from './common.ts';
+import {
+  allowedRow,
+  cfg,
+  checkMetadata,
+  db,
+  invalid,
+  isAdmin,
+  isUuid,
+  listScope,
+  newUuid,
+  projectOf,
+  TX,
+  type VolumeListScope,
+} from './common.ts';
 import { volumeCreateJobDef, volumeDeleteJobDef, volumeExtendJobDef, volumeQueue } from './jobs.ts';
 import { checkVolumeQuota } from './quotas.ts';
 import { emitVolumeEvent, toVolume, updateVolumeRow, type VolumeView } from './records.ts';
@@ -37,12 +51,7 @@ async function views(rows: Array<VolumeRow & { attachments?: Prisma.VolumeAttach
 /** A volume the caller may act on with `action`; another project's is "not found" (Cinder). */
 export async function loadVolume(ctx: AuthContext, id: string, action: string): Promise<VolumeRow> {
   const v = isUuid(id) ? await db().volume.findUnique({ where: { id } }) : null;
-  if (!v) throw notFound(`Volume ${id} could not be found.`);
-  if (!can(ctx, action, { project_id: v.projectId, user_id: v.userId })) {
-    if (v.projectId !== ctx.projectId) throw notFound(`Volume ${id} could not be found.`);
-    enforce(ctx, action, { project_id: v.projectId });
-  }
-  return v;
+  return allowedRow(ctx, v, action, `Volume ${id} could not be found.`);
 }
 
 export async function getVolume(ctx: AuthContext, id: string): Promise<VolumeView> {
@@ -53,22 +62,19 @@ export async function getVolume(ctx: AuthContext, id: string): Promise<VolumeVie
   return out;
 }
 
-export interface VolumeListOptions {
-  allTenants?: boolean;
-  projectId?: string;
-  name?: string;
-  status?: string;
+export interface VolumeListOptions extends Omit<VolumeListScope, 'volumeId'> {
   bootable?: boolean;
   metadata?: Record<string, string>;
   availabilityZone?: string;
-  marker?: string;
-  limit?: number;
   offset?: number;
   sortKey?: 'created_at' | 'updated_at' | 'name' | 'size' | 'status' | 'id';
   sortDir?: 'asc' | 'desc';
 }
 
-const SORT: Record<NonNullable<VolumeListOptions['sortKey']>, keyof Prisma.VolumeOrderByWithRelationInput> = {
+const SORT: Record<
+  NonNullable<VolumeListOptions['sortKey']>,
+  'createdAt' | 'updatedAt' | 'name' | 'size' | 'status' | 'id'
+> = {
   created_at: 'createdAt',
   updated_at: 'updatedAt',
   name: 'name',
@@ -78,40 +84,22 @@ const SORT: Record<NonNullable<VolumeListOptions['sortKey']>, keyof Prisma.Volum
 };
 
 export async function listVolumes(ctx: AuthContext, o: VolumeListOptions = {}): Promise<VolumeView[]> {
-  const where: Prisma.VolumeWhereInput = {};
-  // all_tenants from a non-admin is ignored, as Cinder does.
-  if ((o.allTenants || (o.projectId && o.projectId !== ctx.projectId)) && can(ctx, 'volume:get_all_tenants')) {
-    if (o.projectId) where.projectId = o.projectId;
-  } else {
-    const projectId = projectOf(ctx);
-    enforce(ctx, 'volume:get_all', { project_id: projectId });
-    where.projectId = projectId;
-  }
-  if (o.name !== undefined) where.name = o.name;
-  if (o.status !== undefined) where.status = o.status;
-  if (o.bootable !== undefined) where.bootable = o.bootable;
-  if (o.availabilityZone !== undefined) where.availabilityZone = o.availabilityZone;
-  const key = SORT[o.sortKey ?? 'created_at'];
-  const dir = o.sortDir ?? 'desc';
-  let rows = await db().volume.findMany({
-    where,
-    include: { attachments: true },
-    orderBy: [{ [key]: dir }, { id: dir }],
-  });
-  if (o.metadata) {
-    const want = Object.entries(o.metadata);
-    rows = rows.filter((r) => {
-      const md = toVolume(r, '').metadata;
-      return want.every(([k, v]) => md[k] === v);
-    });
-  }
-  if (o.marker) {
-    const i = rows.findIndex((r) => r.id === o.marker);
-    if (i < 0) throw badRequest(`marker [${o.marker}] not found`);
-    rows = rows.slice(i + 1);
-  }
-  if (o.offset) rows = rows.slice(o.offset);
-  return views(rows.slice(0, Math.min(o.limit ?? MAX_LIMIT, MAX_LIMIT)));
+  const where: Prisma.VolumeWhereInput = {
+    ...listScope(ctx, 'volume:get_all', o),
+    ...(o.bootable !== undefined ? { bootable: o.bootable } : {}),
+    ...(o.availabilityZone !== undefined ? { availabilityZone: o.availabilityZone } : {}),
+    // Every metadata item asked for, as Cinder's metadata filter.
+    AND: Object.entries(o.metadata ?? {}).map(([k, v]) => ({ metadata: { path: [k], equals: v } })),
+  };
+  const field = SORT[o.sortKey ?? 'created_at'];
+  const page = await markerPage<Prisma.VolumeWhereInput, Prisma.VolumeOrderByWithRelationInput>(
+    o,
+    { field, dir: o.sortDir ?? 'desc', nullable: field === 'name' },
+    (id) => db().volume.findFirst({ where: { AND: [where, { id }] } }),
+  );
+  return views(
+    await db().volume.findMany({ ...page, where: { AND: [where, page.where] }, include: { attachments: true } }),
+  );
 }
 
 // ---------------------------------------------------------------- create
@@ -159,9 +147,20 @@ function input<T>(r: { success: true; data: T } | { success: false; error: z.Zod
   throw badRequest(`Invalid input for field/attribute ${i?.path.join('.') || 'volume'}: ${i?.message ?? 'invalid'}`);
 }
 
+/** Cinder's answer to a size that is not a whole number of GiB above zero (as given: "2" is fine). */
+function checkVolumeSize(size: unknown): void {
+  if (size === undefined || size === null) return;
+  const n = Number(size);
+  if (!Number.isInteger(n) || n < 1)
+    throw badRequest(
+      `Invalid input received: Invalid volume: volume size must be an integer and greater than 0 (size: ${String(size)}).`,
+    );
+}
+
 /** Validates a create request into a plan (no writes). Shared by the API and boot from volume. */
 export async function planVolume(ctx: AuthContext, raw: VolumeCreate): Promise<PlannedVolume> {
   const projectId = projectOf(ctx);
+  checkVolumeSize(raw.size);
   const v = input(VolumeCreate.safeParse(raw));
   const sources = [v.imageRef, v.snapshotId, v.sourceVolId, v.backupId].filter((s) => s);
   if (sources.length > 1)
