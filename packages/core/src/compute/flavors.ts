@@ -3,8 +3,9 @@ import { Prisma, type Flavor as FlavorRow } from '@stratus/db';
 import { z } from 'zod';
 import type { AuthContext } from '../identity/types.ts';
 import { badRequest, conflict, notFound } from '../platform/errors.ts';
+import { markerPage } from '../platform/paging.ts';
 import { can, enforce } from '../policy/index.ts';
-import { db, isAdmin, MAX_LIMIT } from './common.ts';
+import { db, isAdmin } from './common.ts';
 
 export interface Flavor {
   id: string;
@@ -100,7 +101,11 @@ export async function getFlavor(ctx: AuthContext, id: string): Promise<Flavor> {
 }
 
 export interface FlavorListOptions {
-  /** true: public only; false: private only (admin); undefined: public + accessible (admin: all). */
+  /**
+   * Admins: true public only, false private only, 'all' both, undefined public only.
+   * Only admins filter on it (Nova's rule): anyone else gets the public flavors and the
+   * private ones shared with the project, or with true the public ones only.
+   */
   isPublic?: boolean | 'all';
   minRam?: number;
   minDisk?: number;
@@ -120,23 +125,16 @@ export async function listFlavors(ctx: AuthContext, o: FlavorListOptions = {}): 
     OR: [{ isPublic: true }, { access: { some: { projectId: ctx.projectId ?? '' } } }],
   };
   if (o.isPublic === true) where.isPublic = true;
-  else if (o.isPublic === false) {
-    if (admin) where.isPublic = false;
-    else Object.assign(where, { isPublic: false, access: { some: { projectId: ctx.projectId ?? '' } } });
-  } else if (!(admin && o.isPublic === 'all')) {
-    if (!admin) Object.assign(where, accessible);
-    else if (o.isPublic === undefined) Object.assign(where, { isPublic: true });
-  }
-  const sortKey = o.sortKey ?? 'id';
-  const dir = o.sortDir ?? 'asc';
-  const rows = await db().flavor.findMany({ where, orderBy: [{ [sortKey]: dir }, { id: 'asc' }] });
-  let out = rows.map(toFlavor);
-  if (o.marker) {
-    const i = out.findIndex((f) => f.id === o.marker);
-    if (i < 0) throw badRequest(`marker [${o.marker}] not found`);
-    out = out.slice(i + 1);
-  }
-  return out.slice(0, Math.min(o.limit ?? MAX_LIMIT, MAX_LIMIT));
+  else if (!admin) Object.assign(where, accessible);
+  else if (o.isPublic === false) where.isPublic = false;
+  else if (o.isPublic === undefined) where.isPublic = true;
+  const page = await markerPage<Prisma.FlavorWhereInput, Prisma.FlavorOrderByWithRelationInput>(
+    o,
+    { field: o.sortKey ?? 'id', dir: o.sortDir ?? 'asc' },
+    (id) => db().flavor.findFirst({ where: { AND: [where, { id }] } }),
+    { keyDir: 'asc', isKey: (s) => s.length > 0 },
+  );
+  return (await db().flavor.findMany({ ...page, where: { AND: [where, page.where] } })).map(toFlavor);
 }
 
 export async function updateFlavor(

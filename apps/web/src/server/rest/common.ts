@@ -105,6 +105,25 @@ export const keystoneError: ErrorRenderer = (status, message) => ({
   error: { code: status, message, title: titleOf(status) },
 });
 
+const FAULTS: Record<number, string> = {
+  400: 'badRequest',
+  401: 'unauthorized',
+  403: 'forbidden',
+  404: 'itemNotFound',
+  405: 'badMethod',
+  406: 'notAcceptable',
+  409: 'conflictingRequest',
+  413: 'overLimit',
+  415: 'badMediaType',
+  500: 'computeFault',
+  501: 'notImplemented',
+  503: 'serviceUnavailable',
+};
+/** Nova's and Cinder's error body, {"itemNotFound": {"code": 404, "message": …}}; `extra` adds fault names. */
+export const faultRenderer =
+  (extra: Record<number, string> = {}): ErrorRenderer =>
+  (status, message) => ({ [extra[status] ?? FAULTS[status] ?? 'computeFault']: { code: status, message } });
+
 /** Maps any thrown value to a status and message; unexpected errors are logged, not leaked. */
 export function toHttpError(err: unknown): { status: number; message: string } {
   if (isStratusError(err)) return { status: err.status, message: err.message };
@@ -151,6 +170,47 @@ export function sendError(
   send(res, status, render(status, message), extra);
 }
 
+// ---------------------------------------------------------------- microversions
+
+export interface Microversion {
+  major: number;
+  minor: number;
+}
+export type Negotiated = { ok: true; version: Microversion } | { ok: false; status: 400 | 406; message: string };
+export const versionString = (v: Microversion): string => `${v.major}.${v.minor}`;
+
+/**
+ * The microversion a request names (Nova's and Cinder's rules): none means `min`,
+ * `latest` means `max`; a malformed one is 400, one outside the range 406.
+ */
+export function negotiateVersion(raw: string | undefined, min: Microversion, max: Microversion): Negotiated {
+  if (!raw) return { ok: true, version: { ...min } };
+  if (raw.toLowerCase() === 'latest') return { ok: true, version: { ...max } };
+  const m = /^(\d+)\.(\d+)$/.exec(raw);
+  if (!m)
+    return {
+      ok: false,
+      status: 400,
+      message: `API Version String ${raw} is of invalid format. Must be of format MajorNum.MinorNum.`,
+    };
+  const v = { major: Number(m[1]), minor: Number(m[2]) };
+  const below = v.major < min.major || (v.major === min.major && v.minor < min.minor);
+  const above = v.major > max.major || (v.major === max.major && v.minor > max.minor);
+  if (below || above)
+    return {
+      ok: false,
+      status: 406,
+      message: `Version ${raw} is not supported by the API. Minimum is ${versionString(min)} and maximum is ${versionString(max)}.`,
+    };
+  return { ok: true, version: v };
+}
+
+/** A request header's value, repeated headers joined with commas. */
+export function headerList(req: IncomingMessage, name: string): string | undefined {
+  const v = req.headers[name];
+  return Array.isArray(v) ? v.join(',') : v;
+}
+
 // ---------------------------------------------------------------- router
 
 export interface RouteContext {
@@ -173,8 +233,14 @@ interface Compiled {
 /**
  * Routes `METHOD /path/:param` below a prefix. Unknown paths answer 404, known paths
  * with another method 405, both in the service's error shape; HEAD falls back to GET.
+ * A thrown error is rendered by `onError` when the service has special cases
+ * (Nova's quota 403, Neutron's error types), else by sendError with `render`.
  */
-export function createRouter(opts: { prefix: string; render: ErrorRenderer }) {
+export function createRouter(opts: {
+  prefix: string;
+  render: ErrorRenderer;
+  onError?: (res: ServerResponse, err: unknown) => void;
+}) {
   const routes: Compiled[] = [];
   const add = (method: string, pattern: string, handler: Route) => {
     const names: string[] = [];
@@ -207,7 +273,8 @@ export function createRouter(opts: { prefix: string; render: ErrorRenderer }) {
         try {
           await r.handler({ req, res, url, params, path });
         } catch (err) {
-          sendError(res, err, opts.render);
+          if (opts.onError) opts.onError(res, err);
+          else sendError(res, err, opts.render);
         }
         return true;
       }
@@ -226,4 +293,80 @@ export function requestBase(req: IncomingMessage, publicUrl: string): string {
   const pub = new URL(publicUrl);
   const proto = header(req, 'x-forwarded-proto') ?? (pub.host === host ? pub.protocol.replace(':', '') : 'http');
   return `${proto}://${host}`;
+}
+
+// ---------------------------------------------------------------- resources
+
+/** How an adapter adds a route: its own wrapper (error shape, microversion context). */
+export type AddRoute<C extends RouteContext> = (
+  method: string,
+  pattern: string,
+  handler: (c: C) => Promise<void>,
+) => void;
+
+/** A handler's answer: the status and the JSON body (none for 202/204 without one). */
+export type Answer = readonly [status: number, body?: unknown];
+
+/** A handler that gets the authenticated caller and returns its answer. */
+export type AuthedHandler<C extends RouteContext> = (c: C, ctx: AuthContext) => Promise<Answer>;
+
+/**
+ * Adds routes whose handler gets the caller (`auth`, X-Auth-Token by default) and
+ * returns [status, body]; the body is sent as JSON.
+ */
+export function authedRoutes<C extends RouteContext>(
+  add: AddRoute<C>,
+  auth: (c: C) => Promise<AuthContext> = (c) => requireAuth(c.req),
+): (method: string, pattern: string, handler: AuthedHandler<C>) => void {
+  return (method, pattern, handler) =>
+    add(method, pattern, async (c) => {
+      const [status, body] = await handler(c, await auth(c));
+      send(c.res, status, body);
+    });
+}
+
+/** One resource's collection and item routes: `${path}` and `${path}/:id`. */
+export interface ResourceSpec<C extends RouteContext, T> {
+  path: string;
+  /** The key one item is wrapped in: {"project": {…}}. */
+  key: string;
+  /** One item as the service shows it. */
+  show: (item: T, c: C, ctx: AuthContext) => unknown;
+  /** GET path: the whole list body. */
+  list?: (c: C, ctx: AuthContext) => Promise<unknown>;
+  /** POST path. */
+  create?: (c: C, ctx: AuthContext) => Promise<T>;
+  /** The create status when it is not the service's usual one. */
+  created?: number;
+  get?: (ctx: AuthContext, id: string, c: C) => Promise<T>;
+  update?: (ctx: AuthContext, id: string, c: C) => Promise<T>;
+  remove?: (ctx: AuthContext, id: string, c: C) => Promise<unknown>;
+}
+
+/** How a service answers the usual verbs (Keystone: 201/PATCH/204, Cinder: 202/PUT/202). */
+export interface ResourceStyle<C extends RouteContext> {
+  created: number;
+  update: 'PATCH' | 'PUT';
+  removed: number;
+  auth?: (c: C) => Promise<AuthContext>;
+}
+
+/** Registers list, create, show, update and delete of resources in one service's style. */
+export function resourceRoutes<C extends RouteContext>(add: AddRoute<C>, style: ResourceStyle<C>) {
+  const route = authedRoutes(add, style.auth);
+  return <T>(r: ResourceSpec<C, T>): void => {
+    const item = `${r.path}/:id`;
+    const id = (c: C) => c.params.id ?? '';
+    const one = (status: number, t: T, c: C, ctx: AuthContext): Answer => [status, { [r.key]: r.show(t, c, ctx) }];
+    const { list, create, get, update, remove } = r;
+    if (list) route('GET', r.path, async (c, ctx) => [200, await list(c, ctx)]);
+    if (create) route('POST', r.path, async (c, ctx) => one(r.created ?? style.created, await create(c, ctx), c, ctx));
+    if (get) route('GET', item, async (c, ctx) => one(200, await get(ctx, id(c), c), c, ctx));
+    if (update) route(style.update, item, async (c, ctx) => one(200, await update(ctx, id(c), c), c, ctx));
+    if (remove)
+      route('DELETE', item, async (c, ctx) => {
+        await remove(ctx, id(c), c);
+        return [style.removed];
+      });
+  };
 }

@@ -329,6 +329,47 @@ export async function deleteS3Object(p: S3Principal, i: { bucket: string; key: s
   }
 }
 
+/** DeleteObjects takes at most this many keys a request. */
+export const MAX_DELETE_KEYS = 1000;
+
+const XML_ENTITIES: Record<string, string> = { lt: '<', gt: '>', quot: '"', apos: "'" };
+const unescapeXml = (s: string) =>
+  s.replace(/&(lt|gt|quot|apos);/g, (_m, e: string) => XML_ENTITIES[e] ?? '').replace(/&amp;/g, '&');
+
+/** A DeleteObjects body (`<Delete><Quiet>…</Quiet><Object><Key>…</Key></Object>…</Delete>`): 1 to 1,000 keys. */
+export function parseDeleteBody(xml: string): { keys: string[]; quiet: boolean } {
+  const keys = [...xml.matchAll(/<Object>[\s\S]*?<Key>([\s\S]*?)<\/Key>[\s\S]*?<\/Object>/g)].map((m) =>
+    unescapeXml(m[1] ?? ''),
+  );
+  if (!/<Delete[\s>]/.test(xml) || keys.length === 0 || keys.length > MAX_DELETE_KEYS)
+    throw new S3Error(
+      'MalformedXML',
+      'The XML you provided was not well-formed or did not validate against our published schema',
+    );
+  return { keys, quiet: /<Quiet>\s*true\s*<\/Quiet>/i.test(xml) };
+}
+
+export interface DeleteObjectsResult {
+  deleted: string[];
+  errors: Array<{ key: string; code: string; message: string }>;
+}
+
+/** DeleteObjects: the bucket must exist; then each key on its own, a failure being that key's Error. */
+export async function deleteS3Objects(p: S3Principal, bucket: string, keys: string[]): Promise<DeleteObjectsResult> {
+  await headBucket(p, bucket);
+  const out: DeleteObjectsResult = { deleted: [], errors: [] };
+  for (const key of keys) {
+    try {
+      await deleteS3Object(p, { bucket, key });
+      out.deleted.push(key);
+    } catch (err) {
+      const e = toS3Error(err);
+      out.errors.push({ key, code: e.code, message: e.message });
+    }
+  }
+  return out;
+}
+
 export async function copyS3Object(
   p: S3Principal,
   i: {

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { StratusError } from '../../platform/errors.ts';
+import { badRequest, StratusError } from '../../platform/errors.ts';
 
 /*
  * Swift listings (accounts list containers, containers list objects): bytewise name
@@ -9,7 +9,11 @@ import { StratusError } from '../../platform/errors.ts';
  */
 export const ListingOptions = z.object({
   prefix: z.string().default(''),
-  delimiter: z.string().max(1, 'Bad delimiter').optional(),
+  /** One character (a code point, so one emoji is fine). */
+  delimiter: z
+    .string()
+    .refine((d) => [...d].length <= 1, 'Bad delimiter')
+    .optional(),
   marker: z.string().optional(),
   endMarker: z.string().optional(),
   limit: z.number().int().min(0).optional(),
@@ -35,6 +39,7 @@ export async function walkListing<T extends { name: string }>(
   maxLimit: number,
   query: (q: NameQuery) => Promise<T[]>,
 ): Promise<Array<ListingEntry<T>>> {
+  if (input.delimiter !== undefined && [...input.delimiter].length > 1) throw badRequest('Bad delimiter');
   const o = ListingOptions.parse(input);
   if (o.limit !== undefined && o.limit > maxLimit)
     throw new StratusError('PreconditionFailed', `Maximum limit is ${maxLimit}`);

@@ -1,6 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { type AuthContext, newRequestId, stopRevocationListener, withRequestContext } from '@stratus/core';
+import { type AuthContext, heartbeat, newRequestId, stopRevocationListener, withRequestContext } from '@stratus/core';
+import { getPrisma } from '@stratus/db';
 import { adminContext, projectWithMember, setupIdentityTest, unique } from '@stratus/core/identity/test-support';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FAKE_IMAGE_ID, useFakeImage } from '../../../../../worker/src/jobs/compute/test-support.ts';
@@ -47,6 +48,14 @@ beforeAll(async () => {
   adminToken = admin.tokenId;
   a = await projectWithMember(admin);
   b = await projectWithMember(admin);
+  // A compute service in the default zone whatever other files do with their hosts (the
+  // aggregates test moves its own into zones of their own). Without a compute node it is
+  // never a scheduling candidate.
+  await heartbeat(
+    getPrisma(url),
+    { binary: 'stratus-worker', host: unique('nova-zone'), roles: ['compute'] },
+    { starting: true },
+  );
   server = createServer((req, res) => {
     const requestId = newRequestId();
     res.setHeader('x-openstack-request-id', requestId);
@@ -346,7 +355,7 @@ describe('Nova REST: admin and project resources', () => {
       expect((await call('GET', path, { token: tokenOf(a) })).status, path).toBe(403);
     }
     const az = await call('GET', '/v2.1/os-availability-zone', { token: tokenOf(a) });
-    // Other test files add zones of their own (aggregates) to the shared database.
+    // Other test files add zones of their own (aggregates) to the shared database; ours is in nova.
     expect(az.json.availabilityZoneInfo.map((z: Json) => z.zoneName)).toContain('nova');
     const defaults = await call('GET', `/v2.1/os-quota-sets/${a.project.id}/defaults`, { token: tokenOf(a) });
     expect(defaults.json.quota_set).toMatchObject({ instances: 10, cores: 20, ram: 51200 });
@@ -376,6 +385,15 @@ describe('Nova REST: admin and project resources', () => {
     });
     expect(add.json.flavor_access).toEqual([{ flavor_id: id, tenant_id: a.project.id }]);
     expect((await call('GET', `/v2.1/flavors/${id}`, { token: tokenOf(a) })).status).toBe(200);
+    // Only admins filter on is_public: a member's false is ignored, true narrows to the public ones.
+    const listed = async (query: string) =>
+      ((await call('GET', `/v2.1/flavors${query}`, { token: tokenOf(a) })).json.flavors as Array<{ id: string }>).map(
+        (x) => x.id,
+      );
+    expect(await listed('')).toContain(id);
+    expect(await listed('?is_public=false')).toContain(id);
+    expect(await listed('?is_public=true')).not.toContain(id);
+    expect(await listed('?is_public=none')).toContain(id);
     const specs = await call('POST', `/v2.1/flavors/${id}/os-extra_specs`, {
       token: adminToken,
       body: { extra_specs: { 'hw:cpu_policy': 'shared' } },

@@ -4,7 +4,10 @@ import { type AuthContext, badRequest, isStratusError, loadConfig, StratusError 
 import { z } from 'zod';
 import type { RestMount } from '../../http.ts';
 import {
+  authedRoutes,
   createRouter,
+  faultRenderer,
+  headerList,
   parseInput,
   queryBool,
   readJson,
@@ -12,7 +15,7 @@ import {
   requireAuth,
   type RouteContext,
   send,
-  toHttpError,
+  sendError,
 } from '../common.ts';
 import {
   atLeast,
@@ -44,24 +47,7 @@ import { registerVolumeAttachmentRoutes } from './volume-attachments.ts';
 const PREFIX = '/compute';
 const V = '/v2.1';
 
-const FAULT: Record<number, string> = {
-  400: 'badRequest',
-  401: 'unauthorized',
-  403: 'forbidden',
-  404: 'itemNotFound',
-  405: 'badMethod',
-  406: 'notAcceptable',
-  409: 'conflictingRequest',
-  413: 'overLimit',
-  415: 'badMediaType',
-  429: 'overLimit',
-  500: 'computeFault',
-  501: 'notImplemented',
-  503: 'serviceUnavailable',
-};
-const novaError = (status: number, message: string) => ({
-  [FAULT[status] ?? 'computeFault']: { code: status, message },
-});
+const novaError = faultRenderer({ 429: 'overLimit' });
 
 function sendNovaError(res: ServerResponse, err: unknown): void {
   if (res.headersSent) {
@@ -73,12 +59,10 @@ function sendNovaError(res: ServerResponse, err: unknown): void {
     send(res, 403, { overLimit: { code: 403, message: err.message } });
     return;
   }
-  const { status, message } = toHttpError(err);
-  const headers: Record<string, string> = status === 401 ? { 'www-authenticate': 'Keystone uri="/identity"' } : {};
-  send(res, status, novaError(status, message), headers);
+  sendError(res, err, novaError);
 }
 
-const router = createRouter({ prefix: PREFIX, render: novaError });
+const router = createRouter({ prefix: PREFIX, render: novaError, onError: sendNovaError });
 
 interface Ctx extends RouteContext {
   v: Microversion;
@@ -87,18 +71,17 @@ interface Ctx extends RouteContext {
 const versions = new WeakMap<IncomingMessage, Microversion>();
 
 type Handler = (c: Ctx) => Promise<void>;
-/** Adds a route; errors are rendered here (quota as 403, everything in Nova's shape). */
+/** Adds a route whose handler sees the negotiated microversion and the link roots. */
 function route(method: string, pattern: string, h: Handler): void {
-  router.add(method, pattern, async (c) => {
+  router.add(method, pattern, (c) => {
     const v = versions.get(c.req) ?? { ...MIN_VERSION };
     const root = requestBase(c.req, loadConfig().publicUrl) + PREFIX;
-    try {
-      await h({ ...c, v, links: { root, base: root + V } });
-    } catch (err) {
-      sendNovaError(c.res, err);
-    }
+    return h({ ...c, v, links: { root, base: root + V } });
   });
 }
+
+/** Routes whose handler gets the caller and returns [status, body]. */
+const api = authedRoutes(route);
 
 const q = (c: RouteContext, name: string) => c.url.searchParams.get(name) ?? undefined;
 const p = (c: RouteContext, name: string) => c.params[name] ?? '';
@@ -162,13 +145,9 @@ const FlavorBody = z.object({
 });
 const boolish = (v: boolean | string | undefined) => (typeof v === 'string' ? queryBool(v) : v);
 
-function flavorListOpts(c: Ctx, admin: boolean): core.FlavorListOptions {
+function flavorListOpts(c: Ctx): core.FlavorListOptions {
   const isPublic = q(c, 'is_public');
-  let pub: core.FlavorListOptions['isPublic'];
-  if (isPublic === undefined) pub = admin ? true : undefined;
-  else if (isPublic.toLowerCase() === 'none') pub = 'all';
-  else pub = queryBool(isPublic);
-  if (!admin && pub !== true) pub = undefined;
+  const pub = isPublic === undefined ? undefined : isPublic.toLowerCase() === 'none' ? 'all' : queryBool(isPublic);
   const n = (name: string) => {
     const v = q(c, name);
     if (v === undefined) return undefined;
@@ -201,18 +180,15 @@ function flavorListOpts(c: Ctx, admin: boolean): core.FlavorListOptions {
 }
 
 for (const detail of [false, true]) {
-  route('GET', `${V}/flavors${detail ? '/detail' : ''}`, async (c) => {
-    const ctx = await requireAuth(c.req);
-    const flavors = await core.listFlavors(ctx, flavorListOpts(c, core.canManageFlavors(ctx)));
-    ok(c, 200, { flavors: flavors.map((f) => flavorJson(f, c.links, c.v, detail)) });
+  api('GET', `${V}/flavors${detail ? '/detail' : ''}`, async (c, ctx) => {
+    const flavors = await core.listFlavors(ctx, flavorListOpts(c));
+    return [200, { flavors: flavors.map((f) => flavorJson(f, c.links, c.v, detail)) }];
   });
 }
-route('GET', `${V}/flavors/:id`, async (c) => {
-  const ctx = await requireAuth(c.req);
-  ok(c, 200, { flavor: flavorJson(await core.getFlavor(ctx, p(c, 'id')), c.links, c.v, true) });
+api('GET', `${V}/flavors/:id`, async (c, ctx) => {
+  return [200, { flavor: flavorJson(await core.getFlavor(ctx, p(c, 'id')), c.links, c.v, true) }];
 });
-route('POST', `${V}/flavors`, async (c) => {
-  const ctx = await requireAuth(c.req);
+api('POST', `${V}/flavors`, async (c, ctx) => {
   const b = parseInput(FlavorBody, await bodyOf(c, 'flavor'));
   const num = (v: number | string | undefined) => (v === undefined ? undefined : Number(v));
   const f = await core.createFlavor(ctx, {
@@ -227,7 +203,7 @@ route('POST', `${V}/flavors`, async (c) => {
     isPublic: boolish(b['os-flavor-access:is_public']) ?? true,
     description: atLeast(c.v, 55) ? b.description : undefined,
   });
-  ok(c, 200, { flavor: flavorJson(f, c.links, c.v, true) });
+  return [200, { flavor: flavorJson(f, c.links, c.v, true) }];
 });
 route('PUT', `${V}/flavors/:id`, async (c) => {
   if (!atLeast(c.v, 55)) throw new StratusError('NotFound', 'The resource could not be found.');
@@ -235,83 +211,72 @@ route('PUT', `${V}/flavors/:id`, async (c) => {
   const b = parseInput(z.object({ description: z.string().max(65535).nullable() }), await bodyOf(c, 'flavor'));
   ok(c, 200, { flavor: flavorJson(await core.updateFlavor(ctx, p(c, 'id'), b), c.links, c.v, true) });
 });
-route('DELETE', `${V}/flavors/:id`, async (c) => {
-  const ctx = await requireAuth(c.req);
+api('DELETE', `${V}/flavors/:id`, async (c, ctx) => {
   await core.deleteFlavor(ctx, p(c, 'id'));
-  ok(c, 202);
+  return [202];
 });
 const accessJson = (rows: Array<{ flavorId: string; projectId: string }>) => ({
   flavor_access: rows.map((r) => ({ flavor_id: r.flavorId, tenant_id: r.projectId })),
 });
-route('GET', `${V}/flavors/:id/os-flavor-access`, async (c) => {
-  const ctx = await requireAuth(c.req);
-  ok(c, 200, accessJson(await core.listFlavorAccess(ctx, p(c, 'id'))));
+api('GET', `${V}/flavors/:id/os-flavor-access`, async (c, ctx) => {
+  return [200, accessJson(await core.listFlavorAccess(ctx, p(c, 'id')))];
 });
-route('POST', `${V}/flavors/:id/action`, async (c) => {
-  const ctx = await requireAuth(c.req);
+api('POST', `${V}/flavors/:id/action`, async (c, ctx) => {
   const raw = await readJson(c.req);
   const T = z.object({ tenant: z.string().min(1) });
   if ('addTenantAccess' in raw)
-    ok(c, 200, accessJson(await core.addFlavorAccess(ctx, p(c, 'id'), parseInput(T, raw.addTenantAccess).tenant)));
-  else if ('removeTenantAccess' in raw)
-    ok(
-      c,
+    return [200, accessJson(await core.addFlavorAccess(ctx, p(c, 'id'), parseInput(T, raw.addTenantAccess).tenant))];
+  if ('removeTenantAccess' in raw)
+    return [
       200,
       accessJson(await core.removeFlavorAccess(ctx, p(c, 'id'), parseInput(T, raw.removeTenantAccess).tenant)),
-    );
-  else throw badRequest('Invalid flavor action.');
+    ];
+  throw badRequest('Invalid flavor action.');
 });
-route('GET', `${V}/flavors/:id/os-extra_specs`, async (c) => {
-  const ctx = await requireAuth(c.req);
-  ok(c, 200, { extra_specs: await core.getExtraSpecs(ctx, p(c, 'id')) });
+api('GET', `${V}/flavors/:id/os-extra_specs`, async (c, ctx) => {
+  return [200, { extra_specs: await core.getExtraSpecs(ctx, p(c, 'id')) }];
 });
-route('POST', `${V}/flavors/:id/os-extra_specs`, async (c) => {
-  const ctx = await requireAuth(c.req);
+api('POST', `${V}/flavors/:id/os-extra_specs`, async (c, ctx) => {
   const specs = parseInput(
     z.record(z.string(), z.union([z.string(), z.number(), z.boolean()]).transform(String)),
     await bodyOf(c, 'extra_specs'),
   );
-  ok(c, 200, { extra_specs: await core.setExtraSpecs(ctx, p(c, 'id'), specs) });
+  return [200, { extra_specs: await core.setExtraSpecs(ctx, p(c, 'id'), specs) }];
 });
-route('GET', `${V}/flavors/:id/os-extra_specs/:key`, async (c) => {
-  const ctx = await requireAuth(c.req);
+api('GET', `${V}/flavors/:id/os-extra_specs/:key`, async (c, ctx) => {
   const specs = await core.getExtraSpecs(ctx, p(c, 'id'));
   const key = p(c, 'key');
   const value = specs[key];
   if (value === undefined)
     throw new StratusError('NotFound', `Flavor ${p(c, 'id')} has no extra specs with key ${key}.`);
-  ok(c, 200, { [key]: value });
+  return [200, { [key]: value }];
 });
-route('PUT', `${V}/flavors/:id/os-extra_specs/:key`, async (c) => {
-  const ctx = await requireAuth(c.req);
+api('PUT', `${V}/flavors/:id/os-extra_specs/:key`, async (c, ctx) => {
   const key = p(c, 'key');
   const raw = await readJson(c.req);
   const keys = Object.keys(raw);
   if (keys.length !== 1 || keys[0] !== key) throw badRequest('Request body and URI mismatch');
   const value = String(raw[key]);
   await core.setExtraSpecs(ctx, p(c, 'id'), { [key]: value });
-  ok(c, 200, { [key]: value });
+  return [200, { [key]: value }];
 });
-route('DELETE', `${V}/flavors/:id/os-extra_specs/:key`, async (c) => {
-  const ctx = await requireAuth(c.req);
+api('DELETE', `${V}/flavors/:id/os-extra_specs/:key`, async (c, ctx) => {
   await core.deleteExtraSpec(ctx, p(c, 'id'), p(c, 'key'));
-  ok(c, 200);
+  return [200];
 });
 
 // ---------------------------------------------------------------- key pairs
 
-route('GET', `${V}/os-keypairs`, async (c) => {
-  const ctx = await requireAuth(c.req);
+api('GET', `${V}/os-keypairs`, async (c, ctx) => {
   const userId = atLeast(c.v, 10) ? q(c, 'user_id') : undefined;
   const list = await core.listKeyPairs(ctx, {
     userId,
     marker: atLeast(c.v, 35) ? q(c, 'marker') : undefined,
     limit: atLeast(c.v, 35) ? limitOf(c) : undefined,
   });
-  ok(c, 200, { keypairs: list.map((k) => keypairJson(k, c.v, 'list')) });
+  return [200, { keypairs: list.map((k) => keypairJson(k, c.v, 'list')) }];
 });
-route('POST', `${V}/os-keypairs`, async (c) => {
-  const ctx = await requireAuth(c.req);
+api('POST', `${V}/os-keypairs`, async (c, ctx) => {
   const b = parseInput(
     z.object({
       name: z.string(),
@@ -327,17 +292,15 @@ route('POST', `${V}/os-keypairs`, async (c) => {
     type: atLeast(c.v, 2) ? b.type : undefined,
     userId: atLeast(c.v, 10) ? b.user_id : undefined,
   });
-  ok(c, atLeast(c.v, 2) ? 201 : 200, { keypair: keypairJson(k, c.v, 'create') });
+  return [atLeast(c.v, 2) ? 201 : 200, { keypair: keypairJson(k, c.v, 'create') }];
 });
-route('GET', `${V}/os-keypairs/:name`, async (c) => {
-  const ctx = await requireAuth(c.req);
+api('GET', `${V}/os-keypairs/:name`, async (c, ctx) => {
   const k = await core.getKeyPair(ctx, p(c, 'name'), { userId: atLeast(c.v, 10) ? q(c, 'user_id') : undefined });
-  ok(c, 200, { keypair: keypairJson(k, c.v, 'show') });
+  return [200, { keypair: keypairJson(k, c.v, 'show') }];
 });
-route('DELETE', `${V}/os-keypairs/:name`, async (c) => {
-  const ctx = await requireAuth(c.req);
+api('DELETE', `${V}/os-keypairs/:name`, async (c, ctx) => {
   await core.deleteKeyPair(ctx, p(c, 'name'), { userId: atLeast(c.v, 10) ? q(c, 'user_id') : undefined });
-  ok(c, atLeast(c.v, 2) ? 204 : 202);
+  return [atLeast(c.v, 2) ? 204 : 202];
 });
 
 // ---------------------------------------------------------------- servers
@@ -399,8 +362,7 @@ function serverListOpts(c: Ctx, detail: boolean): core.ServerListOptions {
 }
 
 for (const detail of [false, true]) {
-  route('GET', `${V}/servers${detail ? '/detail' : ''}`, async (c) => {
-    const ctx = await requireAuth(c.req);
+  api('GET', `${V}/servers${detail ? '/detail' : ''}`, async (c, ctx) => {
     const o = serverListOpts(c, detail);
     const vw = view(c, ctx);
     const full = detail ? await core.listServersWithAddresses(ctx, o) : null;
@@ -416,7 +378,7 @@ for (const detail of [false, true]) {
         { rel: 'next', href: `${c.links.base}/servers${detail ? '/detail' : ''}?${next.searchParams.toString()}` },
       ];
     }
-    ok(c, 200, body);
+    return [200, body];
   });
 }
 
@@ -445,8 +407,7 @@ const ServerBody = z.object({
   block_device_mapping_v2: z.array(z.unknown()).optional(),
 });
 
-route('POST', `${V}/servers`, async (c) => {
-  const ctx = await requireAuth(c.req);
+api('POST', `${V}/servers`, async (c, ctx) => {
   const raw = await readJson(c.req);
   if (!('server' in raw)) throw badRequest(`Invalid input for field/attribute server. 'server' is a required property`);
   const b = parseInput(ServerBody.loose(), raw.server);
@@ -474,29 +435,29 @@ route('POST', `${V}/servers`, async (c) => {
     ...(b.block_device_mapping_v2?.length ? { blockDeviceMapping: b.block_device_mapping_v2 } : {}),
   });
   if (b.return_reservation_id === true || b.return_reservation_id === 'True' || b.return_reservation_id === 'true') {
-    ok(c, 202, { reservation_id: r.reservationId });
-    return;
+    return [202, { reservation_id: r.reservationId }];
   }
   const first = r.servers[0];
   if (!first) throw new Error('no server created');
-  ok(c, 202, {
-    server: {
-      id: first.id,
-      links: serverSummaryJson(first, view(c, ctx)).links,
-      'OS-DCF:diskConfig': 'MANUAL',
-      security_groups: [{ name: 'default' }],
-      adminPass: r.adminPass,
+  return [
+    202,
+    {
+      server: {
+        id: first.id,
+        links: serverSummaryJson(first, view(c, ctx)).links,
+        'OS-DCF:diskConfig': 'MANUAL',
+        security_groups: [{ name: 'default' }],
+        adminPass: r.adminPass,
+      },
     },
-  });
+  ];
 });
 
-route('GET', `${V}/servers/:id`, async (c) => {
-  const ctx = await requireAuth(c.req);
+api('GET', `${V}/servers/:id`, async (c, ctx) => {
   const s = await core.showServer(ctx, p(c, 'id'));
-  ok(c, 200, { server: serverJson(s, view(c, ctx)) });
+  return [200, { server: serverJson(s, view(c, ctx)) }];
 });
-route('PUT', `${V}/servers/:id`, async (c) => {
-  const ctx = await requireAuth(c.req);
+api('PUT', `${V}/servers/:id`, async (c, ctx) => {
   const b = parseInput(
     z
       .object({ name: z.string().optional(), accessIPv4: z.string().optional(), accessIPv6: z.string().optional() })
@@ -508,12 +469,11 @@ route('PUT', `${V}/servers/:id`, async (c) => {
     accessIpV4: b.accessIPv4,
     accessIpV6: b.accessIPv6,
   });
-  ok(c, 200, { server: serverJson(s, view(c, ctx)) });
+  return [200, { server: serverJson(s, view(c, ctx)) }];
 });
-route('DELETE', `${V}/servers/:id`, async (c) => {
-  const ctx = await requireAuth(c.req);
+api('DELETE', `${V}/servers/:id`, async (c, ctx) => {
   await core.deleteServer(ctx, p(c, 'id'));
-  ok(c, 204);
+  return [204];
 });
 
 const SIMPLE_ACTIONS: Record<string, core.PowerOp> = {
@@ -524,8 +484,7 @@ const SIMPLE_ACTIONS: Record<string, core.PowerOp> = {
   suspend: 'suspend',
   resume: 'resume',
 };
-route('POST', `${V}/servers/:id/action`, async (c) => {
-  const ctx = await requireAuth(c.req);
+api('POST', `${V}/servers/:id/action`, async (c, ctx) => {
   const raw = await readJson(c.req);
   const [name, ...rest] = Object.keys(raw);
   if (!name || rest.length > 0) throw badRequest('There is no such action: the body must name exactly one action.');
@@ -534,7 +493,7 @@ route('POST', `${V}/servers/:id/action`, async (c) => {
   const simple = SIMPLE_ACTIONS[name];
   if (simple) {
     await core.serverPowerAction(ctx, id, simple);
-    return ok(c, 202);
+    return [202];
   }
   switch (name) {
     case 'reboot': {
@@ -548,7 +507,7 @@ route('POST', `${V}/servers/:id/action`, async (c) => {
         arg,
       );
       await core.serverPowerAction(ctx, id, b.type === 'HARD' ? 'reboot_hard' : 'reboot_soft');
-      return ok(c, 202);
+      return [202];
     }
     case 'rebuild': {
       const b = parseInput(
@@ -576,30 +535,30 @@ route('POST', `${V}/servers/:id/action`, async (c) => {
         ...(b.metadata !== undefined ? { metadata: b.metadata } : {}),
       });
       const s = await core.showServer(ctx, id);
-      return ok(c, 202, { server: serverJson(s, view(c, ctx)) });
+      return [202, { server: serverJson(s, view(c, ctx)) }];
     }
     case 'resize': {
       const b = parseInput(z.object({ flavorRef: z.union([z.string().min(1), z.number()]) }).passthrough(), arg);
       await core.resizeServer(ctx, id, lastSegment(String(b.flavorRef)));
-      return ok(c, 202);
+      return [202];
     }
     case 'confirmResize':
       await core.confirmResize(ctx, id);
-      return ok(c, 204);
+      return [204];
     case 'revertResize':
       await core.revertResize(ctx, id);
-      return ok(c, 202);
+      return [202];
     case 'lock': {
       const reason =
         arg && typeof arg === 'object' && 'locked_reason' in arg && atLeast(c.v, 73)
           ? String((arg as { locked_reason: unknown }).locked_reason)
           : undefined;
       await core.lockServerAction(ctx, id, true, reason);
-      return ok(c, 202);
+      return [202];
     }
     case 'unlock':
       await core.lockServerAction(ctx, id, false);
-      return ok(c, 202);
+      return [202];
     case 'os-getConsoleOutput': {
       const b = parseInput(
         z
@@ -619,14 +578,14 @@ route('POST', `${V}/servers/:id/action`, async (c) => {
       );
       const length = b?.length ?? undefined;
       const output = await core.getConsoleOutput(ctx, id, length === undefined || length < 0 ? undefined : length);
-      return ok(c, 200, { output });
+      return [200, { output }];
     }
     case 'os-getVNCConsole':
     case 'os-getSerialConsole': {
       const b = parseInput(z.object({ type: z.string() }), arg);
       const protocol = name === 'os-getVNCConsole' ? 'vnc' : 'serial';
       const con = await core.createConsole(ctx, { serverId: id, protocol, type: b.type });
-      return ok(c, 200, { console: { type: con.type, url: con.url } });
+      return [200, { console: { type: con.type, url: con.url } }];
     }
     case 'os-getSPICEConsole':
     case 'os-getRDPConsole':
@@ -644,62 +603,59 @@ route('POST', `${V}/servers/:id/remote-consoles`, async (c) => {
   ok(c, 200, { remote_console: { protocol: con.protocol, type: con.type, url: con.url } });
 });
 
-route('GET', `${V}/servers/:id/metadata`, async (c) => {
-  const ctx = await requireAuth(c.req);
-  ok(c, 200, { metadata: await core.getServerMetadata(ctx, p(c, 'id')) });
+api('GET', `${V}/servers/:id/metadata`, async (c, ctx) => {
+  return [200, { metadata: await core.getServerMetadata(ctx, p(c, 'id')) }];
 });
 const MetaBody = z.record(z.string(), z.string());
-route('POST', `${V}/servers/:id/metadata`, async (c) => {
-  const ctx = await requireAuth(c.req);
-  ok(c, 200, {
-    metadata: await core.setServerMetadata(ctx, p(c, 'id'), parseInput(MetaBody, await bodyOf(c, 'metadata'))),
-  });
+api('POST', `${V}/servers/:id/metadata`, async (c, ctx) => {
+  return [
+    200,
+    {
+      metadata: await core.setServerMetadata(ctx, p(c, 'id'), parseInput(MetaBody, await bodyOf(c, 'metadata'))),
+    },
+  ];
 });
-route('PUT', `${V}/servers/:id/metadata`, async (c) => {
-  const ctx = await requireAuth(c.req);
-  ok(c, 200, {
-    metadata: await core.setServerMetadata(ctx, p(c, 'id'), parseInput(MetaBody, await bodyOf(c, 'metadata')), {
-      replace: true,
-    }),
-  });
+api('PUT', `${V}/servers/:id/metadata`, async (c, ctx) => {
+  return [
+    200,
+    {
+      metadata: await core.setServerMetadata(ctx, p(c, 'id'), parseInput(MetaBody, await bodyOf(c, 'metadata')), {
+        replace: true,
+      }),
+    },
+  ];
 });
-route('GET', `${V}/servers/:id/metadata/:key`, async (c) => {
-  const ctx = await requireAuth(c.req);
+api('GET', `${V}/servers/:id/metadata/:key`, async (c, ctx) => {
   const md = await core.getServerMetadata(ctx, p(c, 'id'));
   const v = md[p(c, 'key')];
   if (v === undefined) throw new StratusError('NotFound', 'Metadata item was not found');
-  ok(c, 200, { meta: { [p(c, 'key')]: v } });
+  return [200, { meta: { [p(c, 'key')]: v } }];
 });
-route('PUT', `${V}/servers/:id/metadata/:key`, async (c) => {
-  const ctx = await requireAuth(c.req);
+api('PUT', `${V}/servers/:id/metadata/:key`, async (c, ctx) => {
   const meta = parseInput(MetaBody, await bodyOf(c, 'meta'));
   const keys = Object.keys(meta);
   if (keys.length !== 1 || keys[0] !== p(c, 'key')) throw badRequest('Request body and URI mismatch');
   await core.setServerMetadata(ctx, p(c, 'id'), meta);
-  ok(c, 200, { meta });
+  return [200, { meta }];
 });
-route('DELETE', `${V}/servers/:id/metadata/:key`, async (c) => {
-  const ctx = await requireAuth(c.req);
+api('DELETE', `${V}/servers/:id/metadata/:key`, async (c, ctx) => {
   await core.deleteServerMetadataItem(ctx, p(c, 'id'), p(c, 'key'));
-  ok(c, 204);
+  return [204];
 });
 
-route('GET', `${V}/servers/:id/os-instance-actions`, async (c) => {
-  const ctx = await requireAuth(c.req);
+api('GET', `${V}/servers/:id/os-instance-actions`, async (c, ctx) => {
   const list = await core.listInstanceActions(ctx, p(c, 'id'));
-  ok(c, 200, { instanceActions: list.map((a) => actionJson(a, c.v)) });
+  return [200, { instanceActions: list.map((a) => actionJson(a, c.v)) }];
 });
-route('GET', `${V}/servers/:id/os-instance-actions/:req`, async (c) => {
-  const ctx = await requireAuth(c.req);
-  ok(c, 200, { instanceAction: actionJson(await core.getInstanceAction(ctx, p(c, 'id'), p(c, 'req')), c.v) });
+api('GET', `${V}/servers/:id/os-instance-actions/:req`, async (c, ctx) => {
+  return [200, { instanceAction: actionJson(await core.getInstanceAction(ctx, p(c, 'id'), p(c, 'req')), c.v) }];
 });
 
 // ---------------------------------------------------------------- limits, quotas, zones
 
-route('GET', `${V}/limits`, async (c) => {
-  const ctx = await requireAuth(c.req);
+api('GET', `${V}/limits`, async (c, ctx) => {
   const absolute = await core.getLimits(ctx, { projectId: q(c, 'tenant_id') });
-  ok(c, 200, { limits: { rate: [], absolute } });
+  return [200, { limits: { rate: [], absolute } }];
 });
 
 const quotaJson = (projectId: string, qs: Record<string, unknown>) => ({
@@ -715,55 +671,52 @@ const quotaJson = (projectId: string, qs: Record<string, unknown>) => ({
     injected_file_path_bytes: 255,
   },
 });
-route('GET', `${V}/os-quota-sets/:project`, async (c) => {
-  const ctx = await requireAuth(c.req);
-  ok(c, 200, quotaJson(p(c, 'project'), await core.showQuotas(ctx, p(c, 'project'))));
+api('GET', `${V}/os-quota-sets/:project`, async (c, ctx) => {
+  return [200, quotaJson(p(c, 'project'), await core.showQuotas(ctx, p(c, 'project')))];
 });
-route('GET', `${V}/os-quota-sets/:project/detail`, async (c) => {
-  const ctx = await requireAuth(c.req);
-  ok(c, 200, { quota_set: { id: p(c, 'project'), ...(await core.showQuotaDetail(ctx, p(c, 'project'))) } });
+api('GET', `${V}/os-quota-sets/:project/detail`, async (c, ctx) => {
+  return [200, { quota_set: { id: p(c, 'project'), ...(await core.showQuotaDetail(ctx, p(c, 'project'))) } }];
 });
-route('GET', `${V}/os-quota-sets/:project/defaults`, async (c) => {
-  const ctx = await requireAuth(c.req);
-  ok(c, 200, quotaJson(p(c, 'project'), core.showDefaultQuotas(ctx)));
+api('GET', `${V}/os-quota-sets/:project/defaults`, async (c, ctx) => {
+  return [200, quotaJson(p(c, 'project'), core.showDefaultQuotas(ctx))];
 });
-route('PUT', `${V}/os-quota-sets/:project`, async (c) => {
-  const ctx = await requireAuth(c.req);
+api('PUT', `${V}/os-quota-sets/:project`, async (c, ctx) => {
   const b = parseInput(z.record(z.string(), z.unknown()), await bodyOf(c, 'quota_set'));
   const qs = await core.updateQuotas(ctx, p(c, 'project'), b);
   const { quota_set } = quotaJson(p(c, 'project'), qs);
   const { id: _id, ...rest } = quota_set;
-  ok(c, 200, { quota_set: rest });
+  return [200, { quota_set: rest }];
 });
-route('DELETE', `${V}/os-quota-sets/:project`, async (c) => {
-  const ctx = await requireAuth(c.req);
+api('DELETE', `${V}/os-quota-sets/:project`, async (c, ctx) => {
   await core.revertQuotas(ctx, p(c, 'project'));
-  ok(c, 202);
+  return [202];
 });
 
 for (const detail of [false, true]) {
-  route('GET', `${V}/os-availability-zone${detail ? '/detail' : ''}`, async (c) => {
-    const ctx = await requireAuth(c.req);
+  api('GET', `${V}/os-availability-zone${detail ? '/detail' : ''}`, async (_c, ctx) => {
     const zones = await core.listAvailabilityZones(ctx, { detail });
-    ok(c, 200, {
-      availabilityZoneInfo: zones.map((z) => ({
-        zoneName: z.zoneName,
-        zoneState: { available: z.available },
-        hosts: z.services
-          ? Object.fromEntries(
-              Object.entries(z.services).map(([host, services]) => [
-                host,
-                Object.fromEntries(
-                  services.map((s) => [
-                    s.binary,
-                    { available: s.available, active: s.active, updated_at: s.updatedAt.toISOString() },
-                  ]),
-                ),
-              ]),
-            )
-          : null,
-      })),
-    });
+    return [
+      200,
+      {
+        availabilityZoneInfo: zones.map((z) => ({
+          zoneName: z.zoneName,
+          zoneState: { available: z.available },
+          hosts: z.services
+            ? Object.fromEntries(
+                Object.entries(z.services).map(([host, services]) => [
+                  host,
+                  Object.fromEntries(
+                    services.map((s) => [
+                      s.binary,
+                      { available: s.available, active: s.active, updated_at: s.updatedAt.toISOString() },
+                    ]),
+                  ),
+                ]),
+              )
+            : null,
+        })),
+      },
+    ];
   });
 }
 
@@ -800,22 +753,19 @@ function hypervisorJson(h: core.Hypervisor, detail: boolean, v: Microversion) {
   return out;
 }
 for (const detail of [false, true]) {
-  route('GET', `${V}/os-hypervisors${detail ? '/detail' : ''}`, async (c) => {
-    const ctx = await requireAuth(c.req);
+  api('GET', `${V}/os-hypervisors${detail ? '/detail' : ''}`, async (c, ctx) => {
     const list = await core.listHypervisors(ctx, {
       detail,
       hostPattern: atLeast(c.v, 53) ? q(c, 'hypervisor_hostname_pattern') : undefined,
     });
-    ok(c, 200, { hypervisors: list.map((h) => hypervisorJson(h, detail, c.v)) });
+    return [200, { hypervisors: list.map((h) => hypervisorJson(h, detail, c.v)) }];
   });
 }
-route('GET', `${V}/os-hypervisors/statistics`, async (c) => {
-  const ctx = await requireAuth(c.req);
-  ok(c, 200, { hypervisor_statistics: await core.hypervisorStatistics(ctx) });
+api('GET', `${V}/os-hypervisors/statistics`, async (_c, ctx) => {
+  return [200, { hypervisor_statistics: await core.hypervisorStatistics(ctx) }];
 });
-route('GET', `${V}/os-hypervisors/:id`, async (c) => {
-  const ctx = await requireAuth(c.req);
-  ok(c, 200, { hypervisor: hypervisorJson(await core.getHypervisor(ctx, p(c, 'id')), true, c.v) });
+api('GET', `${V}/os-hypervisors/:id`, async (c, ctx) => {
+  return [200, { hypervisor: hypervisorJson(await core.getHypervisor(ctx, p(c, 'id')), true, c.v) }];
 });
 
 function serviceJson(s: core.ComputeService, v: Microversion) {
@@ -832,10 +782,9 @@ function serviceJson(s: core.ComputeService, v: Microversion) {
   };
 }
 const isoMicro6 = (d: Date) => `${d.toISOString().slice(0, 23)}000`;
-route('GET', `${V}/os-services`, async (c) => {
-  const ctx = await requireAuth(c.req);
+api('GET', `${V}/os-services`, async (c, ctx) => {
   const list = await core.listComputeServices(ctx, { host: q(c, 'host'), binary: q(c, 'binary') });
-  ok(c, 200, { services: list.map((s) => serviceJson(s, c.v)) });
+  return [200, { services: list.map((s) => serviceJson(s, c.v)) }];
 });
 for (const verb of ['enable', 'disable', 'disable-log-reason'] as const) {
   route('PUT', `${V}/os-services/${verb}`, async (c) => {
@@ -882,14 +831,12 @@ route('PUT', `${V}/os-services/:id`, async (c) => {
 
 // ---------------------------------------------------------------- server groups
 
-route('GET', `${V}/os-server-groups`, async (c) => {
-  const ctx = await requireAuth(c.req);
+api('GET', `${V}/os-server-groups`, async (c, ctx) => {
   const all = queryBool(q(c, 'all_projects') ?? null) === true;
   const list = await core.listServerGroups(ctx, { allProjects: all });
-  ok(c, 200, { server_groups: list.map((g) => serverGroupJson(g, c.v)) });
+  return [200, { server_groups: list.map((g) => serverGroupJson(g, c.v)) }];
 });
-route('POST', `${V}/os-server-groups`, async (c) => {
-  const ctx = await requireAuth(c.req);
+api('POST', `${V}/os-server-groups`, async (c, ctx) => {
   const b = parseInput(
     z.object({
       name: z.string(),
@@ -901,16 +848,14 @@ route('POST', `${V}/os-server-groups`, async (c) => {
   );
   const policy = atLeast(c.v, 64) ? b.policy : b.policies?.[0];
   if (!policy) throw badRequest("Invalid input for field/attribute server_group. 'policies' is a required property");
-  ok(c, 200, { server_group: serverGroupJson(await core.createServerGroup(ctx, { name: b.name, policy }), c.v) });
+  return [200, { server_group: serverGroupJson(await core.createServerGroup(ctx, { name: b.name, policy }), c.v) }];
 });
-route('GET', `${V}/os-server-groups/:id`, async (c) => {
-  const ctx = await requireAuth(c.req);
-  ok(c, 200, { server_group: serverGroupJson(await core.getServerGroup(ctx, p(c, 'id')), c.v) });
+api('GET', `${V}/os-server-groups/:id`, async (c, ctx) => {
+  return [200, { server_group: serverGroupJson(await core.getServerGroup(ctx, p(c, 'id')), c.v) }];
 });
-route('DELETE', `${V}/os-server-groups/:id`, async (c) => {
-  const ctx = await requireAuth(c.req);
+api('DELETE', `${V}/os-server-groups/:id`, async (c, ctx) => {
   await core.deleteServerGroup(ctx, p(c, 'id'));
-  ok(c, 204);
+  return [204];
 });
 
 registerVolumeAttachmentRoutes(route, V);
@@ -922,8 +867,8 @@ export const computeMount: RestMount = {
   prefix: PREFIX,
   handler: async (req, res, url) => {
     const n = negotiate({
-      openstack: headerValue(req, 'openstack-api-version'),
-      legacy: headerValue(req, 'x-openstack-nova-api-version'),
+      openstack: headerList(req, 'openstack-api-version'),
+      legacy: headerList(req, 'x-openstack-nova-api-version'),
     });
     if (!n.ok) {
       // 406 names the supported range in both version headers' style.
@@ -937,8 +882,3 @@ export const computeMount: RestMount = {
     return router.handler(req, res, url);
   },
 };
-
-function headerValue(req: IncomingMessage, name: string): string | undefined {
-  const v = req.headers[name];
-  return Array.isArray(v) ? v.join(',') : v;
-}

@@ -1,7 +1,7 @@
 import * as id from '@stratus/core';
 import { badRequest } from '@stratus/core';
 import { z } from 'zod';
-import { parseInput, readJson, requireAuth, type Route, type RouteContext, send } from '../common.ts';
+import { type AuthedHandler, parseInput, readJson, type RouteContext } from '../common.ts';
 
 /*
  * Keystone's EC2 credentials, for the S3 API: OS-EC2 (/v3/users/{id}/credentials/OS-EC2,
@@ -9,7 +9,7 @@ import { parseInput, readJson, requireAuth, type Route, type RouteContext, send 
  * restricted to type "ec2" (blob = JSON {"access","secret"}). Both are views of the same
  * rows (packages/core/src/identity/ec2-credentials.ts, which enforces policy).
  */
-type AddRoute = (method: string, pattern: string, handler: Route) => void;
+type AddRoute = (method: string, pattern: string, handler: AuthedHandler<RouteContext>) => void;
 
 const Ec2Body = z.object({
   tenant_id: z.string().min(1).max(64).optional(),
@@ -49,45 +49,45 @@ function credentialJson(base: string, c: id.Ec2Credential) {
 export function registerEc2Routes(route: AddRoute, v3: (c: RouteContext) => string): void {
   const p = (c: RouteContext, name: string) => c.params[name] ?? '';
 
-  route('GET', '/v3/users/:id/credentials/OS-EC2', async (c) => {
-    const ctx = await requireAuth(c.req);
+  route('GET', '/v3/users/:id/credentials/OS-EC2', async (c, ctx) => {
     const items = await id.listEc2Credentials(ctx, { userId: p(c, 'id') });
-    send(c.res, 200, {
-      credentials: items.map((x) => ec2Json(v3(c), x)),
-      links: { self: `${v3(c)}/users/${p(c, 'id')}/credentials/OS-EC2`, previous: null, next: null },
-    });
+    return [
+      200,
+      {
+        credentials: items.map((x) => ec2Json(v3(c), x)),
+        links: { self: `${v3(c)}/users/${p(c, 'id')}/credentials/OS-EC2`, previous: null, next: null },
+      },
+    ];
   });
-  route('POST', '/v3/users/:id/credentials/OS-EC2', async (c) => {
-    const ctx = await requireAuth(c.req);
+  route('POST', '/v3/users/:id/credentials/OS-EC2', async (c, ctx) => {
     const b = parseInput(Ec2Body, await readJson(c.req));
     const projectId = b.tenant_id ?? b.project_id ?? ctx.projectId;
     if (!projectId) throw badRequest('Expecting to find tenant_id in the request body.');
     const cred = await id.createEc2Credential(ctx, { userId: p(c, 'id'), projectId });
-    send(c.res, 201, { credential: ec2Json(v3(c), cred) });
+    return [201, { credential: ec2Json(v3(c), cred) }];
   });
-  route('GET', '/v3/users/:id/credentials/OS-EC2/:access', async (c) => {
-    const ctx = await requireAuth(c.req);
+  route('GET', '/v3/users/:id/credentials/OS-EC2/:access', async (c, ctx) => {
     const cred = await id.getEc2Credential(ctx, { userId: p(c, 'id'), access: p(c, 'access') });
-    send(c.res, 200, { credential: ec2Json(v3(c), cred) });
+    return [200, { credential: ec2Json(v3(c), cred) }];
   });
-  route('DELETE', '/v3/users/:id/credentials/OS-EC2/:access', async (c) => {
-    const ctx = await requireAuth(c.req);
+  route('DELETE', '/v3/users/:id/credentials/OS-EC2/:access', async (c, ctx) => {
     await id.deleteEc2Credential(ctx, { userId: p(c, 'id'), access: p(c, 'access') });
-    send(c.res, 204);
+    return [204];
   });
 
-  route('GET', '/v3/credentials', async (c) => {
-    const ctx = await requireAuth(c.req);
+  route('GET', '/v3/credentials', async (c, ctx) => {
     const type = c.url.searchParams.get('type');
     const userId = c.url.searchParams.get('user_id') ?? undefined;
     const items = type !== null && type !== 'ec2' ? [] : await id.listAllEc2Credentials(ctx, { userId });
-    send(c.res, 200, {
-      credentials: items.map((x) => credentialJson(v3(c), x)),
-      links: { self: `${v3(c)}/credentials`, previous: null, next: null },
-    });
+    return [
+      200,
+      {
+        credentials: items.map((x) => credentialJson(v3(c), x)),
+        links: { self: `${v3(c)}/credentials`, previous: null, next: null },
+      },
+    ];
   });
-  route('POST', '/v3/credentials', async (c) => {
-    const ctx = await requireAuth(c.req);
+  route('POST', '/v3/credentials', async (c, ctx) => {
     const b = parseInput(CredentialBody, await readJson(c.req)).credential;
     if (b.type !== 'ec2') throw badRequest(`Credential type "${b.type}" is not supported; only "ec2" is.`);
     const projectId = b.project_id ?? ctx.projectId;
@@ -99,16 +99,14 @@ export function registerEc2Routes(route: AddRoute, v3: (c: RouteContext) => stri
       ...(blob.access !== undefined ? { access: blob.access } : {}),
       ...(blob.secret !== undefined ? { secret: blob.secret } : {}),
     });
-    send(c.res, 201, { credential: credentialJson(v3(c), cred) });
+    return [201, { credential: credentialJson(v3(c), cred) }];
   });
-  route('GET', '/v3/credentials/:cid', async (c) => {
-    const ctx = await requireAuth(c.req);
+  route('GET', '/v3/credentials/:cid', async (c, ctx) => {
     const cred = await id.getEc2Credential(ctx, { id: p(c, 'cid') });
-    send(c.res, 200, { credential: credentialJson(v3(c), cred) });
+    return [200, { credential: credentialJson(v3(c), cred) }];
   });
-  route('DELETE', '/v3/credentials/:cid', async (c) => {
-    const ctx = await requireAuth(c.req);
+  route('DELETE', '/v3/credentials/:cid', async (c, ctx) => {
     await id.deleteEc2Credential(ctx, { id: p(c, 'cid') });
-    send(c.res, 204);
+    return [204];
   });
 }

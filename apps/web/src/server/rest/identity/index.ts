@@ -3,6 +3,7 @@ import { type AuthContext, badRequest, keystoneTime, loadConfig, type Scope, una
 import { z } from 'zod';
 import type { RestMount } from '../../http.ts';
 import {
+  authedRoutes,
   createRouter,
   header,
   keystoneError,
@@ -12,6 +13,7 @@ import {
   readJson,
   requestBase,
   requireAuth,
+  resourceRoutes,
   type RouteContext,
   send,
   sendText,
@@ -38,6 +40,10 @@ import {
 const PREFIX = '/identity';
 const router = createRouter({ prefix: PREFIX, render: keystoneError });
 const route = router.add;
+/** Routes whose handler gets the caller and returns [status, body]. */
+const api = authedRoutes(route);
+/** A resource's list, create, show, update and delete, as Keystone answers them. */
+const resource = resourceRoutes(route, { created: 201, update: 'PATCH', removed: 204 });
 
 const root = (c: RouteContext) => requestBase(c.req, loadConfig().publicUrl) + PREFIX;
 const v3 = (c: RouteContext) => `${root(c)}/v3`;
@@ -57,6 +63,23 @@ function nameOpts(c: RouteContext): { name?: string; nameFilters?: id.NameFilter
     if (v !== undefined) filters.push({ op, value: v });
   }
   return { name: q(c, 'name'), ...(filters.length ? { nameFilters: filters } : {}) };
+}
+/** Keystone's list envelope of shaped items; `next` is the marker of the next page. */
+function page<T>(
+  c: RouteContext,
+  key: string,
+  path: string,
+  list: { items: T[]; next?: string | null },
+  json: (base: string, x: T) => unknown,
+) {
+  return collection(
+    key,
+    v3(c),
+    path,
+    list.items.map((x) => json(v3(c), x)),
+    list.next ?? null,
+    c.url,
+  );
 }
 async function body<S extends z.ZodType>(c: RouteContext, key: string, schema: S): Promise<z.output<S>> {
   const raw = await readJson(c.req);
@@ -213,53 +236,26 @@ route('HEAD', '/v3/auth/tokens', async (c) => {
   await id.validateSubjectToken(ctx, token, { noCatalog: true });
   send(c.res, 200, undefined, { 'x-subject-token': token });
 });
-route('DELETE', '/v3/auth/tokens', async (c) => {
-  const ctx = await requireAuth(c.req);
+api('DELETE', '/v3/auth/tokens', async (c, ctx) => {
   await id.revokeToken(ctx, subject(c));
-  send(c.res, 204);
+  return [204];
 });
 
-route('GET', '/v3/auth/catalog', async (c) => {
-  const ctx = await requireAuth(c.req);
+api('GET', '/v3/auth/catalog', async (c, ctx) => {
   const catalog = ctx.projectId || ctx.domainScopeId || ctx.system ? await id.getCatalog(ctx.projectId) : [];
-  send(c.res, 200, { catalog, links: { self: `${v3(c)}/auth/catalog`, previous: null, next: null } });
+  return [200, { catalog, links: { self: `${v3(c)}/auth/catalog`, previous: null, next: null } }];
 });
-route('GET', '/v3/auth/projects', async (c) => {
-  const ctx = await requireAuth(c.req);
-  const items = await id.listUserProjects(ctx);
-  send(
-    c.res,
-    200,
-    collection(
-      'projects',
-      v3(c),
-      '/auth/projects',
-      items.map((x) => projectJson(v3(c), x)),
-      null,
-      c.url,
-    ),
-  );
-});
-route('GET', '/v3/auth/domains', async (c) => {
-  const ctx = await requireAuth(c.req);
-  const items = await id.listUserDomains(ctx);
-  send(
-    c.res,
-    200,
-    collection(
-      'domains',
-      v3(c),
-      '/auth/domains',
-      items.map((x) => domainJson(v3(c), x)),
-      null,
-      c.url,
-    ),
-  );
-});
-route('GET', '/v3/auth/system', async (c) => {
-  const ctx = await requireAuth(c.req);
+api('GET', '/v3/auth/projects', async (c, ctx) => [
+  200,
+  page(c, 'projects', '/auth/projects', { items: await id.listUserProjects(ctx) }, projectJson),
+]);
+api('GET', '/v3/auth/domains', async (c, ctx) => [
+  200,
+  page(c, 'domains', '/auth/domains', { items: await id.listUserDomains(ctx) }, domainJson),
+]);
+api('GET', '/v3/auth/system', async (c, ctx) => {
   const system = (await id.hasSystemAccess(ctx)) ? [{ all: true }] : [];
-  send(c.res, 200, { system, links: { self: `${v3(c)}/auth/system`, previous: null, next: null } });
+  return [200, { system, links: { self: `${v3(c)}/auth/system`, previous: null, next: null } }];
 });
 
 // ---------------------------------------------------------------- projects
@@ -275,63 +271,49 @@ const ProjectBody = z.object({
   options: z.record(z.string(), z.unknown()).optional(),
 });
 
-route('GET', '/v3/projects', async (c) => {
-  const ctx = await requireAuth(c.req);
-  const page = await id.listProjects(ctx, {
-    ...listOpts(c),
-    ...nameOpts(c),
-    domainId: q(c, 'domain_id'),
-    parentId: q(c, 'parent_id'),
-    enabled: queryBool(c.url.searchParams.get('enabled')),
-  });
-  send(
-    c.res,
-    200,
-    collection(
+resource({
+  path: '/v3/projects',
+  key: 'project',
+  list: async (c, ctx) =>
+    page(
+      c,
       'projects',
-      v3(c),
       '/projects',
-      page.items.map((x) => projectJson(v3(c), x)),
-      page.next,
-      c.url,
+      await id.listProjects(ctx, {
+        ...listOpts(c),
+        ...nameOpts(c),
+        domainId: q(c, 'domain_id'),
+        parentId: q(c, 'parent_id'),
+        enabled: queryBool(c.url.searchParams.get('enabled')),
+      }),
+      projectJson,
     ),
-  );
-});
-route('POST', '/v3/projects', async (c) => {
-  const ctx = await requireAuth(c.req);
-  const b = await body(c, 'project', ProjectBody);
-  // A parent_id equal to the domain means "top level", as Keystone clients send it.
-  const parentId = b.parent_id && b.parent_id !== (b.domain_id ?? 'default') ? b.parent_id : null;
-  const project = await id.createProject(ctx, {
-    name: b.name,
-    ...(b.domain_id ? { domainId: b.domain_id } : {}),
-    parentId,
-    description: b.description,
-    enabled: b.enabled,
-    tags: b.tags,
-  });
-  send(c.res, 201, { project: projectJson(v3(c), project) });
-});
-route('GET', '/v3/projects/:id', async (c) => {
-  const ctx = await requireAuth(c.req);
-  send(c.res, 200, { project: projectJson(v3(c), await id.getProject(ctx, { projectId: p(c, 'id') })) });
-});
-route('PATCH', '/v3/projects/:id', async (c) => {
-  const ctx = await requireAuth(c.req);
-  const b = await body(c, 'project', ProjectBody.partial());
-  const project = await id.updateProject(ctx, {
-    projectId: p(c, 'id'),
-    name: b.name,
-    description: b.description,
-    enabled: b.enabled,
-    tags: b.tags,
-  });
-  send(c.res, 200, { project: projectJson(v3(c), project) });
-});
-route('DELETE', '/v3/projects/:id', async (c) => {
-  const ctx = await requireAuth(c.req);
-  await id.deleteProject(ctx, { projectId: p(c, 'id') });
-  send(c.res, 204);
+  create: async (c, ctx) => {
+    const b = await body(c, 'project', ProjectBody);
+    // A parent_id equal to the domain means "top level", as Keystone clients send it.
+    const parentId = b.parent_id && b.parent_id !== (b.domain_id ?? 'default') ? b.parent_id : null;
+    return id.createProject(ctx, {
+      name: b.name,
+      ...(b.domain_id ? { domainId: b.domain_id } : {}),
+      parentId,
+      description: b.description,
+      enabled: b.enabled,
+      tags: b.tags,
+    });
+  },
+  get: (ctx, projectId) => id.getProject(ctx, { projectId }),
+  update: async (ctx, projectId, c) => {
+    const b = await body(c, 'project', ProjectBody.partial());
+    return id.updateProject(ctx, {
+      projectId,
+      name: b.name,
+      description: b.description,
+      enabled: b.enabled,
+      tags: b.tags,
+    });
+  },
+  remove: (ctx, projectId) => id.deleteProject(ctx, { projectId }),
+  show: (x, c) => projectJson(v3(c), x),
 });
 
 // ---------------------------------------------------------------- users
@@ -346,102 +328,75 @@ const UserBody = z.object({
   enabled: z.boolean().optional(),
   options: z.record(z.string(), z.unknown()).optional(),
 });
-route('GET', '/v3/users', async (c) => {
-  const ctx = await requireAuth(c.req);
-  const page = await id.listUsers(ctx, {
-    ...listOpts(c),
-    ...nameOpts(c),
-    domainId: q(c, 'domain_id'),
-    enabled: queryBool(c.url.searchParams.get('enabled')),
-  });
-  send(
-    c.res,
-    200,
-    collection(
+resource({
+  path: '/v3/users',
+  key: 'user',
+  list: async (c, ctx) =>
+    page(
+      c,
       'users',
-      v3(c),
       '/users',
-      page.items.map((x) => userJson(v3(c), x)),
-      page.next,
-      c.url,
+      await id.listUsers(ctx, {
+        ...listOpts(c),
+        ...nameOpts(c),
+        domainId: q(c, 'domain_id'),
+        enabled: queryBool(c.url.searchParams.get('enabled')),
+      }),
+      userJson,
     ),
-  );
+  create: async (c, ctx) => {
+    const b = await body(c, 'user', UserBody);
+    return id.createUser(ctx, {
+      name: b.name,
+      ...(b.domain_id ? { domainId: b.domain_id } : {}),
+      password: b.password,
+      defaultProjectId: b.default_project_id,
+      email: b.email,
+      description: b.description,
+      enabled: b.enabled,
+    });
+  },
+  get: (ctx, userId) => id.getUser(ctx, { userId }),
+  update: async (ctx, userId, c) => {
+    const b = await body(c, 'user', UserBody.partial());
+    return id.updateUser(ctx, {
+      userId,
+      name: b.name,
+      password: b.password,
+      defaultProjectId: b.default_project_id,
+      email: b.email,
+      description: b.description,
+      enabled: b.enabled,
+    });
+  },
+  remove: (ctx, userId) => id.deleteUser(ctx, { userId }),
+  show: (x, c) => userJson(v3(c), x),
 });
-route('POST', '/v3/users', async (c) => {
-  const ctx = await requireAuth(c.req);
-  const b = await body(c, 'user', UserBody);
-  const user = await id.createUser(ctx, {
-    name: b.name,
-    ...(b.domain_id ? { domainId: b.domain_id } : {}),
-    password: b.password,
-    defaultProjectId: b.default_project_id,
-    email: b.email,
-    description: b.description,
-    enabled: b.enabled,
-  });
-  send(c.res, 201, { user: userJson(v3(c), user) });
-});
-route('GET', '/v3/users/:id', async (c) => {
-  const ctx = await requireAuth(c.req);
-  send(c.res, 200, { user: userJson(v3(c), await id.getUser(ctx, { userId: p(c, 'id') })) });
-});
-route('PATCH', '/v3/users/:id', async (c) => {
-  const ctx = await requireAuth(c.req);
-  const b = await body(c, 'user', UserBody.partial());
-  const user = await id.updateUser(ctx, {
-    userId: p(c, 'id'),
-    name: b.name,
-    password: b.password,
-    defaultProjectId: b.default_project_id,
-    email: b.email,
-    description: b.description,
-    enabled: b.enabled,
-  });
-  send(c.res, 200, { user: userJson(v3(c), user) });
-});
-route('DELETE', '/v3/users/:id', async (c) => {
-  const ctx = await requireAuth(c.req);
-  await id.deleteUser(ctx, { userId: p(c, 'id') });
-  send(c.res, 204);
-});
-route('POST', '/v3/users/:id/password', async (c) => {
-  const ctx = await requireAuth(c.req);
+api('POST', '/v3/users/:id/password', async (c, ctx) => {
   const b = await body(c, 'user', z.object({ password: z.string().min(1), original_password: z.string() }));
   await id.changePassword(ctx, { userId: p(c, 'id'), originalPassword: b.original_password, password: b.password });
-  send(c.res, 204);
+  return [204];
 });
-route('GET', '/v3/users/:id/projects', async (c) => {
-  const ctx = await requireAuth(c.req);
-  const items = await id.listProjectsForUser(ctx, { userId: p(c, 'id') });
-  send(
-    c.res,
-    200,
-    collection(
-      'projects',
-      v3(c),
-      `/users/${p(c, 'id')}/projects`,
-      items.map((x) => projectJson(v3(c), x)),
-      null,
-      c.url,
-    ),
-  );
-});
-route('GET', '/v3/users/:id/groups', async (c) => {
-  const ctx = await requireAuth(c.req);
-  const items = await id.listGroupsForUser(ctx, { userId: p(c, 'id') });
-  send(
-    c.res,
-    200,
-    collection(
-      'groups',
-      v3(c),
-      `/users/${p(c, 'id')}/groups`,
-      items.map((x) => groupJson(v3(c), x)),
-      null,
-      c.url,
-    ),
-  );
-});
+api('GET', '/v3/users/:id/projects', async (c, ctx) => [
+  200,
+  page(
+    c,
+    'projects',
+    `/users/${p(c, 'id')}/projects`,
+    { items: await id.listProjectsForUser(ctx, { userId: p(c, 'id') }) },
+    projectJson,
+  ),
+]);
+api('GET', '/v3/users/:id/groups', async (c, ctx) => [
+  200,
+  page(
+    c,
+    'groups',
+    `/users/${p(c, 'id')}/groups`,
+    { items: await id.listGroupsForUser(ctx, { userId: p(c, 'id') }) },
+    groupJson,
+  ),
+]);
 
 // application credentials
 const AppCredBody = z.object({
@@ -462,24 +417,17 @@ const AppCredBody = z.object({
     )
     .nullish(),
 });
-route('GET', '/v3/users/:id/application_credentials', async (c) => {
-  const ctx = await requireAuth(c.req);
-  const items = await id.listApplicationCredentials(ctx, { userId: p(c, 'id'), name: q(c, 'name') });
-  send(
-    c.res,
-    200,
-    collection(
-      'application_credentials',
-      v3(c),
-      `/users/${p(c, 'id')}/application_credentials`,
-      items.map((x) => appCredJson(v3(c), x)),
-      null,
-      c.url,
-    ),
-  );
-});
-route('POST', '/v3/users/:id/application_credentials', async (c) => {
-  const ctx = await requireAuth(c.req);
+api('GET', '/v3/users/:id/application_credentials', async (c, ctx) => [
+  200,
+  page(
+    c,
+    'application_credentials',
+    `/users/${p(c, 'id')}/application_credentials`,
+    { items: await id.listApplicationCredentials(ctx, { userId: p(c, 'id'), name: q(c, 'name') }) },
+    appCredJson,
+  ),
+]);
+api('POST', '/v3/users/:id/application_credentials', async (c, ctx) => {
   const b = await body(c, 'application_credential', AppCredBody);
   let expiresAt: Date | null = null;
   if (b.expires_at) {
@@ -498,102 +446,70 @@ route('POST', '/v3/users/:id/application_credentials', async (c) => {
     unrestricted: b.unrestricted,
     accessRules: b.access_rules,
   });
-  send(c.res, 201, { application_credential: appCredJson(v3(c), ac) });
+  return [201, { application_credential: appCredJson(v3(c), ac) }];
 });
-route('GET', '/v3/users/:id/application_credentials/:ac', async (c) => {
-  const ctx = await requireAuth(c.req);
+api('GET', '/v3/users/:id/application_credentials/:ac', async (c, ctx) => {
   const ac = await id.getApplicationCredential(ctx, { userId: p(c, 'id'), applicationCredentialId: p(c, 'ac') });
-  send(c.res, 200, { application_credential: appCredJson(v3(c), ac) });
+  return [200, { application_credential: appCredJson(v3(c), ac) }];
 });
-route('DELETE', '/v3/users/:id/application_credentials/:ac', async (c) => {
-  const ctx = await requireAuth(c.req);
+api('DELETE', '/v3/users/:id/application_credentials/:ac', async (c, ctx) => {
   await id.deleteApplicationCredential(ctx, { userId: p(c, 'id'), applicationCredentialId: p(c, 'ac') });
-  send(c.res, 204);
+  return [204];
 });
 
 // ---------------------------------------------------------------- groups
 
 const GroupBody = z.object({ name: z.string(), domain_id: z.string().nullish(), description: z.string().nullish() });
-route('GET', '/v3/groups', async (c) => {
-  const ctx = await requireAuth(c.req);
-  const page = await id.listGroups(ctx, { ...listOpts(c), ...nameOpts(c), domainId: q(c, 'domain_id') });
-  send(
-    c.res,
-    200,
-    collection(
+resource({
+  path: '/v3/groups',
+  key: 'group',
+  list: async (c, ctx) =>
+    page(
+      c,
       'groups',
-      v3(c),
       '/groups',
-      page.items.map((x) => groupJson(v3(c), x)),
-      page.next,
-      c.url,
+      await id.listGroups(ctx, { ...listOpts(c), ...nameOpts(c), domainId: q(c, 'domain_id') }),
+      groupJson,
     ),
-  );
+  create: async (c, ctx) => {
+    const b = await body(c, 'group', GroupBody);
+    return id.createGroup(ctx, {
+      name: b.name,
+      ...(b.domain_id ? { domainId: b.domain_id } : {}),
+      description: b.description,
+    });
+  },
+  get: (ctx, groupId) => id.getGroup(ctx, { groupId }),
+  update: async (ctx, groupId, c) => {
+    const b = await body(c, 'group', GroupBody.partial());
+    return id.updateGroup(ctx, { groupId, name: b.name, description: b.description });
+  },
+  remove: (ctx, groupId) => id.deleteGroup(ctx, { groupId }),
+  show: (x, c) => groupJson(v3(c), x),
 });
-route('POST', '/v3/groups', async (c) => {
-  const ctx = await requireAuth(c.req);
-  const b = await body(c, 'group', GroupBody);
-  const g = await id.createGroup(ctx, {
-    name: b.name,
-    ...(b.domain_id ? { domainId: b.domain_id } : {}),
-    description: b.description,
+api('GET', '/v3/groups/:id/users', async (c, ctx) => [
+  200,
+  page(
+    c,
+    'users',
+    `/groups/${p(c, 'id')}/users`,
+    { items: await id.listGroupUsers(ctx, { groupId: p(c, 'id') }) },
+    userJson,
+  ),
+]);
+const member = (c: RouteContext) => ({ groupId: p(c, 'id'), userId: p(c, 'user') });
+api('PUT', '/v3/groups/:id/users/:user', async (c, ctx) => {
+  await id.addUserToGroup(ctx, member(c));
+  return [204];
+});
+for (const method of ['HEAD', 'GET'])
+  api(method, '/v3/groups/:id/users/:user', async (c, ctx) => {
+    await id.checkUserInGroup(ctx, member(c));
+    return [204];
   });
-  send(c.res, 201, { group: groupJson(v3(c), g) });
-});
-route('GET', '/v3/groups/:id', async (c) => {
-  const ctx = await requireAuth(c.req);
-  send(c.res, 200, { group: groupJson(v3(c), await id.getGroup(ctx, { groupId: p(c, 'id') })) });
-});
-route('PATCH', '/v3/groups/:id', async (c) => {
-  const ctx = await requireAuth(c.req);
-  const b = await body(c, 'group', GroupBody.partial());
-  send(c.res, 200, {
-    group: groupJson(
-      v3(c),
-      await id.updateGroup(ctx, { groupId: p(c, 'id'), name: b.name, description: b.description }),
-    ),
-  });
-});
-route('DELETE', '/v3/groups/:id', async (c) => {
-  const ctx = await requireAuth(c.req);
-  await id.deleteGroup(ctx, { groupId: p(c, 'id') });
-  send(c.res, 204);
-});
-route('GET', '/v3/groups/:id/users', async (c) => {
-  const ctx = await requireAuth(c.req);
-  const items = await id.listGroupUsers(ctx, { groupId: p(c, 'id') });
-  send(
-    c.res,
-    200,
-    collection(
-      'users',
-      v3(c),
-      `/groups/${p(c, 'id')}/users`,
-      items.map((x) => userJson(v3(c), x)),
-      null,
-      c.url,
-    ),
-  );
-});
-route('PUT', '/v3/groups/:id/users/:user', async (c) => {
-  const ctx = await requireAuth(c.req);
-  await id.addUserToGroup(ctx, { groupId: p(c, 'id'), userId: p(c, 'user') });
-  send(c.res, 204);
-});
-route('HEAD', '/v3/groups/:id/users/:user', async (c) => {
-  const ctx = await requireAuth(c.req);
-  await id.checkUserInGroup(ctx, { groupId: p(c, 'id'), userId: p(c, 'user') });
-  send(c.res, 204);
-});
-route('GET', '/v3/groups/:id/users/:user', async (c) => {
-  const ctx = await requireAuth(c.req);
-  await id.checkUserInGroup(ctx, { groupId: p(c, 'id'), userId: p(c, 'user') });
-  send(c.res, 204);
-});
-route('DELETE', '/v3/groups/:id/users/:user', async (c) => {
-  const ctx = await requireAuth(c.req);
-  await id.removeUserFromGroup(ctx, { groupId: p(c, 'id'), userId: p(c, 'user') });
-  send(c.res, 204);
+api('DELETE', '/v3/groups/:id/users/:user', async (c, ctx) => {
+  await id.removeUserFromGroup(ctx, member(c));
+  return [204];
 });
 
 // ---------------------------------------------------------------- roles
@@ -604,42 +520,28 @@ const RoleBody = z.object({
   domain_id: z.null().optional(),
   options: z.record(z.string(), z.unknown()).optional(),
 });
-route('GET', '/v3/roles', async (c) => {
-  const ctx = await requireAuth(c.req);
-  const page = await id.listRoles(ctx, { ...listOpts(c), ...nameOpts(c), domainId: q(c, 'domain_id') });
-  send(
-    c.res,
-    200,
-    collection(
+resource({
+  path: '/v3/roles',
+  key: 'role',
+  list: async (c, ctx) =>
+    page(
+      c,
       'roles',
-      v3(c),
       '/roles',
-      page.items.map((x) => roleJson(v3(c), x)),
-      page.next,
-      c.url,
+      await id.listRoles(ctx, { ...listOpts(c), ...nameOpts(c), domainId: q(c, 'domain_id') }),
+      roleJson,
     ),
-  );
-});
-route('POST', '/v3/roles', async (c) => {
-  const ctx = await requireAuth(c.req);
-  const b = await body(c, 'role', RoleBody);
-  send(c.res, 201, { role: roleJson(v3(c), await id.createRole(ctx, { name: b.name, description: b.description })) });
-});
-route('GET', '/v3/roles/:id', async (c) => {
-  const ctx = await requireAuth(c.req);
-  send(c.res, 200, { role: roleJson(v3(c), await id.getRole(ctx, { roleId: p(c, 'id') })) });
-});
-route('PATCH', '/v3/roles/:id', async (c) => {
-  const ctx = await requireAuth(c.req);
-  const b = await body(c, 'role', RoleBody.partial());
-  send(c.res, 200, {
-    role: roleJson(v3(c), await id.updateRole(ctx, { roleId: p(c, 'id'), name: b.name, description: b.description })),
-  });
-});
-route('DELETE', '/v3/roles/:id', async (c) => {
-  const ctx = await requireAuth(c.req);
-  await id.deleteRole(ctx, { roleId: p(c, 'id') });
-  send(c.res, 204);
+  create: async (c, ctx) => {
+    const b = await body(c, 'role', RoleBody);
+    return id.createRole(ctx, { name: b.name, description: b.description });
+  },
+  get: (ctx, roleId) => id.getRole(ctx, { roleId }),
+  update: async (ctx, roleId, c) => {
+    const b = await body(c, 'role', RoleBody.partial());
+    return id.updateRole(ctx, { roleId, name: b.name, description: b.description });
+  },
+  remove: (ctx, roleId) => id.deleteRole(ctx, { roleId }),
+  show: (x, c) => roleJson(v3(c), x),
 });
 
 // ---------------------------------------------------------------- grants
@@ -648,40 +550,25 @@ type GrantTarget = { projectId?: string; domainId?: string; system?: boolean };
 function grantRoutes(base: string, target: (c: RouteContext) => GrantTarget) {
   for (const actor of ['users', 'groups'] as const) {
     const actorOf = (c: RouteContext) => (actor === 'users' ? { userId: p(c, 'actor') } : { groupId: p(c, 'actor') });
-    route('GET', `${base}/${actor}/:actor/roles`, async (c) => {
-      const ctx = await requireAuth(c.req);
-      const t = target(c);
-      const list = await id.listRoleAssignments(ctx, { ...actorOf(c), ...t, includeNames: true });
+    const grant = (c: RouteContext) => ({ roleId: p(c, 'role'), ...actorOf(c), ...target(c) });
+    api('GET', `${base}/${actor}/:actor/roles`, async (c, ctx) => {
+      const list = await id.listRoleAssignments(ctx, { ...actorOf(c), ...target(c), includeNames: true });
       const roles = list
         .filter((a) => (actor === 'users' ? a.user : a.group))
         .map((a) => ({ id: a.role.id, name: a.role.name ?? '', domainId: null, description: '' }));
-      send(
-        c.res,
-        200,
-        collection(
-          'roles',
-          v3(c),
-          c.path.replace(/^\/v3/, ''),
-          roles.map((r) => roleJson(v3(c), r)),
-          null,
-          c.url,
-        ),
-      );
+      return [200, page(c, 'roles', c.path.replace(/^\/v3/, ''), { items: roles }, roleJson)];
     });
-    route('PUT', `${base}/${actor}/:actor/roles/:role`, async (c) => {
-      const ctx = await requireAuth(c.req);
-      await id.assignRole(ctx, { roleId: p(c, 'role'), ...actorOf(c), ...target(c) });
-      send(c.res, 204);
+    api('PUT', `${base}/${actor}/:actor/roles/:role`, async (c, ctx) => {
+      await id.assignRole(ctx, grant(c));
+      return [204];
     });
-    route('GET', `${base}/${actor}/:actor/roles/:role`, async (c) => {
-      const ctx = await requireAuth(c.req);
-      await id.checkRoleAssignment(ctx, { roleId: p(c, 'role'), ...actorOf(c), ...target(c) });
-      send(c.res, 204);
+    api('GET', `${base}/${actor}/:actor/roles/:role`, async (c, ctx) => {
+      await id.checkRoleAssignment(ctx, grant(c));
+      return [204];
     });
-    route('DELETE', `${base}/${actor}/:actor/roles/:role`, async (c) => {
-      const ctx = await requireAuth(c.req);
-      await id.unassignRole(ctx, { roleId: p(c, 'role'), ...actorOf(c), ...target(c) });
-      send(c.res, 204);
+    api('DELETE', `${base}/${actor}/:actor/roles/:role`, async (c, ctx) => {
+      await id.unassignRole(ctx, grant(c));
+      return [204];
     });
   }
 }
@@ -689,9 +576,8 @@ grantRoutes('/v3/projects/:target', (c) => ({ projectId: p(c, 'target') }));
 grantRoutes('/v3/domains/:target', (c) => ({ domainId: p(c, 'target') }));
 grantRoutes('/v3/system', () => ({ system: true }));
 
-route('GET', '/v3/role_assignments', async (c) => {
-  const ctx = await requireAuth(c.req);
-  const list = await id.listRoleAssignments(ctx, {
+api('GET', '/v3/role_assignments', async (c, ctx) => {
+  const items = await id.listRoleAssignments(ctx, {
     userId: q(c, 'user.id'),
     groupId: q(c, 'group.id'),
     projectId: q(c, 'scope.project.id'),
@@ -701,18 +587,7 @@ route('GET', '/v3/role_assignments', async (c) => {
     effective: queryFlag(c.url, 'effective'),
     includeNames: queryFlag(c.url, 'include_names'),
   });
-  send(
-    c.res,
-    200,
-    collection(
-      'role_assignments',
-      v3(c),
-      '/role_assignments',
-      list.map((a) => assignmentJson(v3(c), a)),
-      null,
-      c.url,
-    ),
-  );
+  return [200, page(c, 'role_assignments', '/role_assignments', { items }, assignmentJson)];
 });
 
 // ---------------------------------------------------------------- domains
@@ -724,59 +599,32 @@ const DomainBody = z.object({
   tags: z.array(z.string()).optional(),
   options: z.record(z.string(), z.unknown()).optional(),
 });
-route('GET', '/v3/domains', async (c) => {
-  const ctx = await requireAuth(c.req);
-  const page = await id.listDomains(ctx, {
-    ...listOpts(c),
-    ...nameOpts(c),
-    enabled: queryBool(c.url.searchParams.get('enabled')),
-  });
-  send(
-    c.res,
-    200,
-    collection(
+resource({
+  path: '/v3/domains',
+  key: 'domain',
+  list: async (c, ctx) =>
+    page(
+      c,
       'domains',
-      v3(c),
       '/domains',
-      page.items.map((x) => domainJson(v3(c), x)),
-      page.next,
-      c.url,
-    ),
-  );
-});
-route('POST', '/v3/domains', async (c) => {
-  const ctx = await requireAuth(c.req);
-  const b = await body(c, 'domain', DomainBody);
-  send(c.res, 201, {
-    domain: domainJson(
-      v3(c),
-      await id.createDomain(ctx, { name: b.name, description: b.description, enabled: b.enabled }),
-    ),
-  });
-});
-route('GET', '/v3/domains/:id', async (c) => {
-  const ctx = await requireAuth(c.req);
-  send(c.res, 200, { domain: domainJson(v3(c), await id.getDomain(ctx, { domainId: p(c, 'id') })) });
-});
-route('PATCH', '/v3/domains/:id', async (c) => {
-  const ctx = await requireAuth(c.req);
-  const b = await body(c, 'domain', DomainBody.partial());
-  send(c.res, 200, {
-    domain: domainJson(
-      v3(c),
-      await id.updateDomain(ctx, {
-        domainId: p(c, 'id'),
-        name: b.name,
-        description: b.description,
-        enabled: b.enabled,
+      await id.listDomains(ctx, {
+        ...listOpts(c),
+        ...nameOpts(c),
+        enabled: queryBool(c.url.searchParams.get('enabled')),
       }),
+      domainJson,
     ),
-  });
-});
-route('DELETE', '/v3/domains/:id', async (c) => {
-  const ctx = await requireAuth(c.req);
-  await id.deleteDomain(ctx, { domainId: p(c, 'id') });
-  send(c.res, 204);
+  create: async (c, ctx) => {
+    const b = await body(c, 'domain', DomainBody);
+    return id.createDomain(ctx, { name: b.name, description: b.description, enabled: b.enabled });
+  },
+  get: (ctx, domainId) => id.getDomain(ctx, { domainId }),
+  update: async (ctx, domainId, c) => {
+    const b = await body(c, 'domain', DomainBody.partial());
+    return id.updateDomain(ctx, { domainId, name: b.name, description: b.description, enabled: b.enabled });
+  },
+  remove: (ctx, domainId) => id.deleteDomain(ctx, { domainId }),
+  show: (x, c) => domainJson(v3(c), x),
 });
 
 // ---------------------------------------------------------------- catalog
@@ -786,64 +634,38 @@ const RegionBody = z.object({
   description: z.string().nullish(),
   parent_region_id: z.string().nullish(),
 });
-route('GET', '/v3/regions', async (c) => {
-  const ctx = await requireAuth(c.req);
-  const page = await id.listRegions(ctx, { ...listOpts(c), parentRegionId: q(c, 'parent_region_id') });
-  send(
-    c.res,
-    200,
-    collection(
+resource({
+  path: '/v3/regions',
+  key: 'region',
+  list: async (c, ctx) =>
+    page(
+      c,
       'regions',
-      v3(c),
       '/regions',
-      page.items.map((x) => regionJson(v3(c), x)),
-      page.next,
-      c.url,
+      await id.listRegions(ctx, { ...listOpts(c), parentRegionId: q(c, 'parent_region_id') }),
+      regionJson,
     ),
-  );
+  create: async (c, ctx) => {
+    const b = await body(c, 'region', RegionBody);
+    return id.createRegion(ctx, { id: b.id, description: b.description, parentRegionId: b.parent_region_id });
+  },
+  get: (ctx, regionId) => id.getRegion(ctx, { regionId }),
+  update: async (ctx, regionId, c) => {
+    const b = await body(c, 'region', RegionBody.partial());
+    return id.updateRegion(ctx, { regionId, description: b.description, parentRegionId: b.parent_region_id });
+  },
+  remove: (ctx, regionId) => id.deleteRegion(ctx, { regionId }),
+  show: (x, c) => regionJson(v3(c), x),
 });
-route('POST', '/v3/regions', async (c) => {
-  const ctx = await requireAuth(c.req);
+// PUT creates a region with the id in the URL (answered 201, as Keystone does).
+api('PUT', '/v3/regions/:id', async (c, ctx) => {
   const b = await body(c, 'region', RegionBody);
-  send(c.res, 201, {
-    region: regionJson(
-      v3(c),
-      await id.createRegion(ctx, { id: b.id, description: b.description, parentRegionId: b.parent_region_id }),
-    ),
+  const r = await id.createRegion(ctx, {
+    id: p(c, 'id'),
+    description: b.description,
+    parentRegionId: b.parent_region_id,
   });
-});
-route('PUT', '/v3/regions/:id', async (c) => {
-  const ctx = await requireAuth(c.req);
-  const b = await body(c, 'region', RegionBody);
-  send(c.res, 201, {
-    region: regionJson(
-      v3(c),
-      await id.createRegion(ctx, { id: p(c, 'id'), description: b.description, parentRegionId: b.parent_region_id }),
-    ),
-  });
-});
-route('GET', '/v3/regions/:id', async (c) => {
-  const ctx = await requireAuth(c.req);
-  send(c.res, 200, { region: regionJson(v3(c), await id.getRegion(ctx, { regionId: p(c, 'id') })) });
-});
-route('PATCH', '/v3/regions/:id', async (c) => {
-  const ctx = await requireAuth(c.req);
-  const b = await body(c, 'region', RegionBody.partial());
-  send(c.res, 200, {
-    region: regionJson(
-      v3(c),
-      await id.updateRegion(ctx, {
-        regionId: p(c, 'id'),
-        description: b.description,
-        parentRegionId: b.parent_region_id,
-      }),
-    ),
-  });
-});
-route('DELETE', '/v3/regions/:id', async (c) => {
-  const ctx = await requireAuth(c.req);
-  await id.deleteRegion(ctx, { regionId: p(c, 'id') });
-  send(c.res, 204);
+  return [201, { region: regionJson(v3(c), r) }];
 });
 
 const ServiceBody = z.object({
@@ -852,40 +674,23 @@ const ServiceBody = z.object({
   description: z.string().nullish(),
   enabled: z.boolean().optional(),
 });
-route('GET', '/v3/services', async (c) => {
-  const ctx = await requireAuth(c.req);
-  const page = await id.listServices(ctx, { ...listOpts(c), type: q(c, 'type'), name: q(c, 'name') });
-  send(
-    c.res,
-    200,
-    collection(
+resource({
+  path: '/v3/services',
+  key: 'service',
+  list: async (c, ctx) =>
+    page(
+      c,
       'services',
-      v3(c),
       '/services',
-      page.items.map((x) => serviceJson(v3(c), x)),
-      page.next,
-      c.url,
+      await id.listServices(ctx, { ...listOpts(c), type: q(c, 'type'), name: q(c, 'name') }),
+      serviceJson,
     ),
-  );
-});
-route('POST', '/v3/services', async (c) => {
-  const ctx = await requireAuth(c.req);
-  const b = await body(c, 'service', ServiceBody);
-  send(c.res, 201, { service: serviceJson(v3(c), await id.createService(ctx, b)) });
-});
-route('GET', '/v3/services/:id', async (c) => {
-  const ctx = await requireAuth(c.req);
-  send(c.res, 200, { service: serviceJson(v3(c), await id.getService(ctx, { serviceId: p(c, 'id') })) });
-});
-route('PATCH', '/v3/services/:id', async (c) => {
-  const ctx = await requireAuth(c.req);
-  const b = await body(c, 'service', ServiceBody.partial());
-  send(c.res, 200, { service: serviceJson(v3(c), await id.updateService(ctx, { serviceId: p(c, 'id'), ...b })) });
-});
-route('DELETE', '/v3/services/:id', async (c) => {
-  const ctx = await requireAuth(c.req);
-  await id.deleteService(ctx, { serviceId: p(c, 'id') });
-  send(c.res, 204);
+  create: async (c, ctx) => id.createService(ctx, await body(c, 'service', ServiceBody)),
+  get: (ctx, serviceId) => id.getService(ctx, { serviceId }),
+  update: async (ctx, serviceId, c) =>
+    id.updateService(ctx, { serviceId, ...(await body(c, 'service', ServiceBody.partial())) }),
+  remove: (ctx, serviceId) => id.deleteService(ctx, { serviceId }),
+  show: (x, c) => serviceJson(v3(c), x),
 });
 
 const EndpointBody = z.object({
@@ -896,90 +701,67 @@ const EndpointBody = z.object({
   url: z.string(),
   enabled: z.boolean().optional(),
 });
-route('GET', '/v3/endpoints', async (c) => {
-  const ctx = await requireAuth(c.req);
-  const page = await id.listEndpoints(ctx, {
-    ...listOpts(c),
-    serviceId: q(c, 'service_id'),
-    interface: q(c, 'interface'),
-    regionId: q(c, 'region_id'),
-  });
-  send(
-    c.res,
-    200,
-    collection(
+resource({
+  path: '/v3/endpoints',
+  key: 'endpoint',
+  list: async (c, ctx) =>
+    page(
+      c,
       'endpoints',
-      v3(c),
       '/endpoints',
-      page.items.map((x) => endpointJson(v3(c), x)),
-      page.next,
-      c.url,
+      await id.listEndpoints(ctx, {
+        ...listOpts(c),
+        serviceId: q(c, 'service_id'),
+        interface: q(c, 'interface'),
+        regionId: q(c, 'region_id'),
+      }),
+      endpointJson,
     ),
-  );
-});
-route('POST', '/v3/endpoints', async (c) => {
-  const ctx = await requireAuth(c.req);
-  const b = await body(c, 'endpoint', EndpointBody);
-  const e = await id.createEndpoint(ctx, {
-    serviceId: b.service_id,
-    regionId: b.region_id ?? b.region,
-    interface: b.interface,
-    url: b.url,
-    enabled: b.enabled,
-  });
-  send(c.res, 201, { endpoint: endpointJson(v3(c), e) });
-});
-route('GET', '/v3/endpoints/:id', async (c) => {
-  const ctx = await requireAuth(c.req);
-  send(c.res, 200, { endpoint: endpointJson(v3(c), await id.getEndpoint(ctx, { endpointId: p(c, 'id') })) });
-});
-route('PATCH', '/v3/endpoints/:id', async (c) => {
-  const ctx = await requireAuth(c.req);
-  const b = await body(c, 'endpoint', EndpointBody.partial());
-  const e = await id.updateEndpoint(ctx, {
-    endpointId: p(c, 'id'),
-    serviceId: b.service_id,
-    regionId: b.region_id ?? b.region,
-    interface: b.interface,
-    url: b.url,
-    enabled: b.enabled,
-  });
-  send(c.res, 200, { endpoint: endpointJson(v3(c), e) });
-});
-route('DELETE', '/v3/endpoints/:id', async (c) => {
-  const ctx = await requireAuth(c.req);
-  await id.deleteEndpoint(ctx, { endpointId: p(c, 'id') });
-  send(c.res, 204);
+  create: async (c, ctx) => {
+    const b = await body(c, 'endpoint', EndpointBody);
+    return id.createEndpoint(ctx, {
+      serviceId: b.service_id,
+      regionId: b.region_id ?? b.region,
+      interface: b.interface,
+      url: b.url,
+      enabled: b.enabled,
+    });
+  },
+  get: (ctx, endpointId) => id.getEndpoint(ctx, { endpointId }),
+  update: async (ctx, endpointId, c) => {
+    const b = await body(c, 'endpoint', EndpointBody.partial());
+    return id.updateEndpoint(ctx, {
+      endpointId,
+      serviceId: b.service_id,
+      regionId: b.region_id ?? b.region,
+      interface: b.interface,
+      url: b.url,
+      enabled: b.enabled,
+    });
+  },
+  remove: (ctx, endpointId) => id.deleteEndpoint(ctx, { endpointId }),
+  show: (x, c) => endpointJson(v3(c), x),
 });
 
 // ---------------------------------------------------------------- policy
 
-function requirePolicyReader(ctx: AuthContext): void {
-  id.enforce(ctx, 'identity:list_policies');
-}
 /** The effective policy, as a Keystone policy blob (openstack policy list/show) … */
-route('GET', '/v3/policies', async (c) => {
-  const ctx = await requireAuth(c.req);
-  requirePolicyReader(ctx);
+function effectivePolicy(c: RouteContext, ctx: AuthContext) {
+  id.enforce(ctx, 'identity:list_policies');
   const blob = JSON.stringify(Object.fromEntries(id.listPolicies().map((r) => [r.name, r.rule])));
-  const policy = { id: 'effective', type: 'application/json', blob, links: { self: `${v3(c)}/policies/effective` } };
-  send(c.res, 200, collection('policies', v3(c), '/policies', [policy], null, c.url));
-});
-route('GET', '/v3/policies/effective', async (c) => {
-  const ctx = await requireAuth(c.req);
-  requirePolicyReader(ctx);
-  const blob = JSON.stringify(Object.fromEntries(id.listPolicies().map((r) => [r.name, r.rule])));
-  send(c.res, 200, {
-    policy: { id: 'effective', type: 'application/json', blob, links: { self: `${v3(c)}/policies/effective` } },
-  });
-});
+  return { id: 'effective', type: 'application/json', blob, links: { self: `${v3(c)}/policies/effective` } };
+}
+api('GET', '/v3/policies', async (c, ctx) => [
+  200,
+  collection('policies', v3(c), '/policies', [effectivePolicy(c, ctx)], null, c.url),
+]);
+api('GET', '/v3/policies/effective', async (c, ctx) => [200, { policy: effectivePolicy(c, ctx) }]);
 /** … and with defaults and override flags (GET /identity/v3/stratus/policy). */
-route('GET', '/v3/stratus/policy', async (c) => {
-  const ctx = await requireAuth(c.req);
-  requirePolicyReader(ctx);
-  send(c.res, 200, { rules: id.listPolicies(), generated_at: keystoneTime(Date.now()) });
+api('GET', '/v3/stratus/policy', async (_c, ctx) => {
+  id.enforce(ctx, 'identity:list_policies');
+  return [200, { rules: id.listPolicies(), generated_at: keystoneTime(Date.now()) }];
 });
 
-registerEc2Routes(route, v3);
+registerEc2Routes(api, v3);
 
 export const identityMount: RestMount = { prefix: PREFIX, handler: router.handler };

@@ -5,7 +5,14 @@ import { createServer, request, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { newRequestId, registerTestImage, setImageQuota, stopRevocationListener, withRequestContext, type AuthContext } from '@stratus/core';
+import {
+  newRequestId,
+  registerTestImage,
+  setImageQuota,
+  stopRevocationListener,
+  withRequestContext,
+  type AuthContext,
+} from '@stratus/core';
 import { adminContext, projectWithMember, setupIdentityTest, unique } from '@stratus/core/identity/test-support';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { testDb, waitFor } from '../../../../../../test/helpers.ts';
@@ -22,7 +29,11 @@ let adminToken: string;
 let A: { token: string; projectId: string };
 let B: { token: string; projectId: string };
 
-async function call(method: string, path: string, opts: { token?: string; body?: unknown; raw?: BodyInit; headers?: Record<string, string> } = {}) {
+async function call(
+  method: string,
+  path: string,
+  opts: { token?: string; body?: unknown; raw?: BodyInit; headers?: Record<string, string> } = {},
+) {
   const res = await fetch(`${base}${path}`, {
     method,
     headers: {
@@ -43,7 +54,12 @@ async function call(method: string, path: string, opts: { token?: string; body?:
  * soon as the server answers (possibly before everything was sent), or 'aborted' when
  * `abortAfter` chunks were written and the request was destroyed.
  */
-function rawUpload(path: string, token: string, chunks: Buffer[], opts: { contentLength?: number; abortAfter?: number; holdAfter?: number } = {}) {
+function rawUpload(
+  path: string,
+  token: string,
+  chunks: Buffer[],
+  opts: { contentLength?: number; abortAfter?: number; holdAfter?: number } = {},
+) {
   let release: () => void = () => {};
   const held = new Promise<void>((r) => (release = r));
   const done = new Promise<number | 'aborted'>((resolve, reject) => {
@@ -85,7 +101,10 @@ const storedFiles = () => (existsSync(storeDir) ? readdirSync(storeDir).filter((
 const tempFiles = () => (existsSync(join(storeDir, 'tmp')) ? readdirSync(join(storeDir, 'tmp')) : []);
 
 async function newImage(token: string, body: Json = {}): Promise<Json> {
-  const r = await call('POST', '/image/v2/images', { token, body: { name: unique('img'), disk_format: 'raw', container_format: 'bare', ...body } });
+  const r = await call('POST', '/image/v2/images', {
+    token,
+    body: { name: unique('img'), disk_format: 'raw', container_format: 'bare', ...body },
+  });
   expect(r.status).toBe(201);
   return r.json;
 }
@@ -119,14 +138,25 @@ describe('Glance v2 REST', () => {
   it('answers version discovery with 300 and the v2 endpoint', async () => {
     const r = await call('GET', '/image');
     expect(r.status).toBe(300);
-    expect(r.json.versions[0]).toEqual({ id: 'v2.16', status: 'CURRENT', links: [{ rel: 'self', href: `${base}/image/v2/` }] });
+    expect(r.json.versions[0]).toEqual({
+      id: 'v2.16',
+      status: 'CURRENT',
+      links: [{ rel: 'self', href: `${base}/image/v2/` }],
+    });
     expect((await call('GET', '/image/v2/images')).status).toBe(401);
   });
 
   it('creates an image like Glance (flat body, properties at top level, queued)', async () => {
     const r = await call('POST', '/image/v2/images', {
       token: A.token,
-      body: { name: 'cirros', disk_format: 'qcow2', container_format: 'bare', 'owner_specified.openstack.md5': '', os_distro: 'cirros', tags: ['t1'] },
+      body: {
+        name: 'cirros',
+        disk_format: 'qcow2',
+        container_format: 'bare',
+        'owner_specified.openstack.md5': '',
+        os_distro: 'cirros',
+        tags: ['t1'],
+      },
     });
     expect(r.status).toBe(201);
     expect(r.json).toMatchObject({
@@ -146,8 +176,12 @@ describe('Glance v2 REST', () => {
       schema: '/v2/schemas/image',
     });
     expect(r.json.created_at).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);
-    expect((await call('POST', '/image/v2/images', { token: A.token, body: { name: 'x', status: 'active' } })).status).toBe(403);
-    expect((await call('POST', '/image/v2/images', { token: A.token, body: { name: 'x', visibility: 'public' } })).status).toBe(403);
+    expect(
+      (await call('POST', '/image/v2/images', { token: A.token, body: { name: 'x', status: 'active' } })).status,
+    ).toBe(403);
+    expect(
+      (await call('POST', '/image/v2/images', { token: A.token, body: { name: 'x', visibility: 'public' } })).status,
+    ).toBe(403);
     const notFound = await call('GET', '/image/v2/images/cirros', { token: A.token });
     expect(notFound.status).toBe(404);
     expect(notFound.json.error.message).toMatch(/No image found/);
@@ -156,23 +190,55 @@ describe('Glance v2 REST', () => {
   it('round-trips data with md5/sha512/size like node crypto, with Range support', async () => {
     const data = randomBytes(3 * 1024 * 1024 + 17);
     const im = await newImage(A.token);
-    const up = await call('PUT', `/image/v2/images/${im.id}/file`, { token: A.token, raw: data, headers: { 'content-type': 'application/octet-stream' } });
+    const up = await call('PUT', `/image/v2/images/${im.id}/file`, {
+      token: A.token,
+      raw: data,
+      headers: { 'content-type': 'application/octet-stream' },
+    });
     expect(up.status).toBe(204);
     const shown = (await call('GET', `/image/v2/images/${im.id}`, { token: A.token })).json;
-    expect(shown).toMatchObject({ status: 'active', size: data.length, virtual_size: data.length, checksum: md5(data), os_hash_algo: 'sha512', os_hash_value: sha512(data) });
+    expect(shown).toMatchObject({
+      status: 'active',
+      size: data.length,
+      virtual_size: data.length,
+      checksum: md5(data),
+      os_hash_algo: 'sha512',
+      os_hash_value: sha512(data),
+    });
     const down = await call('GET', `/image/v2/images/${im.id}/file`, { token: A.token });
     expect(down.status).toBe(200);
     expect(down.headers.get('content-md5')).toBe(md5(data));
     expect(down.buf.equals(data)).toBe(true);
-    const part = await call('GET', `/image/v2/images/${im.id}/file`, { token: A.token, headers: { range: 'bytes=100-199' } });
+    const part = await call('GET', `/image/v2/images/${im.id}/file`, {
+      token: A.token,
+      headers: { range: 'bytes=100-199' },
+    });
     expect(part.status).toBe(206);
     expect(part.headers.get('content-range')).toBe(`bytes 100-199/${data.length}`);
     expect(part.buf.equals(data.subarray(100, 200))).toBe(true);
-    const tail = await call('GET', `/image/v2/images/${im.id}/file`, { token: A.token, headers: { range: 'bytes=-5' } });
+    const tail = await call('GET', `/image/v2/images/${im.id}/file`, {
+      token: A.token,
+      headers: { range: 'bytes=-5' },
+    });
     expect(tail.buf.equals(data.subarray(data.length - 5))).toBe(true);
-    expect((await call('GET', `/image/v2/images/${im.id}/file`, { token: A.token, headers: { range: `bytes=${data.length}-` } })).status).toBe(416);
+    expect(
+      (
+        await call('GET', `/image/v2/images/${im.id}/file`, {
+          token: A.token,
+          headers: { range: `bytes=${data.length}-` },
+        })
+      ).status,
+    ).toBe(416);
     // A second upload to an active image is a conflict.
-    expect((await call('PUT', `/image/v2/images/${im.id}/file`, { token: A.token, raw: data, headers: { 'content-type': 'application/octet-stream' } })).status).toBe(409);
+    expect(
+      (
+        await call('PUT', `/image/v2/images/${im.id}/file`, {
+          token: A.token,
+          raw: data,
+          headers: { 'content-type': 'application/octet-stream' },
+        })
+      ).status,
+    ).toBe(409);
     expect(storedFiles()).toContain(im.id);
   });
 
@@ -181,10 +247,26 @@ describe('Glance v2 REST', () => {
     execFileSync('qemu-img', ['create', '-q', '-f', 'qcow2', f, '64M']);
     const bytes = readFileSync(f);
     const im = await newImage(A.token, { disk_format: 'qcow2' });
-    expect((await call('PUT', `/image/v2/images/${im.id}/file`, { token: A.token, raw: bytes, headers: { 'content-type': 'application/octet-stream' } })).status).toBe(204);
-    expect((await call('GET', `/image/v2/images/${im.id}`, { token: A.token })).json).toMatchObject({ status: 'active', virtual_size: 64 * 1024 * 1024, size: bytes.length });
+    expect(
+      (
+        await call('PUT', `/image/v2/images/${im.id}/file`, {
+          token: A.token,
+          raw: bytes,
+          headers: { 'content-type': 'application/octet-stream' },
+        })
+      ).status,
+    ).toBe(204);
+    expect((await call('GET', `/image/v2/images/${im.id}`, { token: A.token })).json).toMatchObject({
+      status: 'active',
+      virtual_size: 64 * 1024 * 1024,
+      size: bytes.length,
+    });
     const raw = await newImage(A.token, { disk_format: 'raw' });
-    const bad = await call('PUT', `/image/v2/images/${raw.id}/file`, { token: A.token, raw: bytes, headers: { 'content-type': 'application/octet-stream' } });
+    const bad = await call('PUT', `/image/v2/images/${raw.id}/file`, {
+      token: A.token,
+      raw: bytes,
+      headers: { 'content-type': 'application/octet-stream' },
+    });
     expect(bad.status).toBe(400);
     expect(bad.json.error.message).toMatch(/qcow2/);
     expect((await call('GET', `/image/v2/images/${raw.id}`, { token: A.token })).json.status).toBe('queued');
@@ -195,7 +277,11 @@ describe('Glance v2 REST', () => {
     const f = join(work, 'evil.qcow2');
     execFileSync('qemu-img', ['create', '-q', '-f', 'qcow2', '-b', '/etc/passwd', '-F', 'raw', f]);
     const im = await newImage(A.token, { disk_format: 'qcow2' });
-    const r = await call('PUT', `/image/v2/images/${im.id}/file`, { token: A.token, raw: readFileSync(f), headers: { 'content-type': 'application/octet-stream' } });
+    const r = await call('PUT', `/image/v2/images/${im.id}/file`, {
+      token: A.token,
+      raw: readFileSync(f),
+      headers: { 'content-type': 'application/octet-stream' },
+    });
     expect(r.status).toBe(400);
     expect(r.json.error.message).toMatch(/backing file/);
     expect((await call('GET', `/image/v2/images/${im.id}`, { token: A.token })).json.status).toBe('queued');
@@ -206,9 +292,15 @@ describe('Glance v2 REST', () => {
   it('kills an upload whose client goes away mid-stream and leaves no file', async () => {
     const im = await newImage(A.token);
     const chunks = Array.from({ length: 20 }, () => randomBytes(256 * 1024));
-    const r = await rawUpload(`/image/v2/images/${im.id}/file`, A.token, chunks, { contentLength: 20 * 256 * 1024, abortAfter: 8 }).done;
+    const r = await rawUpload(`/image/v2/images/${im.id}/file`, A.token, chunks, {
+      contentLength: 20 * 256 * 1024,
+      abortAfter: 8,
+    }).done;
     expect(r).toBe('aborted');
-    await waitFor(async () => (await call('GET', `/image/v2/images/${im.id}`, { token: A.token })).json.status === 'killed', { what: 'killed' });
+    await waitFor(
+      async () => (await call('GET', `/image/v2/images/${im.id}`, { token: A.token })).json.status === 'killed',
+      { what: 'killed' },
+    );
     await waitFor(() => tempFiles().filter((t) => t.startsWith(im.id)).length === 0, { what: 'temp file removed' });
     expect(storedFiles()).not.toContain(im.id);
   });
@@ -217,7 +309,10 @@ describe('Glance v2 REST', () => {
     const im = await newImage(A.token);
     const chunks = Array.from({ length: 4 }, () => randomBytes(64 * 1024));
     const first = rawUpload(`/image/v2/images/${im.id}/file`, A.token, chunks, { holdAfter: 2 });
-    await waitFor(async () => (await call('GET', `/image/v2/images/${im.id}`, { token: A.token })).json.status === 'saving', { what: 'saving' });
+    await waitFor(
+      async () => (await call('GET', `/image/v2/images/${im.id}`, { token: A.token })).json.status === 'saving',
+      { what: 'saving' },
+    );
     const second = await rawUpload(`/image/v2/images/${im.id}/file`, A.token, [randomBytes(10)]).done;
     expect(second).toBe(409);
     first.release();
@@ -236,7 +331,9 @@ describe('Glance v2 REST', () => {
     const q = await projectWithMember(admin);
     await setImageQuota(admin, { projectId: q.project.id, totalBytes: 1024 * 1024 });
     const im = await newImage(q.auth.tokenId);
-    const early = await rawUpload(`/image/v2/images/${im.id}/file`, q.auth.tokenId, [randomBytes(1024)], { contentLength: 2 * 1024 * 1024 }).done;
+    const early = await rawUpload(`/image/v2/images/${im.id}/file`, q.auth.tokenId, [randomBytes(1024)], {
+      contentLength: 2 * 1024 * 1024,
+    }).done;
     expect(early).toBe(413);
     const chunks = Array.from({ length: 32 }, () => randomBytes(64 * 1024));
     const during = await rawUpload(`/image/v2/images/${im.id}/file`, q.auth.tokenId, chunks).done;
@@ -246,13 +343,22 @@ describe('Glance v2 REST', () => {
     await waitFor(() => tempFiles().filter((t) => t.startsWith(im.id)).length === 0, { what: 'temp file removed' });
     // Within the quota it works.
     const small = randomBytes(1000);
-    expect((await call('PUT', `/image/v2/images/${im.id}/file`, { token: q.auth.tokenId, raw: small, headers: { 'content-type': 'application/octet-stream' } })).status).toBe(204);
+    expect(
+      (
+        await call('PUT', `/image/v2/images/${im.id}/file`, {
+          token: q.auth.tokenId,
+          raw: small,
+          headers: { 'content-type': 'application/octet-stream' },
+        })
+      ).status,
+    ).toBe(204);
   });
 
   it('isolates projects: private invisible to others, shared only to accepted members', async () => {
     const priv = await newImage(A.token, { visibility: 'private' });
     const shared = await newImage(A.token, { visibility: 'shared' });
-    const listIds = async (token: string, query = '') => ((await call('GET', `/image/v2/images${query}`, { token })).json.images as Json[]).map((i) => i.id);
+    const listIds = async (token: string, query = '') =>
+      ((await call('GET', `/image/v2/images${query}`, { token })).json.images as Json[]).map((i) => i.id);
     expect(await listIds(A.token)).toEqual(expect.arrayContaining([priv.id, shared.id]));
     expect(await listIds(B.token)).not.toContain(priv.id);
     expect(await listIds(B.token)).not.toContain(shared.id);
@@ -260,23 +366,62 @@ describe('Glance v2 REST', () => {
     expect((await call('GET', `/image/v2/images/${priv.id}/file`, { token: B.token })).status).toBe(404);
     expect((await call('DELETE', `/image/v2/images/${priv.id}`, { token: B.token })).status).toBe(404);
     // Members only on shared images.
-    expect((await call('POST', `/image/v2/images/${priv.id}/members`, { token: A.token, body: { member: B.projectId } })).status).toBe(403);
-    const add = await call('POST', `/image/v2/images/${shared.id}/members`, { token: A.token, body: { member: B.projectId } });
+    expect(
+      (await call('POST', `/image/v2/images/${priv.id}/members`, { token: A.token, body: { member: B.projectId } }))
+        .status,
+    ).toBe(403);
+    const add = await call('POST', `/image/v2/images/${shared.id}/members`, {
+      token: A.token,
+      body: { member: B.projectId },
+    });
     expect(add.status).toBe(200);
-    expect(add.json).toMatchObject({ image_id: shared.id, member_id: B.projectId, status: 'pending', schema: '/v2/schemas/member' });
-    expect((await call('POST', `/image/v2/images/${shared.id}/members`, { token: A.token, body: { member: B.projectId } })).status).toBe(409);
+    expect(add.json).toMatchObject({
+      image_id: shared.id,
+      member_id: B.projectId,
+      status: 'pending',
+      schema: '/v2/schemas/member',
+    });
+    expect(
+      (await call('POST', `/image/v2/images/${shared.id}/members`, { token: A.token, body: { member: B.projectId } }))
+        .status,
+    ).toBe(409);
     expect(await listIds(B.token)).not.toContain(shared.id);
     expect(await listIds(B.token, '?member_status=pending')).toContain(shared.id);
     expect((await call('GET', `/image/v2/images/${shared.id}`, { token: B.token })).status).toBe(200);
     // The owner cannot accept for the member; the member cannot share further.
-    expect((await call('PUT', `/image/v2/images/${shared.id}/members/${B.projectId}`, { token: A.token, body: { status: 'accepted' } })).status).toBe(403);
-    expect((await call('POST', `/image/v2/images/${shared.id}/members`, { token: B.token, body: { member: A.projectId } })).status).toBe(403);
-    const acc = await call('PUT', `/image/v2/images/${shared.id}/members/${B.projectId}`, { token: B.token, body: { status: 'accepted' } });
+    expect(
+      (
+        await call('PUT', `/image/v2/images/${shared.id}/members/${B.projectId}`, {
+          token: A.token,
+          body: { status: 'accepted' },
+        })
+      ).status,
+    ).toBe(403);
+    expect(
+      (await call('POST', `/image/v2/images/${shared.id}/members`, { token: B.token, body: { member: A.projectId } }))
+        .status,
+    ).toBe(403);
+    const acc = await call('PUT', `/image/v2/images/${shared.id}/members/${B.projectId}`, {
+      token: B.token,
+      body: { status: 'accepted' },
+    });
     expect(acc.json.status).toBe('accepted');
     expect(await listIds(B.token)).toContain(shared.id);
-    expect((await call('GET', `/image/v2/images/${shared.id}/members`, { token: B.token })).json.members).toHaveLength(1);
-    expect((await call('PATCH', `/image/v2/images/${shared.id}`, { token: B.token, raw: '[]', headers: { 'content-type': 'application/openstack-images-v2.1-json-patch' } })).status).toBe(403);
-    expect((await call('DELETE', `/image/v2/images/${shared.id}/members/${B.projectId}`, { token: A.token })).status).toBe(204);
+    expect((await call('GET', `/image/v2/images/${shared.id}/members`, { token: B.token })).json.members).toHaveLength(
+      1,
+    );
+    expect(
+      (
+        await call('PATCH', `/image/v2/images/${shared.id}`, {
+          token: B.token,
+          raw: '[]',
+          headers: { 'content-type': 'application/openstack-images-v2.1-json-patch' },
+        })
+      ).status,
+    ).toBe(403);
+    expect(
+      (await call('DELETE', `/image/v2/images/${shared.id}/members/${B.projectId}`, { token: A.token })).status,
+    ).toBe(204);
     expect((await call('GET', `/image/v2/images/${shared.id}`, { token: B.token })).status).toBe(404);
     // Admin sees everything.
     expect((await call('GET', `/image/v2/images/${priv.id}`, { token: adminToken })).status).toBe(200);
@@ -285,7 +430,11 @@ describe('Glance v2 REST', () => {
   it('updates with JSON-patch, tags, deactivate/reactivate, protected delete', async () => {
     const im = await newImage(A.token, { os_distro: 'x' });
     const patch = (token: string, ops: unknown, type = 'application/openstack-images-v2.1-json-patch') =>
-      call('PATCH', `/image/v2/images/${im.id}`, { token, raw: JSON.stringify(ops), headers: { 'content-type': type } });
+      call('PATCH', `/image/v2/images/${im.id}`, {
+        token,
+        raw: JSON.stringify(ops),
+        headers: { 'content-type': type },
+      });
     const r = await patch(A.token, [
       { op: 'replace', path: '/name', value: 'renamed' },
       { op: 'add', path: '/os_distro', value: 'debian' },
@@ -297,20 +446,34 @@ describe('Glance v2 REST', () => {
     expect((await patch(A.token, [{ op: 'remove', path: '/hw_disk_bus' }])).json.hw_disk_bus).toBeUndefined();
     expect((await patch(A.token, [{ op: 'replace', path: '/name', value: 'x' }], 'application/json')).status).toBe(415);
     expect((await patch(A.token, [{ op: 'replace', path: '/visibility', value: 'public' }])).status).toBe(403);
-    expect((await patch(adminToken, [{ op: 'replace', path: '/visibility', value: 'public' }])).json.visibility).toBe('public');
+    expect((await patch(adminToken, [{ op: 'replace', path: '/visibility', value: 'public' }])).json.visibility).toBe(
+      'public',
+    );
     expect((await call('PUT', `/image/v2/images/${im.id}/tags/blue`, { token: A.token })).status).toBe(204);
-    expect((await call('GET', `/image/v2/images?tag=blue`, { token: B.token })).json.images.map((i: Json) => i.id)).toEqual([im.id]);
+    expect(
+      (await call('GET', `/image/v2/images?tag=blue`, { token: B.token })).json.images.map((i: Json) => i.id),
+    ).toEqual([im.id]);
     expect((await call('DELETE', `/image/v2/images/${im.id}/tags/blue`, { token: A.token })).status).toBe(204);
     expect((await call('DELETE', `/image/v2/images/${im.id}/tags/blue`, { token: A.token })).status).toBe(404);
     expect((await call('DELETE', `/image/v2/images/${im.id}`, { token: A.token })).status).toBe(403);
     await patch(A.token, [{ op: 'replace', path: '/protected', value: false }]);
     // Deactivation is for admins and needs an active image.
-    expect((await call('POST', `/image/v2/images/${im.id}/actions/deactivate`, { token: adminToken })).status).toBe(400);
-    await call('PUT', `/image/v2/images/${im.id}/file`, { token: A.token, raw: Buffer.from('data'), headers: { 'content-type': 'application/octet-stream' } });
+    expect((await call('POST', `/image/v2/images/${im.id}/actions/deactivate`, { token: adminToken })).status).toBe(
+      400,
+    );
+    await call('PUT', `/image/v2/images/${im.id}/file`, {
+      token: A.token,
+      raw: Buffer.from('data'),
+      headers: { 'content-type': 'application/octet-stream' },
+    });
     expect((await call('POST', `/image/v2/images/${im.id}/actions/deactivate`, { token: A.token })).status).toBe(403);
-    expect((await call('POST', `/image/v2/images/${im.id}/actions/deactivate`, { token: adminToken })).status).toBe(204);
+    expect((await call('POST', `/image/v2/images/${im.id}/actions/deactivate`, { token: adminToken })).status).toBe(
+      204,
+    );
     expect((await call('GET', `/image/v2/images/${im.id}/file`, { token: A.token })).status).toBe(403);
-    expect((await call('POST', `/image/v2/images/${im.id}/actions/reactivate`, { token: adminToken })).status).toBe(204);
+    expect((await call('POST', `/image/v2/images/${im.id}/actions/reactivate`, { token: adminToken })).status).toBe(
+      204,
+    );
     expect((await call('GET', `/image/v2/images/${im.id}/file`, { token: A.token })).buf.toString()).toBe('data');
     expect((await call('DELETE', `/image/v2/images/${im.id}`, { token: A.token })).status).toBe(204);
     expect(storedFiles()).not.toContain(im.id);
@@ -332,7 +495,9 @@ describe('Glance v2 REST', () => {
       url = `/image${r.json.next as string}`;
     }
     expect(seen).toEqual(['a', 'b', 'c', 'd', 'e']);
-    const desc = await call('GET', `/image/v2/images?sort_key=name&sort_dir=desc&owner=${p.project.id}`, { token: p.auth.tokenId });
+    const desc = await call('GET', `/image/v2/images?sort_key=name&sort_dir=desc&owner=${p.project.id}`, {
+      token: p.auth.tokenId,
+    });
     expect(desc.json.images.map((i: Json) => String(i.name).slice(0, 1))).toEqual(['e', 'd', 'c', 'b', 'a']);
     const byName = await call('GET', `/image/v2/images?name=b-${p.project.id}`, { token: p.auth.tokenId });
     expect(byName.json.images).toHaveLength(1);
@@ -353,7 +518,13 @@ describe('Glance v2 REST', () => {
     const one = await registerTestImage({ path: f, name });
     const two = await registerTestImage({ path: f, name });
     expect(two.id).toBe(one.id);
-    expect(one).toMatchObject({ status: 'active', visibility: 'public', diskFormat: 'qcow2', owner: admin.projectId, checksum: md5(readFileSync(f)) });
+    expect(one).toMatchObject({
+      status: 'active',
+      visibility: 'public',
+      diskFormat: 'qcow2',
+      owner: admin.projectId,
+      checksum: md5(readFileSync(f)),
+    });
     expect((await call('GET', `/image/v2/images/${one.id}`, { token: B.token })).json.status).toBe('active');
   });
 });

@@ -35,11 +35,33 @@ const q = (c: RouteContext, name: string) => c.url.searchParams.get(name) ?? und
 
 // ---------------------------------------------------------------- discovery
 
-const VERSIONS = ['2.16', '2.15', '2.14', '2.13', '2.12', '2.11', '2.10', '2.9', '2.8', '2.7', '2.6', '2.5', '2.4', '2.3', '2.2', '2.1', '2.0'];
+const VERSIONS = [
+  '2.16',
+  '2.15',
+  '2.14',
+  '2.13',
+  '2.12',
+  '2.11',
+  '2.10',
+  '2.9',
+  '2.8',
+  '2.7',
+  '2.6',
+  '2.5',
+  '2.4',
+  '2.3',
+  '2.2',
+  '2.1',
+  '2.0',
+];
 const versionsDoc = (c: RouteContext) => {
   const href = `${requestBase(c.req, loadConfig().publicUrl)}${PREFIX}/v2/`;
   return {
-    versions: VERSIONS.map((v, i) => ({ id: `v${v}`, status: i === 0 ? 'CURRENT' : 'SUPPORTED', links: [{ rel: 'self', href }] })),
+    versions: VERSIONS.map((v, i) => ({
+      id: `v${v}`,
+      status: i === 0 ? 'CURRENT' : 'SUPPORTED',
+      links: [{ rel: 'self', href }],
+    })),
   };
 };
 route('GET', '/', async (c) => send(c.res, 300, versionsDoc(c)));
@@ -48,7 +70,19 @@ route('GET', '/versions', async (c) => send(c.res, 200, versionsDoc(c)));
 // ---------------------------------------------------------------- images
 
 /** Attributes of a create body that are not free-form properties. */
-const CREATE_ATTRS = new Set(['id', 'name', 'visibility', 'protected', 'os_hidden', 'disk_format', 'container_format', 'min_disk', 'min_ram', 'tags', 'owner']);
+const CREATE_ATTRS = new Set([
+  'id',
+  'name',
+  'visibility',
+  'protected',
+  'os_hidden',
+  'disk_format',
+  'container_format',
+  'min_disk',
+  'min_ram',
+  'tags',
+  'owner',
+]);
 
 function createInput(body: Record<string, unknown>): z.input<typeof img.CreateImageInput> {
   const properties: Record<string, string> = {};
@@ -94,7 +128,9 @@ function createInput(body: Record<string, unknown>): z.input<typeof img.CreateIm
 route('POST', '/v2/images', async (c) => {
   const ctx = await requireAuth(c.req);
   const image = await img.createImage(ctx, createInput(await readJson(c.req)));
-  send(c.res, 201, imageJson(image), { location: `${requestBase(c.req, loadConfig().publicUrl)}${PREFIX}/v2/images/${image.id}` });
+  send(c.res, 201, imageJson(image), {
+    location: `${requestBase(c.req, loadConfig().publicUrl)}${PREFIX}/v2/images/${image.id}`,
+  });
 });
 
 const intParam = (v: string | undefined, name: string): number | undefined => {
@@ -158,7 +194,11 @@ function listInput(c: RouteContext): z.input<typeof img.ListImagesInput> {
 route('GET', '/v2/images', async (c) => {
   const ctx = await requireAuth(c.req);
   const page = await img.listImages(ctx, listInput(c));
-  const body: Record<string, unknown> = { images: page.items.map(imageJson), first: '/v2/images', schema: '/v2/schemas/images' };
+  const body: Record<string, unknown> = {
+    images: page.items.map(imageJson),
+    first: '/v2/images',
+    schema: '/v2/schemas/images',
+  };
   if (page.next) {
     const params = new URLSearchParams(c.url.searchParams);
     params.set('marker', page.next);
@@ -191,7 +231,9 @@ route('PATCH', '/v2/images/:id', async (c) => {
   const type = (header(c.req, 'content-type') ?? '').split(';')[0]?.trim().toLowerCase() ?? '';
   if (type !== PATCH_21 && type !== PATCH_20) {
     c.req.resume();
-    send(c.res, 415, render(415, `Unsupported Content-Type ${type || '(none)'}: use ${PATCH_21}.`), { 'accept-patch': `${PATCH_21}, ${PATCH_20}` });
+    send(c.res, 415, render(415, `Unsupported Content-Type ${type || '(none)'}: use ${PATCH_21}.`), {
+      'accept-patch': `${PATCH_21}, ${PATCH_20}`,
+    });
     return;
   }
   const raw = await readJsonValue(c.req);
@@ -240,7 +282,11 @@ route('PUT', '/v2/images/:id/file', async (c) => {
     }
     const declared = header(c.req, 'content-length');
     const contentLength = declared !== undefined && /^\d+$/.test(declared) ? Number(declared) : undefined;
-    await img.uploadImageData(ctx, { imageId: p(c, 'id'), data: c.req, ...(contentLength !== undefined ? { contentLength } : {}) });
+    await img.uploadImageData(ctx, {
+      imageId: p(c, 'id'),
+      data: c.req,
+      ...(contentLength !== undefined ? { contentLength } : {}),
+    });
     send(c.res, 204);
   } catch (err) {
     // The body may be partly unread: do not keep the connection for another request.
@@ -277,7 +323,9 @@ route('GET', '/v2/images/:id/file', async (c) => {
   const size = d.size;
   const range = parseRange(header(c.req, 'range'), size);
   if (range === null) {
-    send(c.res, 416, render(416, `Requested range not satisfiable (size ${size}).`), { 'content-range': `bytes */${size}` });
+    send(c.res, 416, render(416, `Requested range not satisfiable (size ${size}).`), {
+      'content-range': `bytes */${size}`,
+    });
     return;
   }
   const headers: Record<string, string> = {
@@ -317,7 +365,13 @@ route('GET', '/v2/images/:id/members/:member', async (c) => {
 route('PUT', '/v2/images/:id/members/:member', async (c) => {
   const ctx = await requireAuth(c.req);
   const body = parseInput(z.object({ status: z.string() }), await readJson(c.req));
-  send(c.res, 200, memberJson(await img.updateImageMember(ctx, { imageId: p(c, 'id'), memberId: p(c, 'member'), status: body.status })));
+  send(
+    c.res,
+    200,
+    memberJson(
+      await img.updateImageMember(ctx, { imageId: p(c, 'id'), memberId: p(c, 'member'), status: body.status }),
+    ),
+  );
 });
 route('DELETE', '/v2/images/:id/members/:member', async (c) => {
   const ctx = await requireAuth(c.req);

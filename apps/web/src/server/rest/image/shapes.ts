@@ -50,9 +50,26 @@ export function memberJson(m: ImageMember): Record<string, unknown> {
 
 const str = { type: ['null', 'string'] };
 const IMAGE_PROPERTIES: Record<string, unknown> = {
-  id: { type: 'string', pattern: '^([0-9a-fA-F]){8}-([0-9a-fA-F]){4}-([0-9a-fA-F]){4}-([0-9a-fA-F]){4}-([0-9a-fA-F]){12}$' },
+  id: {
+    type: 'string',
+    pattern: '^([0-9a-fA-F]){8}-([0-9a-fA-F]){4}-([0-9a-fA-F]){4}-([0-9a-fA-F]){4}-([0-9a-fA-F]){12}$',
+  },
   name: { ...str, maxLength: 255 },
-  status: { type: 'string', readOnly: true, enum: ['queued', 'saving', 'active', 'killed', 'deleted', 'deactivated', 'uploading', 'importing', 'pending_delete'] },
+  status: {
+    type: 'string',
+    readOnly: true,
+    enum: [
+      'queued',
+      'saving',
+      'active',
+      'killed',
+      'deleted',
+      'deactivated',
+      'uploading',
+      'importing',
+      'pending_delete',
+    ],
+  },
   visibility: { type: 'string', enum: ['community', 'public', 'private', 'shared'] },
   protected: { type: 'boolean' },
   os_hidden: { type: 'boolean' },
@@ -64,8 +81,14 @@ const IMAGE_PROPERTIES: Record<string, unknown> = {
   virtual_size: { type: ['null', 'integer'], readOnly: true },
   min_disk: { type: 'integer' },
   min_ram: { type: 'integer' },
-  container_format: { type: ['null', 'string'], enum: [null, 'ami', 'ari', 'aki', 'bare', 'ovf', 'ova', 'docker', 'compressed'] },
-  disk_format: { type: ['null', 'string'], enum: [null, 'ami', 'ari', 'aki', 'vhd', 'vhdx', 'vmdk', 'raw', 'qcow2', 'vdi', 'iso', 'ploop'] },
+  container_format: {
+    type: ['null', 'string'],
+    enum: [null, 'ami', 'ari', 'aki', 'bare', 'ovf', 'ova', 'docker', 'compressed'],
+  },
+  disk_format: {
+    type: ['null', 'string'],
+    enum: [null, 'ami', 'ari', 'aki', 'vhd', 'vhdx', 'vmdk', 'raw', 'qcow2', 'vdi', 'iso', 'ploop'],
+  },
   created_at: { type: 'string', readOnly: true },
   updated_at: { type: 'string', readOnly: true },
   tags: { type: 'array', items: { type: 'string', maxLength: 255 } },

@@ -1,8 +1,18 @@
+import type { ServerResponse } from 'node:http';
 import * as net from '@stratus/core';
 import { type AuthContext, can, isStratusError, loadConfig, logger } from '@stratus/core';
 import { z } from 'zod';
 import type { RestMount } from '../../http.ts';
-import { createRouter, readJson, requestBase, requireAuth, type RouteContext, send, titleOf } from '../common.ts';
+import {
+  authedRoutes,
+  createRouter,
+  readJson,
+  requestBase,
+  resourceRoutes,
+  type RouteContext,
+  send,
+  titleOf,
+} from '../common.ts';
 import {
   floatingIpJson,
   networkJson,
@@ -35,36 +45,37 @@ const neutronBody = (status: number, message: string, type?: string) => ({
   NeutronError: { type: type ?? DEFAULT_TYPES[status] ?? titleOf(status).replace(/\s/g, ''), message, detail: '' },
 });
 
-const router = createRouter({ prefix: PREFIX, render: (status, message) => neutronBody(status, message) });
-
-function renderError(c: RouteContext, err: unknown): void {
-  if (c.res.headersSent) {
-    c.res.destroy();
+function renderError(res: ServerResponse, err: unknown): void {
+  if (res.headersSent) {
+    res.destroy();
     return;
   }
   if (isStratusError(err)) {
     const t = err.details?.type;
     // Neutron answers over-quota with 409 OverQuota; StratusError's QuotaExceeded is 413.
     const status = typeof t === 'string' && t === 'OverQuota' ? 409 : err.status;
-    send(c.res, status, neutronBody(status, err.message, typeof t === 'string' ? t : undefined));
+    send(res, status, neutronBody(status, err.message, typeof t === 'string' ? t : undefined));
     return;
   }
   if (err instanceof z.ZodError) {
-    send(c.res, 400, neutronBody(400, `Invalid input: ${err.issues[0]?.message ?? 'invalid'}`));
+    send(res, 400, neutronBody(400, `Invalid input: ${err.issues[0]?.message ?? 'invalid'}`));
     return;
   }
   logger().error({ err }, 'unexpected error in the network API');
-  send(c.res, 500, neutronBody(500, 'Request Failed: internal server error while processing your request.'));
+  send(res, 500, neutronBody(500, 'Request Failed: internal server error while processing your request.'));
 }
 
-const route = (method: string, pattern: string, handler: (c: RouteContext) => Promise<void>) =>
-  router.add(method, pattern, async (c) => {
-    try {
-      await handler(c);
-    } catch (err) {
-      renderError(c, err);
-    }
-  });
+const router = createRouter({
+  prefix: PREFIX,
+  render: (status, message) => neutronBody(status, message),
+  onError: renderError,
+});
+const route = router.add;
+
+/** Routes whose handler gets the caller and returns [status, body]. */
+const api = authedRoutes(route);
+/** A resource's list, create, show, update and delete, as Neutron answers them. */
+const resource = resourceRoutes(route, { created: 201, update: 'PUT', removed: 204 });
 
 const p = (c: RouteContext, name: string) => c.params[name] ?? '';
 const admin = (ctx: AuthContext) => can(ctx, 'admin_required');
@@ -112,7 +123,7 @@ function pick(item: Record<string, unknown>, fields: string[] | undefined): Reco
 }
 
 /** Generic filters on any top-level attribute, fields=, marker/limit, as Neutron lists. */
-function listAnswer(c: RouteContext, plural: string, items: Record<string, unknown>[]): void {
+function listBody(c: RouteContext, plural: string, items: Record<string, unknown>[]): Record<string, unknown> {
   let out = items;
   for (const key of new Set(c.url.searchParams.keys())) {
     if (RESERVED.has(key) || key === 'fixed_ips') continue;
@@ -144,16 +155,15 @@ function listAnswer(c: RouteContext, plural: string, items: Record<string, unkno
     next.searchParams.set('marker', String(out[out.length - 1]?.id ?? ''));
     links.push({ rel: 'next', href: `${base(c)}${next.pathname}${next.search}` });
   }
-  const fields = values(c, 'fields');
-  send(c.res, 200, {
-    [plural]: out.map((i) => pick(i, fields)),
+  const wanted = values(c, 'fields');
+  return {
+    [plural]: out.map((i) => pick(i, wanted)),
     ...(links.length ? { [`${plural}_links`]: links } : {}),
-  });
+  };
 }
 
-function one(c: RouteContext, key: string, item: Record<string, unknown>, status = 200): void {
-  send(c.res, status, { [key]: pick(item, values(c, 'fields')) });
-}
+/** One item with only the attributes named in fields=. */
+const fields = (c: RouteContext, item: Record<string, unknown>) => pick(item, values(c, 'fields'));
 
 const base = (c: RouteContext) => requestBase(c.req, loadConfig().publicUrl);
 
@@ -259,150 +269,111 @@ route('GET', '/v2.0', async (c) => {
   });
 });
 const extJson = (e: (typeof EXTENSIONS)[number]) => ({ ...e, updated: '2013-01-20T00:00:00-00:00', links: [] });
-route('GET', '/v2.0/extensions', async (c) => {
-  await requireAuth(c.req);
-  send(c.res, 200, { extensions: EXTENSIONS.map(extJson) });
-});
-route('GET', '/v2.0/extensions/:alias', async (c) => {
-  await requireAuth(c.req);
+api('GET', '/v2.0/extensions', async () => [200, { extensions: EXTENSIONS.map(extJson) }]);
+api('GET', '/v2.0/extensions/:alias', async (c) => {
   const e = EXTENSIONS.find((x) => x.alias === p(c, 'alias'));
   if (!e)
     throw new net.StratusError('NotFound', `Extension with alias ${p(c, 'alias')} does not exist`, {
       type: 'ExtensionNotFound',
     });
-  send(c.res, 200, { extension: extJson(e) });
+  return [200, { extension: extJson(e) }];
 });
-route('GET', '/v2.0/availability_zones', async (c) => {
-  await requireAuth(c.req);
-  listAnswer(c, 'availability_zones', [
+api('GET', '/v2.0/availability_zones', async (c) => [
+  200,
+  listBody(c, 'availability_zones', [
     { name: 'nova', resource: 'network', state: 'available' },
     { name: 'nova', resource: 'router', state: 'available' },
-  ]);
-});
+  ]),
+]);
 
 // ---------------------------------------------------------------- networks
 
-route('GET', '/v2.0/networks', async (c) => {
-  const ctx = await requireAuth(c.req);
-  const ext = c.url.searchParams.get('router:external');
-  const rows = await net.listNetworks(ctx, {
-    ids: values(c, 'id'),
-    names: values(c, 'name'),
-    projectId: c.url.searchParams.get('project_id') ?? c.url.searchParams.get('tenant_id') ?? undefined,
-    external: ext === null ? undefined : ext.toLowerCase() === 'true',
-  });
-  listAnswer(
-    c,
-    'networks',
-    rows.map((n) => networkJson(n, admin(ctx))),
-  );
-});
-route('POST', '/v2.0/networks', async (c) => {
-  const ctx = await requireAuth(c.req);
-  const n = await net.createNetwork(ctx, await body(c, 'network'));
-  one(c, 'network', networkJson(n, admin(ctx)), 201);
-});
-route('GET', '/v2.0/networks/:id', async (c) => {
-  const ctx = await requireAuth(c.req);
-  one(c, 'network', networkJson(await net.getNetwork(ctx, p(c, 'id')), admin(ctx)));
-});
-route('PUT', '/v2.0/networks/:id', async (c) => {
-  const ctx = await requireAuth(c.req);
-  one(c, 'network', networkJson(await net.updateNetwork(ctx, p(c, 'id'), await body(c, 'network')), admin(ctx)));
-});
-route('DELETE', '/v2.0/networks/:id', async (c) => {
-  const ctx = await requireAuth(c.req);
-  await net.deleteNetwork(ctx, p(c, 'id'));
-  send(c.res, 204);
+resource({
+  path: '/v2.0/networks',
+  key: 'network',
+  list: async (c, ctx) => {
+    const ext = c.url.searchParams.get('router:external');
+    const rows = await net.listNetworks(ctx, {
+      ids: values(c, 'id'),
+      names: values(c, 'name'),
+      projectId: c.url.searchParams.get('project_id') ?? c.url.searchParams.get('tenant_id') ?? undefined,
+      external: ext === null ? undefined : ext.toLowerCase() === 'true',
+    });
+    return listBody(
+      c,
+      'networks',
+      rows.map((n) => networkJson(n, admin(ctx))),
+    );
+  },
+  create: async (c, ctx) => net.createNetwork(ctx, await body(c, 'network')),
+  get: (ctx, id) => net.getNetwork(ctx, id),
+  update: async (ctx, id, c) => net.updateNetwork(ctx, id, await body(c, 'network')),
+  remove: (ctx, id) => net.deleteNetwork(ctx, id),
+  show: (n, c, ctx) => fields(c, networkJson(n, admin(ctx))),
 });
 
 // ---------------------------------------------------------------- subnets
 
-route('GET', '/v2.0/subnets', async (c) => {
-  const ctx = await requireAuth(c.req);
-  const rows = await net.listSubnets(ctx, {
-    ids: values(c, 'id'),
-    names: values(c, 'name'),
-    networkIds: values(c, 'network_id'),
-  });
-  listAnswer(c, 'subnets', rows.map(subnetJson));
-});
-route('POST', '/v2.0/subnets', async (c) => {
-  const ctx = await requireAuth(c.req);
-  one(c, 'subnet', subnetJson(await net.createSubnet(ctx, await body(c, 'subnet'))), 201);
-});
-route('GET', '/v2.0/subnets/:id', async (c) => {
-  const ctx = await requireAuth(c.req);
-  one(c, 'subnet', subnetJson(await net.getSubnet(ctx, p(c, 'id'))));
-});
-route('PUT', '/v2.0/subnets/:id', async (c) => {
-  const ctx = await requireAuth(c.req);
-  one(c, 'subnet', subnetJson(await net.updateSubnet(ctx, p(c, 'id'), await body(c, 'subnet'))));
-});
-route('DELETE', '/v2.0/subnets/:id', async (c) => {
-  const ctx = await requireAuth(c.req);
-  await net.deleteSubnet(ctx, p(c, 'id'));
-  send(c.res, 204);
+resource({
+  path: '/v2.0/subnets',
+  key: 'subnet',
+  list: async (c, ctx) => {
+    const rows = await net.listSubnets(ctx, {
+      ids: values(c, 'id'),
+      names: values(c, 'name'),
+      networkIds: values(c, 'network_id'),
+    });
+    return listBody(c, 'subnets', rows.map(subnetJson));
+  },
+  create: async (c, ctx) => net.createSubnet(ctx, await body(c, 'subnet')),
+  get: (ctx, id) => net.getSubnet(ctx, id),
+  update: async (ctx, id, c) => net.updateSubnet(ctx, id, await body(c, 'subnet')),
+  remove: (ctx, id) => net.deleteSubnet(ctx, id),
+  show: (s, c) => fields(c, subnetJson(s)),
 });
 
 // ---------------------------------------------------------------- ports
 
-route('GET', '/v2.0/ports', async (c) => {
-  const ctx = await requireAuth(c.req);
-  const rows = await net.listPorts(ctx, {
-    ids: values(c, 'id'),
-    names: values(c, 'name'),
-    networkIds: values(c, 'network_id'),
-    deviceIds: values(c, 'device_id'),
-    deviceOwners: values(c, 'device_owner'),
-  });
-  listAnswer(
-    c,
-    'ports',
-    rows.map((r) => portJson(r, admin(ctx))),
-  );
-});
-route('POST', '/v2.0/ports', async (c) => {
-  const ctx = await requireAuth(c.req);
-  one(c, 'port', portJson(await net.createPort(ctx, await body(c, 'port')), admin(ctx)), 201);
-});
-route('GET', '/v2.0/ports/:id', async (c) => {
-  const ctx = await requireAuth(c.req);
-  one(c, 'port', portJson(await net.getPort(ctx, p(c, 'id')), admin(ctx)));
-});
-route('PUT', '/v2.0/ports/:id', async (c) => {
-  const ctx = await requireAuth(c.req);
-  one(c, 'port', portJson(await net.updatePort(ctx, p(c, 'id'), await body(c, 'port')), admin(ctx)));
-});
-route('DELETE', '/v2.0/ports/:id', async (c) => {
-  const ctx = await requireAuth(c.req);
-  await net.deletePort(ctx, p(c, 'id'));
-  send(c.res, 204);
+resource({
+  path: '/v2.0/ports',
+  key: 'port',
+  list: async (c, ctx) => {
+    const rows = await net.listPorts(ctx, {
+      ids: values(c, 'id'),
+      names: values(c, 'name'),
+      networkIds: values(c, 'network_id'),
+      deviceIds: values(c, 'device_id'),
+      deviceOwners: values(c, 'device_owner'),
+    });
+    return listBody(
+      c,
+      'ports',
+      rows.map((r) => portJson(r, admin(ctx))),
+    );
+  },
+  create: async (c, ctx) => net.createPort(ctx, await body(c, 'port')),
+  get: (ctx, id) => net.getPort(ctx, id),
+  update: async (ctx, id, c) => net.updatePort(ctx, id, await body(c, 'port')),
+  remove: (ctx, id) => net.deletePort(ctx, id),
+  show: (r, c, ctx) => fields(c, portJson(r, admin(ctx))),
 });
 
 // ---------------------------------------------------------------- routers
 
-route('GET', '/v2.0/routers', async (c) => {
-  const ctx = await requireAuth(c.req);
-  const rows = await net.listRouters(ctx, { ids: values(c, 'id'), names: values(c, 'name') });
-  listAnswer(c, 'routers', rows.map(routerJson));
-});
-route('POST', '/v2.0/routers', async (c) => {
-  const ctx = await requireAuth(c.req);
-  one(c, 'router', routerJson(await net.createRouter(ctx, await body(c, 'router'))), 201);
-});
-route('GET', '/v2.0/routers/:id', async (c) => {
-  const ctx = await requireAuth(c.req);
-  one(c, 'router', routerJson(await net.getRouter(ctx, p(c, 'id'))));
-});
-route('PUT', '/v2.0/routers/:id', async (c) => {
-  const ctx = await requireAuth(c.req);
-  one(c, 'router', routerJson(await net.updateRouter(ctx, p(c, 'id'), await body(c, 'router'))));
-});
-route('DELETE', '/v2.0/routers/:id', async (c) => {
-  const ctx = await requireAuth(c.req);
-  await net.deleteRouter(ctx, p(c, 'id'));
-  send(c.res, 204);
+resource({
+  path: '/v2.0/routers',
+  key: 'router',
+  list: async (c, ctx) =>
+    listBody(
+      c,
+      'routers',
+      (await net.listRouters(ctx, { ids: values(c, 'id'), names: values(c, 'name') })).map(routerJson),
+    ),
+  create: async (c, ctx) => net.createRouter(ctx, await body(c, 'router')),
+  get: (ctx, id) => net.getRouter(ctx, id),
+  update: async (ctx, id, c) => net.updateRouter(ctx, id, await body(c, 'router')),
+  remove: (ctx, id) => net.deleteRouter(ctx, id),
+  show: (r, c) => fields(c, routerJson(r)),
 });
 const IfaceIn = z.object({ subnet_id: z.string().optional(), port_id: z.string().optional() });
 const ifaceJson = (i: net.InterfaceInfo) => ({
@@ -414,128 +385,101 @@ const ifaceJson = (i: net.InterfaceInfo) => ({
   tenant_id: i.projectId,
   project_id: i.projectId,
 });
-route('PUT', '/v2.0/routers/:id/add_router_interface', async (c) => {
-  const ctx = await requireAuth(c.req);
-  const v = IfaceIn.parse(await readJson(c.req));
-  send(c.res, 200, ifaceJson(await net.addRouterInterface(ctx, p(c, 'id'), v)));
-});
-route('PUT', '/v2.0/routers/:id/remove_router_interface', async (c) => {
-  const ctx = await requireAuth(c.req);
-  const v = IfaceIn.parse(await readJson(c.req));
-  send(c.res, 200, ifaceJson(await net.removeRouterInterface(ctx, p(c, 'id'), v)));
-});
+for (const [verb, change] of [
+  ['add', net.addRouterInterface],
+  ['remove', net.removeRouterInterface],
+] as const)
+  api('PUT', `/v2.0/routers/:id/${verb}_router_interface`, async (c, ctx) => {
+    const v = IfaceIn.parse(await readJson(c.req));
+    return [200, ifaceJson(await change(ctx, p(c, 'id'), v))];
+  });
 
 // ---------------------------------------------------------------- floating IPs
 
-route('GET', '/v2.0/floatingips', async (c) => {
-  const ctx = await requireAuth(c.req);
-  const rows = await net.listFloatingIps(ctx, {
-    ids: values(c, 'id'),
-    addresses: values(c, 'floating_ip_address'),
-    portIds: values(c, 'port_id'),
-    routerIds: values(c, 'router_id'),
-    networkIds: values(c, 'floating_network_id'),
-  });
-  listAnswer(c, 'floatingips', rows.map(floatingIpJson));
-});
-route('POST', '/v2.0/floatingips', async (c) => {
-  const ctx = await requireAuth(c.req);
-  one(c, 'floatingip', floatingIpJson(await net.createFloatingIp(ctx, await body(c, 'floatingip'))), 201);
-});
-route('GET', '/v2.0/floatingips/:id', async (c) => {
-  const ctx = await requireAuth(c.req);
-  one(c, 'floatingip', floatingIpJson(await net.getFloatingIp(ctx, p(c, 'id'))));
-});
-route('PUT', '/v2.0/floatingips/:id', async (c) => {
-  const ctx = await requireAuth(c.req);
-  one(c, 'floatingip', floatingIpJson(await net.updateFloatingIp(ctx, p(c, 'id'), await body(c, 'floatingip'))));
-});
-route('DELETE', '/v2.0/floatingips/:id', async (c) => {
-  const ctx = await requireAuth(c.req);
-  await net.deleteFloatingIp(ctx, p(c, 'id'));
-  send(c.res, 204);
+resource({
+  path: '/v2.0/floatingips',
+  key: 'floatingip',
+  list: async (c, ctx) => {
+    const rows = await net.listFloatingIps(ctx, {
+      ids: values(c, 'id'),
+      addresses: values(c, 'floating_ip_address'),
+      portIds: values(c, 'port_id'),
+      routerIds: values(c, 'router_id'),
+      networkIds: values(c, 'floating_network_id'),
+    });
+    return listBody(c, 'floatingips', rows.map(floatingIpJson));
+  },
+  create: async (c, ctx) => net.createFloatingIp(ctx, await body(c, 'floatingip')),
+  get: (ctx, id) => net.getFloatingIp(ctx, id),
+  update: async (ctx, id, c) => net.updateFloatingIp(ctx, id, await body(c, 'floatingip')),
+  remove: (ctx, id) => net.deleteFloatingIp(ctx, id),
+  show: (f, c) => fields(c, floatingIpJson(f)),
 });
 
 // ---------------------------------------------------------------- security groups
 
-route('GET', '/v2.0/security-groups', async (c) => {
-  const ctx = await requireAuth(c.req);
-  const rows = await net.listSecurityGroups(ctx, { ids: values(c, 'id'), names: values(c, 'name') });
-  listAnswer(c, 'security_groups', rows.map(securityGroupJson));
+resource({
+  path: '/v2.0/security-groups',
+  key: 'security_group',
+  list: async (c, ctx) =>
+    listBody(
+      c,
+      'security_groups',
+      (await net.listSecurityGroups(ctx, { ids: values(c, 'id'), names: values(c, 'name') })).map(securityGroupJson),
+    ),
+  create: async (c, ctx) => net.createSecurityGroup(ctx, await body(c, 'security_group')),
+  get: (ctx, id) => net.getSecurityGroup(ctx, id),
+  update: async (ctx, id, c) => {
+    const v = z
+      .object({ name: z.string().max(255).optional(), description: z.string().max(255).optional() })
+      .parse(await body(c, 'security_group'));
+    return net.updateSecurityGroup(ctx, id, v);
+  },
+  remove: (ctx, id) => net.deleteSecurityGroup(ctx, id),
+  show: (g, c) => fields(c, securityGroupJson(g)),
 });
-route('POST', '/v2.0/security-groups', async (c) => {
-  const ctx = await requireAuth(c.req);
-  one(c, 'security_group', securityGroupJson(await net.createSecurityGroup(ctx, await body(c, 'security_group'))), 201);
-});
-route('GET', '/v2.0/security-groups/:id', async (c) => {
-  const ctx = await requireAuth(c.req);
-  one(c, 'security_group', securityGroupJson(await net.getSecurityGroup(ctx, p(c, 'id'))));
-});
-route('PUT', '/v2.0/security-groups/:id', async (c) => {
-  const ctx = await requireAuth(c.req);
-  const v = z
-    .object({ name: z.string().max(255).optional(), description: z.string().max(255).optional() })
-    .parse(await body(c, 'security_group'));
-  one(c, 'security_group', securityGroupJson(await net.updateSecurityGroup(ctx, p(c, 'id'), v)));
-});
-route('DELETE', '/v2.0/security-groups/:id', async (c) => {
-  const ctx = await requireAuth(c.req);
-  await net.deleteSecurityGroup(ctx, p(c, 'id'));
-  send(c.res, 204);
-});
-route('GET', '/v2.0/security-group-rules', async (c) => {
-  const ctx = await requireAuth(c.req);
-  const rows = await net.listSecurityGroupRules(ctx, { ids: values(c, 'id') });
-  listAnswer(c, 'security_group_rules', rows.map(ruleJson));
-});
-route('POST', '/v2.0/security-group-rules', async (c) => {
-  const ctx = await requireAuth(c.req);
-  const b = await body(c, 'security_group_rule');
-  one(c, 'security_group_rule', ruleJson(await net.createSecurityGroupRule(ctx, b)), 201);
-});
-route('GET', '/v2.0/security-group-rules/:id', async (c) => {
-  const ctx = await requireAuth(c.req);
-  one(c, 'security_group_rule', ruleJson(await net.getSecurityGroupRule(ctx, p(c, 'id'))));
-});
-route('DELETE', '/v2.0/security-group-rules/:id', async (c) => {
-  const ctx = await requireAuth(c.req);
-  await net.deleteSecurityGroupRule(ctx, p(c, 'id'));
-  send(c.res, 204);
+resource({
+  path: '/v2.0/security-group-rules',
+  key: 'security_group_rule',
+  list: async (c, ctx) =>
+    listBody(
+      c,
+      'security_group_rules',
+      (await net.listSecurityGroupRules(ctx, { ids: values(c, 'id') })).map(ruleJson),
+    ),
+  create: async (c, ctx) => net.createSecurityGroupRule(ctx, await body(c, 'security_group_rule')),
+  get: (ctx, id) => net.getSecurityGroupRule(ctx, id),
+  remove: (ctx, id) => net.deleteSecurityGroupRule(ctx, id),
+  show: (r, c) => fields(c, ruleJson(r)),
 });
 
 // ---------------------------------------------------------------- quotas
 
-route('GET', '/v2.0/quotas', async (c) => {
-  const ctx = await requireAuth(c.req);
+api('GET', '/v2.0/quotas', async (_c, ctx) => {
   const rows = await net.listNetworkQuotas(ctx);
-  send(c.res, 200, { quotas: rows.map((r) => ({ ...r.quota, tenant_id: r.projectId, project_id: r.projectId })) });
+  return [200, { quotas: rows.map((r) => ({ ...r.quota, tenant_id: r.projectId, project_id: r.projectId })) }];
 });
-route('GET', '/v2.0/quotas/:project/details', async (c) => {
-  const ctx = await requireAuth(c.req);
-  send(c.res, 200, { quota: await net.getNetworkQuotaDetails(ctx, p(c, 'project')) });
-});
-route('GET', '/v2.0/quotas/:project/default', async (c) => {
-  await requireAuth(c.req);
-  send(c.res, 200, { quota: { ...net.NETWORK_QUOTA_DEFAULTS } });
-});
-route('GET', '/v2.0/quotas/:project', async (c) => {
-  const ctx = await requireAuth(c.req);
-  send(c.res, 200, { quota: await net.getNetworkQuota(ctx, p(c, 'project')) });
-});
-route('PUT', '/v2.0/quotas/:project', async (c) => {
-  const ctx = await requireAuth(c.req);
+api('GET', '/v2.0/quotas/:project/details', async (c, ctx) => [
+  200,
+  { quota: await net.getNetworkQuotaDetails(ctx, p(c, 'project')) },
+]);
+api('GET', '/v2.0/quotas/:project/default', async () => [200, { quota: { ...net.NETWORK_QUOTA_DEFAULTS } }]);
+api('GET', '/v2.0/quotas/:project', async (c, ctx) => [
+  200,
+  { quota: await net.getNetworkQuota(ctx, p(c, 'project')) },
+]);
+api('PUT', '/v2.0/quotas/:project', async (c, ctx) => {
   const raw = await body(c, 'quota');
   const parsed = net.NetworkQuotaUpdate.safeParse(raw);
   if (!parsed.success)
     throw new net.StratusError('BadRequest', `Invalid input for quota: ${parsed.error.issues[0]?.message}`, {
       type: 'HTTPBadRequest',
     });
-  send(c.res, 200, { quota: await net.updateNetworkQuota(ctx, p(c, 'project'), parsed.data) });
+  return [200, { quota: await net.updateNetworkQuota(ctx, p(c, 'project'), parsed.data) }];
 });
-route('DELETE', '/v2.0/quotas/:project', async (c) => {
-  const ctx = await requireAuth(c.req);
+api('DELETE', '/v2.0/quotas/:project', async (c, ctx) => {
   await net.deleteNetworkQuota(ctx, p(c, 'project'));
-  send(c.res, 204);
+  return [204];
 });
 
 export const networkMount: RestMount = {

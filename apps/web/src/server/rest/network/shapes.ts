@@ -26,6 +26,11 @@ const common = (r: { id: string; projectId: string; createdAt: Date; updatedAt: 
   revision_number: 1,
 });
 
+const fixedIpsJson = (ips: { subnetId: string; ip: string }[]) =>
+  ips.map((f) => ({ subnet_id: f.subnetId, ip_address: f.ip }));
+/** One availability zone, as Neutron reports for networks and routers. */
+const ZONES = { availability_zone_hints: [], availability_zones: ['nova'] };
+
 export function networkJson(n: NetworkRecord, admin: boolean): Json {
   return {
     ...common(n),
@@ -38,8 +43,7 @@ export function networkJson(n: NetworkRecord, admin: boolean): Json {
     is_default: false,
     mtu: n.mtu,
     port_security_enabled: n.portSecurityEnabled,
-    availability_zone_hints: [],
-    availability_zones: ['nova'],
+    ...ZONES,
     ipv4_address_scope: null,
     ipv6_address_scope: null,
     l2_adjacency: true,
@@ -87,7 +91,7 @@ export function portJson(p: PortRecord, admin: boolean): Json {
     status: p.status,
     device_id: p.deviceId,
     device_owner: p.deviceOwner,
-    fixed_ips: p.fixedIps.map((f) => ({ subnet_id: f.subnetId, ip_address: f.ip })),
+    fixed_ips: fixedIpsJson(p.fixedIps),
     security_groups: p.securityGroups.map((g) => g.securityGroupId),
     allowed_address_pairs: pairs(p.allowedAddressPairs),
     port_security_enabled: p.portSecurityEnabled,
@@ -115,15 +119,14 @@ export function routerJson(r: RouterRecord): Json {
       ? {
           network_id: r.gateway.networkId,
           enable_snat: r.gateway.enableSnat,
-          external_fixed_ips: r.gateway.externalFixedIps.map((f) => ({ subnet_id: f.subnetId, ip_address: f.ip })),
+          external_fixed_ips: fixedIpsJson(r.gateway.externalFixedIps),
         }
       : null,
     routes: Array.isArray(r.routes) ? r.routes : [],
     distributed: false,
     ha: false,
     flavor_id: null,
-    availability_zone_hints: [],
-    availability_zones: ['nova'],
+    ...ZONES,
   };
 }
 

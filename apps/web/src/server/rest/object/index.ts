@@ -1,5 +1,4 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { pipeline } from 'node:stream/promises';
 import {
   badRequest,
   bulkDelete,
@@ -30,11 +29,13 @@ import {
 import type { RestMount } from '../../http.ts';
 import { header } from '../common.ts';
 import { ensureObjectBackend } from './backend.ts';
+import { conditionsIn, readyForError, sendObjectRead } from './read.ts';
 import {
   accountHeaders,
   containerHeaders,
   errorOut,
   lastModifiedOf,
+  type ListingFormat,
   listingContentType,
   listingFormat,
   objectHeaders,
@@ -95,7 +96,6 @@ function listingOptions(c: Ctx): ListingOptions {
     n = Number(limit);
   }
   const delimiter = q(c, 'delimiter');
-  if (delimiter !== undefined && [...delimiter].length > 1) throw badRequest('Bad delimiter');
   const reverse = (q(c, 'reverse') ?? '').toLowerCase();
   return {
     prefix: q(c, 'prefix') ?? '',
@@ -105,6 +105,19 @@ function listingOptions(c: Ctx): ListingOptions {
     ...(n !== undefined ? { limit: n } : {}),
     reverse: ['true', '1', 'yes', 'on', 't', 'y'].includes(reverse),
   };
+}
+
+/** A listing in the format asked for (?format= or Accept); an empty plain listing is 204. */
+function sendListing(
+  c: Ctx,
+  infoHeaders: Record<string, string>,
+  count: number,
+  render: (f: ListingFormat) => string,
+): void {
+  const f = listingFormat(q(c, 'format') ?? null, header(c.req, 'accept'));
+  const headers = { ...c.base, ...infoHeaders, 'Content-Type': listingContentType(f) };
+  if (count === 0 && f === 'plain') sendSwift(c.res, 204, headers);
+  else sendSwift(c.res, 200, headers, render(f));
 }
 
 function objectHeadersIn(req: IncomingMessage): ObjectHeaders {
@@ -150,6 +163,26 @@ async function readText(req: IncomingMessage, limit: number): Promise<string> {
   return Buffer.concat(chunks).toString('utf8');
 }
 
+/** A bulk delete's (and an SLO delete's) report: plain text, or JSON when Accept asks for it. */
+function sendBulkResult(
+  c: Ctx,
+  r: { deleted: number; notFound: number; errors: Array<{ name: string; status: string }> },
+): void {
+  const status = r.errors.length ? '400 Bad Request' : '200 OK';
+  const json = (header(c.req, 'accept') ?? '').toLowerCase().includes('application/json');
+  const body = json
+    ? JSON.stringify({
+        'Number Deleted': r.deleted,
+        'Number Not Found': r.notFound,
+        'Response Status': status,
+        'Response Body': '',
+        Errors: r.errors.map((e) => [e.name, e.status]),
+      })
+    : `Number Deleted: ${r.deleted}\nNumber Not Found: ${r.notFound}\nResponse Body: \nResponse Status: ${status}\nErrors:\n${r.errors.map((e) => `${e.name}, ${e.status}\n`).join('')}`;
+  const type = json ? 'application/json; charset=utf-8' : 'text/plain; charset=utf-8';
+  sendSwift(c.res, 200, { ...c.base, 'Content-Type': type }, body);
+}
+
 // ---------------------------------------------------------------- account
 
 async function accountLevel(c: Ctx): Promise<void> {
@@ -166,10 +199,7 @@ async function accountLevel(c: Ctx): Promise<void> {
       return;
     }
     const { info, entries } = await listAccount(c.caller, c.account, listingOptions(c));
-    const f = listingFormat(q(c, 'format') ?? null, header(c.req, 'accept'));
-    const headers = { ...c.base, ...accountHeaders(info), 'Content-Type': listingContentType(f) };
-    if (entries.length === 0 && f === 'plain') sendSwift(c.res, 204, headers);
-    else sendSwift(c.res, 200, headers, renderAccountListing(c.account, entries, f));
+    sendListing(c, accountHeaders(info), entries.length, (f) => renderAccountListing(c.account, entries, f));
     return;
   }
   if ((c.method === 'POST' || c.method === 'DELETE') && has(c, 'bulk-delete')) {
@@ -185,22 +215,7 @@ async function accountLevel(c: Ctx): Promise<void> {
           return l;
         }
       });
-    const r = await bulkDelete(c.caller, c.account, paths);
-    const status = r.errors.length ? '400 Bad Request' : '200 OK';
-    const accept = (header(c.req, 'accept') ?? '').toLowerCase();
-    if (accept.includes('application/json')) {
-      const body = JSON.stringify({
-        'Number Deleted': r.deleted,
-        'Number Not Found': r.notFound,
-        'Response Status': status,
-        'Response Body': '',
-        Errors: r.errors.map((e) => [e.name, e.status]),
-      });
-      sendSwift(c.res, 200, { ...c.base, 'Content-Type': 'application/json; charset=utf-8' }, body);
-    } else {
-      const body = `Number Deleted: ${r.deleted}\nNumber Not Found: ${r.notFound}\nResponse Body: \nResponse Status: ${status}\nErrors:\n${r.errors.map((e) => `${e.name}, ${e.status}\n`).join('')}`;
-      sendSwift(c.res, 200, { ...c.base, 'Content-Type': 'text/plain; charset=utf-8' }, body);
-    }
+    sendBulkResult(c, await bulkDelete(c.caller, c.account, paths));
     return;
   }
   if (c.method === 'POST') {
@@ -261,10 +276,7 @@ async function containerLevel(c: Ctx): Promise<void> {
     }
     case 'GET': {
       const { info, entries } = await listContainer(c.caller, c.account, c.container, listingOptions(c));
-      const f = listingFormat(q(c, 'format') ?? null, header(c.req, 'accept'));
-      const headers = { ...c.base, ...containerHeaders(info), 'Content-Type': listingContentType(f) };
-      if (entries.length === 0 && f === 'plain') sendSwift(c.res, 204, headers);
-      else sendSwift(c.res, 200, headers, renderContainerListing(c.container, entries, f));
+      sendListing(c, containerHeaders(info), entries.length, (f) => renderContainerListing(c.container, entries, f));
       return;
     }
     default:
@@ -298,18 +310,7 @@ async function objectPut(c: Ctx): Promise<void> {
   if (copyFrom) {
     c.req.resume();
     const src = splitCopyPath(copyFrom, 'X-Copy-From');
-    const r = await copyObject(c.caller, {
-      from: { account: header(c.req, 'x-copy-from-account') ?? c.account, ...src },
-      to: path,
-      userMeta,
-      freshMetadata: (header(c.req, 'x-fresh-metadata') ?? '').toLowerCase() === 'true',
-      ...(ct ? { contentType: ct } : {}),
-      headers: objectHeadersIn(c.req),
-      ...(ifNoneMatch !== undefined ? { ifNoneMatch } : {}),
-      ...(q(c, 'multipart-manifest') === 'get' ? { manifest: true } : {}),
-    });
-    sendSwift(c.res, 201, { ...c.base, ...copiedHeaders(r), 'Content-Type': 'text/html; charset=UTF-8' });
-    return;
+    return copyAndAnswer(c, { account: header(c.req, 'x-copy-from-account') ?? c.account, ...src }, path);
   }
   const len = contentLengthOf(c.req);
   if (len === 'missing') {
@@ -336,6 +337,25 @@ async function objectPut(c: Ctx): Promise<void> {
   });
 }
 
+type ObjectPath = { account: string; container: string; object: string };
+
+/** PUT with X-Copy-From and COPY with Destination: the request's metadata and headers apply to the copy. */
+async function copyAndAnswer(c: Ctx, from: ObjectPath, to: ObjectPath): Promise<void> {
+  const ct = contentTypeIn(c.req);
+  const ifNoneMatch = header(c.req, 'if-none-match');
+  const r = await copyObject(c.caller, {
+    from,
+    to,
+    userMeta: prefixed(c.req, 'x-object-meta-'),
+    freshMetadata: (header(c.req, 'x-fresh-metadata') ?? '').toLowerCase() === 'true',
+    ...(ct ? { contentType: ct } : {}),
+    headers: objectHeadersIn(c.req),
+    ...(ifNoneMatch !== undefined ? { ifNoneMatch } : {}),
+    ...(q(c, 'multipart-manifest') === 'get' ? { manifest: true } : {}),
+  });
+  sendSwift(c.res, 201, { ...c.base, ...copiedHeaders(r), 'Content-Type': 'text/html; charset=UTF-8' });
+}
+
 function copiedHeaders(r: Awaited<ReturnType<typeof copyObject>>): Record<string, string> {
   return {
     Etag: r.view.etag,
@@ -348,16 +368,7 @@ function copiedHeaders(r: Awaited<ReturnType<typeof copyObject>>): Record<string
 
 async function objectGet(c: Ctx): Promise<void> {
   const range = parseRangeHeader(header(c.req, 'range'));
-  const conditions = {
-    ...(header(c.req, 'if-match') !== undefined ? { ifMatch: header(c.req, 'if-match') } : {}),
-    ...(header(c.req, 'if-none-match') !== undefined ? { ifNoneMatch: header(c.req, 'if-none-match') } : {}),
-    ...(header(c.req, 'if-modified-since') !== undefined
-      ? { ifModifiedSince: header(c.req, 'if-modified-since') }
-      : {}),
-    ...(header(c.req, 'if-unmodified-since') !== undefined
-      ? { ifUnmodifiedSince: header(c.req, 'if-unmodified-since') }
-      : {}),
-  };
+  const conditions = conditionsIn((name) => header(c.req, name));
   const manifest = q(c, 'multipart-manifest') === 'get';
   const r = await readObject(c.caller, {
     path: { account: c.account, container: c.container, object: c.object },
@@ -377,27 +388,10 @@ async function objectGet(c: Ctx): Promise<void> {
     h['Content-Disposition'] =
       `${inline ? 'inline' : 'attachment'}; filename="${filename.replace(/["\\]/g, '_')}"; filename*=UTF-8''${encodeURIComponent(filename)}`;
   } else if (c.caller.kind === 'tempurl' && has(c, 'inline')) h['Content-Disposition'] = 'inline';
-  if (r.status === 304) {
-    c.res.writeHead(304, {
-      ...c.base,
-      Etag: h.Etag ?? '',
-      'Last-Modified': h['Last-Modified'] ?? '',
-      'Content-Length': '0',
-    });
-    c.res.end();
-    return;
-  }
-  const length = r.range ? r.range.end - r.range.start + 1 : r.view.size;
-  h['Content-Length'] = String(length);
-  if (r.range) h['Content-Range'] = `bytes ${r.range.start}-${r.range.end}/${r.view.size}`;
-  c.res.writeHead(r.status, h);
-  if (c.head || !r.body) {
-    r.body?.destroy();
-    c.res.end();
-    return;
-  }
-  // Headers are out: a failure from here on can only cut the connection.
-  await pipeline(r.body, c.res).catch(() => c.res.destroy());
+  await sendObjectRead(c.res, r, h, {
+    head: c.head,
+    notModified: { ...c.base, Etag: h.Etag ?? '', 'Last-Modified': h['Last-Modified'] ?? '', 'Content-Length': '0' },
+  });
 }
 
 async function objectLevel(c: Ctx): Promise<void> {
@@ -428,29 +422,7 @@ async function objectLevel(c: Ctx): Promise<void> {
     case 'DELETE': {
       c.req.resume();
       if (q(c, 'multipart-manifest') === 'delete') {
-        const r = await deleteSlo(c.caller, path);
-        const status = r.errors.length ? '400 Bad Request' : '200 OK';
-        const accept = (header(c.req, 'accept') ?? '').toLowerCase();
-        const body = accept.includes('application/json')
-          ? JSON.stringify({
-              'Number Deleted': r.deleted,
-              'Number Not Found': r.notFound,
-              'Response Status': status,
-              'Response Body': '',
-              Errors: r.errors.map((e) => [e.name, e.status]),
-            })
-          : `Number Deleted: ${r.deleted}\nNumber Not Found: ${r.notFound}\nResponse Body: \nResponse Status: ${status}\nErrors:\n${r.errors.map((e) => `${e.name}, ${e.status}\n`).join('')}`;
-        sendSwift(
-          c.res,
-          200,
-          {
-            ...c.base,
-            'Content-Type': accept.includes('application/json')
-              ? 'application/json; charset=utf-8'
-              : 'text/plain; charset=utf-8',
-          },
-          body,
-        );
+        sendBulkResult(c, await deleteSlo(c.caller, path));
         return;
       }
       await deleteObject(c.caller, path);
@@ -462,20 +434,7 @@ async function objectLevel(c: Ctx): Promise<void> {
       const dest = header(c.req, 'destination');
       if (!dest) throw new StratusError('PreconditionFailed', 'Destination header required');
       const to = splitCopyPath(dest, 'Destination');
-      const ct = contentTypeIn(c.req);
-      const ifNoneMatch = header(c.req, 'if-none-match');
-      const r = await copyObject(c.caller, {
-        from: path,
-        to: { account: header(c.req, 'destination-account') ?? c.account, ...to },
-        userMeta: prefixed(c.req, 'x-object-meta-'),
-        freshMetadata: (header(c.req, 'x-fresh-metadata') ?? '').toLowerCase() === 'true',
-        ...(ct ? { contentType: ct } : {}),
-        headers: objectHeadersIn(c.req),
-        ...(ifNoneMatch !== undefined ? { ifNoneMatch } : {}),
-        ...(q(c, 'multipart-manifest') === 'get' ? { manifest: true } : {}),
-      });
-      sendSwift(c.res, 201, { ...c.base, ...copiedHeaders(r), 'Content-Type': 'text/html; charset=UTF-8' });
-      return;
+      return copyAndAnswer(c, path, { account: header(c.req, 'destination-account') ?? c.account, ...to });
     }
     default:
       throw new MethodNotAllowed();
@@ -562,13 +521,7 @@ async function handle(req: IncomingMessage, res: ServerResponse, url: URL): Prom
     else if (!obj) await containerLevel(c);
     else await objectLevel(c);
   } catch (err) {
-    if (res.headersSent) {
-      res.destroy();
-      return true;
-    }
-    // The body may be partly unread: do not keep the connection for another request.
-    if (req.readable && !req.readableEnded) res.setHeader('Connection', 'close');
-    req.resume();
+    if (!readyForError(req, res)) return true;
     if (err instanceof MethodNotAllowed) {
       sendSwift(
         res,

@@ -299,6 +299,14 @@ describe('Swift v1 REST: accounts, containers, objects', () => {
     expect(await list('reverse=true&limit=2')).toEqual(['zz', 'photos/2025/y.jpg']);
     expect(await list('reverse=true&delimiter=/')).toEqual(['zz', 'photos/', 'c', 'b0', 'b/', 'a.txt']);
     expect(await list('delimiter=/&marker=b/&limit=2')).toEqual(['b0', 'c']);
+    // One character: a code point (an emoji is one), never two.
+    const bad = await call('GET', `${A.url}/${c}?delimiter=ab`, { token: A.token });
+    expect(bad.status).toBe(400);
+    expect(bad.text).toContain('Bad delimiter');
+    expect(await list(`prefix=photos&delimiter=${encodeURIComponent('😀')}`)).toEqual([
+      'photos/2024/x.jpg',
+      'photos/2025/y.jpg',
+    ]);
     const json = await call('GET', `${A.url}/${c}?format=json&delimiter=/&prefix=b`, { token: A.token });
     expect(json.headers.get('content-type')).toContain('application/json');
     const parsed = JSON.parse(json.text) as Array<Record<string, unknown>>;

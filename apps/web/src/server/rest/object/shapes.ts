@@ -121,66 +121,54 @@ export const listingContentType = (f: ListingFormat) => CONTENT_TYPES[f];
 const xmlEscape = (s: string) =>
   s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 
-export function renderAccountListing(
-  account: string,
-  entries: Array<ListingEntry<ContainerSummary>>,
+/** A listing in the asked format; pseudo-folders are `subdir` entries. */
+function renderListing<T extends { name: string }>(
+  root: 'account' | 'container',
+  name: string,
+  entries: Array<ListingEntry<T>>,
   f: ListingFormat,
+  item: { json: (x: T) => Record<string, unknown>; xml: (x: T) => string },
 ): string {
-  if (f === 'json') {
-    return JSON.stringify(
-      entries.map((e) =>
-        e.kind === 'subdir'
-          ? { subdir: e.subdir }
-          : {
-              name: e.item.name,
-              count: e.item.count,
-              bytes: e.item.bytes,
-              last_modified: listingDate(e.item.lastModified),
-            },
-      ),
-    );
-  }
+  if (f === 'json')
+    return JSON.stringify(entries.map((e) => (e.kind === 'subdir' ? { subdir: e.subdir } : item.json(e.item))));
   if (f === 'xml') {
     const items = entries.map((e) =>
       e.kind === 'subdir'
         ? `<subdir name="${xmlEscape(e.subdir)}"><name>${xmlEscape(e.subdir)}</name></subdir>`
-        : `<container><name>${xmlEscape(e.item.name)}</name><count>${e.item.count}</count><bytes>${e.item.bytes}</bytes><last_modified>${listingDate(e.item.lastModified)}</last_modified></container>`,
+        : item.xml(e.item),
     );
-    return `<?xml version="1.0" encoding="UTF-8"?>\n<account name="${xmlEscape(account)}">${items.join('')}</account>`;
+    return `<?xml version="1.0" encoding="UTF-8"?>\n<${root} name="${xmlEscape(name)}">${items.join('')}</${root}>`;
   }
   return entries.map((e) => `${e.kind === 'subdir' ? e.subdir : e.item.name}\n`).join('');
 }
 
-export function renderContainerListing(
+export const renderAccountListing = (
+  account: string,
+  entries: Array<ListingEntry<ContainerSummary>>,
+  f: ListingFormat,
+): string =>
+  renderListing('account', account, entries, f, {
+    json: (x) => ({ name: x.name, count: x.count, bytes: x.bytes, last_modified: listingDate(x.lastModified) }),
+    xml: (x) =>
+      `<container><name>${xmlEscape(x.name)}</name><count>${x.count}</count><bytes>${x.bytes}</bytes><last_modified>${listingDate(x.lastModified)}</last_modified></container>`,
+  });
+
+export const renderContainerListing = (
   container: string,
   entries: Array<ListingEntry<ObjectSummary>>,
   f: ListingFormat,
-): string {
-  if (f === 'json') {
-    return JSON.stringify(
-      entries.map((e) =>
-        e.kind === 'subdir'
-          ? { subdir: e.subdir }
-          : {
-              name: e.item.name,
-              hash: e.item.etag,
-              bytes: e.item.bytes,
-              content_type: e.item.contentType,
-              last_modified: listingDate(e.item.lastModified),
-            },
-      ),
-    );
-  }
-  if (f === 'xml') {
-    const items = entries.map((e) =>
-      e.kind === 'subdir'
-        ? `<subdir name="${xmlEscape(e.subdir)}"><name>${xmlEscape(e.subdir)}</name></subdir>`
-        : `<object><name>${xmlEscape(e.item.name)}</name><hash>${e.item.etag}</hash><bytes>${e.item.bytes}</bytes><content_type>${xmlEscape(e.item.contentType)}</content_type><last_modified>${listingDate(e.item.lastModified)}</last_modified></object>`,
-    );
-    return `<?xml version="1.0" encoding="UTF-8"?>\n<container name="${xmlEscape(container)}">${items.join('')}</container>`;
-  }
-  return entries.map((e) => `${e.kind === 'subdir' ? e.subdir : e.item.name}\n`).join('');
-}
+): string =>
+  renderListing('container', container, entries, f, {
+    json: (x) => ({
+      name: x.name,
+      hash: x.etag,
+      bytes: x.bytes,
+      content_type: x.contentType,
+      last_modified: listingDate(x.lastModified),
+    }),
+    xml: (x) =>
+      `<object><name>${xmlEscape(x.name)}</name><hash>${x.etag}</hash><bytes>${x.bytes}</bytes><content_type>${xmlEscape(x.contentType)}</content_type><last_modified>${listingDate(x.lastModified)}</last_modified></object>`,
+  });
 
 // ---------------------------------------------------------------- errors
 

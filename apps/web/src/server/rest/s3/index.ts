@@ -1,6 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
 import {
   abortMultipartUpload,
   authenticateS3,
@@ -11,6 +10,7 @@ import {
   createMultipartUpload,
   deleteBucket,
   deleteS3Object,
+  deleteS3Objects,
   getS3Object,
   headBucket,
   isS3Error,
@@ -22,6 +22,7 @@ import {
   type Meta,
   type ObjectHeaders,
   parseCompleteBody,
+  parseDeleteBody,
   parseQuery,
   parseRangeHeader,
   putS3Object,
@@ -34,6 +35,7 @@ import {
 } from '@stratus/core';
 import type { RestMount } from '../../http.ts';
 import { ensureObjectBackend } from '../object/backend.ts';
+import { conditionsIn, readyForError, sendObjectRead } from '../object/read.ts';
 import {
   completeXml,
   copyResultXml,
@@ -262,34 +264,9 @@ async function bucketLevel(c: Ctx): Promise<void> {
 
 /** DeleteObjects: up to 1,000 keys, each answered Deleted or Error. */
 async function deleteObjects(c: Ctx): Promise<void> {
-  const xml = await readBody(c);
-  const keys = [...xml.matchAll(/<Object>[\s\S]*?<Key>([\s\S]*?)<\/Key>[\s\S]*?<\/Object>/g)].map((m) =>
-    (m[1] ?? '')
-      .replace(/&lt;/g, '<')
-      .replace(/&gt;/g, '>')
-      .replace(/&quot;/g, '"')
-      .replace(/&apos;/g, "'")
-      .replace(/&amp;/g, '&'),
-  );
-  if (!/<Delete[\s>]/.test(xml) || keys.length === 0 || keys.length > 1000)
-    throw new S3Error(
-      'MalformedXML',
-      'The XML you provided was not well-formed or did not validate against our published schema',
-    );
-  const quiet = /<Quiet>\s*true\s*<\/Quiet>/i.test(xml);
-  await headBucket(c.p, c.bucket);
-  const deleted: string[] = [];
-  const errors: Array<{ key: string; code: string; message: string }> = [];
-  for (const key of keys) {
-    try {
-      await deleteS3Object(c.p, { bucket: c.bucket, key });
-      deleted.push(key);
-    } catch (err) {
-      const e = toS3Error(err);
-      errors.push({ key, code: e.code, message: e.message });
-    }
-  }
-  sendXml(c.res, 200, c.base, deleteResultXml(deleted, errors, quiet));
+  const { keys, quiet } = parseDeleteBody(await readBody(c));
+  const r = await deleteS3Objects(c.p, c.bucket, keys);
+  sendXml(c.res, 200, c.base, deleteResultXml(r.deleted, r.errors, quiet));
 }
 
 // ---------------------------------------------------------------- objects
@@ -334,12 +311,7 @@ async function objectGet(c: Ctx): Promise<void> {
   } catch {
     range = undefined;
   }
-  const conditions = {
-    ...(h(c, 'if-match') !== undefined ? { ifMatch: h(c, 'if-match') } : {}),
-    ...(h(c, 'if-none-match') !== undefined ? { ifNoneMatch: h(c, 'if-none-match') } : {}),
-    ...(h(c, 'if-modified-since') !== undefined ? { ifModifiedSince: h(c, 'if-modified-since') } : {}),
-    ...(h(c, 'if-unmodified-since') !== undefined ? { ifUnmodifiedSince: h(c, 'if-unmodified-since') } : {}),
-  };
+  const conditions = conditionsIn((name) => h(c, name));
   const r = await getS3Object(c.p, {
     bucket: c.bucket,
     key: c.key,
@@ -359,22 +331,10 @@ async function objectGet(c: Ctx): Promise<void> {
     const v = c.query.get(param);
     if (v !== undefined && c.p.caller.kind === 'token') headers[name] = v;
   }
-  if (r.status === 304) {
-    r.body?.destroy();
-    c.res.writeHead(304, { ...c.base, ETag: headers.ETag ?? '', 'Last-Modified': headers['Last-Modified'] ?? '' });
-    c.res.end();
-    return;
-  }
-  const length = r.range ? r.range.end - r.range.start + 1 : r.view.size;
-  headers['Content-Length'] = String(length);
-  if (r.range) headers['Content-Range'] = `bytes ${r.range.start}-${r.range.end}/${r.view.size}`;
-  c.res.writeHead(r.status, headers);
-  if (c.head || !r.body) {
-    r.body?.destroy();
-    c.res.end();
-    return;
-  }
-  await pipeline(r.body, c.res).catch(() => c.res.destroy());
+  await sendObjectRead(c.res, r, headers, {
+    head: c.head,
+    notModified: { ...c.base, ETag: headers.ETag ?? '', 'Last-Modified': headers['Last-Modified'] ?? '' },
+  });
 }
 
 async function objectPut(c: Ctx): Promise<void> {
@@ -533,12 +493,7 @@ async function handle(req: IncomingMessage, res: ServerResponse, url: URL): Prom
     else if (!key) await bucketLevel(c);
     else await objectLevel(c);
   } catch (err) {
-    if (res.headersSent) {
-      res.destroy();
-      return true;
-    }
-    if (req.readable && !req.readableEnded) res.setHeader('Connection', 'close');
-    req.resume();
+    if (!readyForError(req, res)) return true;
     let e: S3Error;
     try {
       e = isS3Error(err) ? err : toS3Error(err);

@@ -251,6 +251,34 @@ describe('S3 API: buckets and objects', () => {
     expect([gone.status, code(gone)]).toEqual([404, 'NoSuchBucket']);
   });
 
+  it('DeleteObjects: each key answered Deleted (or left out when Quiet); a bad body or a missing bucket refused', async () => {
+    const bucket = bucketName('multi');
+    expect((await s3('PUT', `/s3/${bucket}`, A.creds)).status).toBe(200);
+    for (const k of ['a', 'b&c'])
+      expect((await s3('PUT', keyPath(bucket, k), A.creds, { body: 'x' })).status).toBe(200);
+    const body = (keys: string[], quiet = false) =>
+      `<Delete>${quiet ? '<Quiet>true</Quiet>' : ''}${keys.map((k) => `<Object><Key>${k}</Key></Object>`).join('')}</Delete>`;
+    const r = await s3('POST', `/s3/${bucket}?delete`, A.creds, { body: body(['a', 'b&amp;c', 'missing']) });
+    expect(r.status).toBe(200);
+    expect(r.text).toContain('<Deleted><Key>a</Key></Deleted>');
+    expect(r.text).toContain('<Deleted><Key>b&amp;c</Key></Deleted>');
+    // S3 answers a key that was not there as deleted too.
+    expect(r.text).toContain('<Deleted><Key>missing</Key></Deleted>');
+    expect(r.text).not.toContain('<Error>');
+    expect((await s3('HEAD', keyPath(bucket, 'a'), A.creds)).status).toBe(404);
+    const quiet = await s3('POST', `/s3/${bucket}?delete`, A.creds, { body: body(['a'], true) });
+    expect(quiet.status).toBe(200);
+    expect(quiet.text).not.toContain('<Deleted>');
+    const empty = await s3('POST', `/s3/${bucket}?delete`, A.creds, { body: '<Delete></Delete>' });
+    expect([empty.status, code(empty)]).toEqual([400, 'MalformedXML']);
+    const tooMany = Array.from({ length: 1001 }, (_, i) => `k${i}`);
+    const big = await s3('POST', `/s3/${bucket}?delete`, A.creds, { body: body(tooMany) });
+    expect([big.status, code(big)]).toEqual([400, 'MalformedXML']);
+    const noBucket = await s3('POST', `/s3/${bucketName('none')}?delete`, A.creds, { body: body(['a']) });
+    expect([noBucket.status, code(noBucket)]).toEqual([404, 'NoSuchBucket']);
+    expect((await s3('DELETE', `/s3/${bucket}`, A.creds)).status).toBe(204);
+  });
+
   it('puts, gets (whole, Range), heads and deletes objects; Swift sees the same bytes', async () => {
     const bucket = bucketName('obj');
     expect((await s3('PUT', `/s3/${bucket}`, A.creds)).status).toBe(200);

@@ -1,18 +1,21 @@
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { IncomingMessage } from 'node:http';
 import * as core from '@stratus/core';
 import { type AuthContext, badRequest, can, loadConfig } from '@stratus/core';
 import { z } from 'zod';
 import type { RestMount } from '../../http.ts';
 import {
+  authedRoutes,
   createRouter,
+  faultRenderer,
+  headerList,
   parseInput,
   queryBool,
   readJson,
   requestBase,
   requireAuth,
+  resourceRoutes,
   type RouteContext,
   send,
-  toHttpError,
 } from '../common.ts';
 import {
   atLeast,
@@ -42,33 +45,7 @@ import {
 const PREFIX = '/volume';
 const V3 = '/v3/:project';
 
-const FAULT: Record<number, string> = {
-  400: 'badRequest',
-  401: 'unauthorized',
-  403: 'forbidden',
-  404: 'itemNotFound',
-  405: 'badMethod',
-  406: 'notAcceptable',
-  409: 'conflictingRequest',
-  413: 'overLimit',
-  415: 'badMediaType',
-  500: 'computeFault',
-  501: 'notImplemented',
-  503: 'serviceUnavailable',
-};
-export const cinderError = (status: number, message: string) => ({
-  [FAULT[status] ?? 'computeFault']: { code: status, message },
-});
-
-function sendCinderError(res: ServerResponse, err: unknown): void {
-  if (res.headersSent) {
-    res.destroy();
-    return;
-  }
-  const { status, message } = toHttpError(err);
-  const headers: Record<string, string> = status === 401 ? { 'www-authenticate': 'Keystone uri="/identity"' } : {};
-  send(res, status, cinderError(status, message), headers);
-}
+export const cinderError = faultRenderer();
 
 const router = createRouter({ prefix: PREFIX, render: cinderError });
 const versions = new WeakMap<IncomingMessage, Microversion>();
@@ -78,21 +55,18 @@ interface Ctx extends RouteContext {
   root: string;
 }
 type Handler = (c: Ctx) => Promise<void>;
+/** Adds a route whose handler sees the negotiated microversion and the service root. */
 function route(method: string, pattern: string, h: Handler): void {
-  router.add(method, pattern, async (c) => {
+  router.add(method, pattern, (c) => {
     const v = versions.get(c.req) ?? { ...MIN_VERSION };
-    const root = requestBase(c.req, loadConfig().publicUrl) + PREFIX;
-    try {
-      await h({ ...c, v, root });
-    } catch (err) {
-      sendCinderError(c.res, err);
-    }
+    return h({ ...c, v, root: requestBase(c.req, loadConfig().publicUrl) + PREFIX });
   });
 }
 
 const q = (c: RouteContext, name: string) => c.url.searchParams.get(name) ?? undefined;
 const p = (c: RouteContext, name: string) => c.params[name] ?? '';
 const ok = (c: RouteContext, status: number, body?: unknown) => send(c.res, status, body);
+const flag = (c: RouteContext, name: string) => queryBool(q(c, name) ?? null) ?? false;
 
 /** The caller, whose project must be the one in the URL (Cinder's project mapper). */
 async function auth(c: Ctx): Promise<AuthContext> {
@@ -104,6 +78,11 @@ async function auth(c: Ctx): Promise<AuthContext> {
     );
   return ctx;
 }
+
+/** Routes whose handler gets the caller (project checked) and returns [status, body]. */
+const api = authedRoutes(route, auth);
+/** A resource's create, show, update and delete, as Cinder answers them. */
+const resource = resourceRoutes(route, { created: 202, update: 'PUT', removed: 202, auth });
 
 function view(c: Ctx, ctx: AuthContext): View {
   const project = p(c, 'project');
@@ -150,6 +129,64 @@ function nextLink(c: Ctx, vw: View, kind: string, items: Array<{ id: string }>, 
   return [{ rel: 'next', href: `${vw.base}/${kind}?${next.searchParams.toString()}` }];
 }
 
+/** GET, POST (merge) and PUT (replace) of `${path}/:id/metadata`. */
+function metadataRoutes(
+  path: string,
+  get: (ctx: AuthContext, id: string) => Promise<Record<string, string>>,
+  set: (
+    ctx: AuthContext,
+    id: string,
+    md: Record<string, string>,
+    o: { replace: boolean },
+  ) => Promise<Record<string, string>>,
+): void {
+  api('GET', `${path}/:id/metadata`, async (c, ctx) => [200, { metadata: await get(ctx, p(c, 'id')) }]);
+  for (const [method, replace] of [
+    ['POST', false],
+    ['PUT', true],
+  ] as const) {
+    api(method, `${path}/:id/metadata`, async (c, ctx) => {
+      const raw = await readJson(c.req);
+      const md = parseInput(z.record(z.string(), z.string()), raw.metadata ?? {});
+      return [200, { metadata: await set(ctx, p(c, 'id'), md, { replace }) }];
+    });
+  }
+}
+
+/**
+ * GET `${V3}/${kind}` and `${kind}/detail` (before `${kind}/:id`): the items, and a next
+ * link when the page is full.
+ */
+function listRoutes<T extends { id: string }>(
+  kind: string,
+  load: (ctx: AuthContext, c: Ctx) => Promise<T[]>,
+  json: (item: T, vw: View, detail: boolean) => unknown,
+  extra: (c: Ctx, list: T[]) => Record<string, unknown> = () => ({}),
+): void {
+  for (const detail of [false, true]) {
+    const path = `${kind}${detail ? '/detail' : ''}`;
+    api('GET', `${V3}/${path}`, async (c, ctx) => {
+      const vw = view(c, ctx);
+      const list = await load(ctx, c);
+      const body: Record<string, unknown> = { [kind]: list.map((x) => json(x, vw, detail)) };
+      const next = nextLink(c, vw, path, list, limitOf(c));
+      if (next) body[`${kind}_links`] = next;
+      return [200, { ...body, ...extra(c, list) }];
+    });
+  }
+}
+
+/** The filters snapshot and backup lists share. */
+const childFilters = (c: Ctx) => ({
+  allTenants: flag(c, 'all_tenants'),
+  projectId: q(c, 'project_id'),
+  volumeId: q(c, 'volume_id'),
+  name: q(c, 'name'),
+  status: q(c, 'status'),
+  marker: q(c, 'marker'),
+  limit: limitOf(c),
+});
+
 // ---------------------------------------------------------------- versions
 
 function versionDoc(root: string) {
@@ -192,32 +229,20 @@ const VolumeBody = z
   })
   .loose();
 
-route('POST', `${V3}/volumes`, async (c) => {
-  const ctx = await auth(c);
-  const b = parseInput(VolumeBody, await bodyOf(c, 'volume'));
-  if (b.backup_id && !atLeast(c.v, 47)) throw badRequest('Invalid input received: backup_id needs microversion 3.47.');
-  if (b.consistencygroup_id || b.group_id) throw badRequest('Invalid input received: groups are not supported.');
-  const size = b.size === undefined || b.size === null ? null : Number(b.size);
-  if (size !== null && (!Number.isInteger(size) || size < 1))
-    throw badRequest(
-      `Invalid input received: Invalid volume: volume size must be an integer and greater than 0 (size: ${String(b.size)}).`,
-    );
-  const imageRef = b.imageRef ?? b.image_id;
-  const v = await core.createVolume(ctx, {
-    size,
-    name: b.name ?? b.display_name ?? null,
-    description: b.description ?? b.display_description ?? null,
-    volumeType: b.volume_type ?? null,
-    availabilityZone: b.availability_zone ?? null,
-    metadata: b.metadata ?? {},
-    imageRef: imageRef ? imageRef.replace(/\/+$/, '').split('/').pop() : null,
-    snapshotId: b.snapshot_id ?? null,
-    sourceVolId: b.source_volid ?? null,
-    backupId: b.backup_id ?? null,
-    multiattach: b.multiattach ?? null,
-  });
-  ok(c, 202, { volume: volumeJson(v, view(c, ctx)) });
-});
+/** Name and description, under Cinder's names or the v1 display_ ones. */
+const RenameBody = z
+  .object({
+    name: z.string().nullish(),
+    display_name: z.string().nullish(),
+    description: z.string().nullish(),
+    display_description: z.string().nullish(),
+  })
+  .loose();
+function renamed(b: z.output<typeof RenameBody>): { name?: string | null; description?: string | null } {
+  const name = b.name !== undefined ? b.name : b.display_name;
+  const description = b.description !== undefined ? b.description : b.display_description;
+  return { ...(name !== undefined ? { name } : {}), ...(description !== undefined ? { description } : {}) };
+}
 
 function metadataFilter(c: RouteContext): Record<string, string> | undefined {
   const raw = q(c, 'metadata');
@@ -238,7 +263,7 @@ function volumeListOpts(c: Ctx): core.VolumeListOptions {
   if (key && !keys.includes(key)) throw badRequest(`Invalid input received: Invalid sort key ${key}.`);
   const bootable = q(c, 'bootable');
   return {
-    allTenants: queryBool(q(c, 'all_tenants') ?? null) ?? false,
+    allTenants: flag(c, 'all_tenants'),
     projectId: q(c, 'project_id'),
     name: q(c, 'name'),
     status: q(c, 'status'),
@@ -253,62 +278,50 @@ function volumeListOpts(c: Ctx): core.VolumeListOptions {
   };
 }
 
-for (const detail of [false, true]) {
-  route('GET', `${V3}/volumes${detail ? '/detail' : ''}`, async (c) => {
-    const ctx = await auth(c);
-    const o = volumeListOpts(c);
-    const vw = view(c, ctx);
-    const list = await core.listVolumes(ctx, o);
-    const body: Record<string, unknown> = {
-      volumes: list.map((v) => (detail ? volumeJson(v, vw) : volumeSummaryJson(v, vw))),
-    };
-    const next = nextLink(c, vw, `volumes${detail ? '/detail' : ''}`, list, o.limit);
-    if (next) body.volumes_links = next;
-    if (atLeast(c.v, 45) && queryBool(q(c, 'with_count') ?? null)) body.count = list.length;
-    ok(c, 200, body);
-  });
-}
+listRoutes(
+  'volumes',
+  (ctx, c) => core.listVolumes(ctx, volumeListOpts(c)),
+  (v, vw, detail) => (detail ? volumeJson(v, vw) : volumeSummaryJson(v, vw)),
+  // with_count (3.45): the number of volumes in this answer.
+  (c, list) => (atLeast(c.v, 45) && queryBool(q(c, 'with_count') ?? null) ? { count: list.length } : {}),
+);
 
-route('GET', `${V3}/volumes/:id`, async (c) => {
-  const ctx = await auth(c);
-  ok(c, 200, { volume: volumeJson(await core.getVolume(ctx, p(c, 'id')), view(c, ctx)) });
+resource({
+  path: `${V3}/volumes`,
+  key: 'volume',
+  create: async (c, ctx) => {
+    const b = parseInput(VolumeBody, await bodyOf(c, 'volume'));
+    if (b.backup_id && !atLeast(c.v, 47))
+      throw badRequest('Invalid input received: backup_id needs microversion 3.47.');
+    if (b.consistencygroup_id || b.group_id) throw badRequest('Invalid input received: groups are not supported.');
+    const imageRef = b.imageRef ?? b.image_id;
+    return core.createVolume(ctx, {
+      size: b.size ?? null,
+      name: b.name ?? b.display_name ?? null,
+      description: b.description ?? b.display_description ?? null,
+      volumeType: b.volume_type ?? null,
+      availabilityZone: b.availability_zone ?? null,
+      metadata: b.metadata ?? {},
+      imageRef: imageRef ? imageRef.replace(/\/+$/, '').split('/').pop() : null,
+      snapshotId: b.snapshot_id ?? null,
+      sourceVolId: b.source_volid ?? null,
+      backupId: b.backup_id ?? null,
+      multiattach: b.multiattach ?? null,
+    });
+  },
+  get: (ctx, id) => core.getVolume(ctx, id),
+  update: async (ctx, id, c) => {
+    const b = parseInput(
+      RenameBody.extend({ metadata: z.record(z.string(), z.string()).optional() }),
+      await bodyOf(c, 'volume'),
+    );
+    return core.updateVolume(ctx, id, { ...renamed(b), ...(b.metadata !== undefined ? { metadata: b.metadata } : {}) });
+  },
+  remove: (ctx, id, c) => core.deleteVolume(ctx, id, { cascade: flag(c, 'cascade'), force: flag(c, 'force') }),
+  show: (v, c, ctx) => volumeJson(v, view(c, ctx)),
 });
 
-route('PUT', `${V3}/volumes/:id`, async (c) => {
-  const ctx = await auth(c);
-  const b = parseInput(
-    z
-      .object({
-        name: z.string().nullish(),
-        display_name: z.string().nullish(),
-        description: z.string().nullish(),
-        display_description: z.string().nullish(),
-        metadata: z.record(z.string(), z.string()).optional(),
-      })
-      .loose(),
-    await bodyOf(c, 'volume'),
-  );
-  const name = b.name !== undefined ? b.name : b.display_name;
-  const description = b.description !== undefined ? b.description : b.display_description;
-  const v = await core.updateVolume(ctx, p(c, 'id'), {
-    ...(name !== undefined ? { name } : {}),
-    ...(description !== undefined ? { description } : {}),
-    ...(b.metadata !== undefined ? { metadata: b.metadata } : {}),
-  });
-  ok(c, 200, { volume: volumeJson(v, view(c, ctx)) });
-});
-
-route('DELETE', `${V3}/volumes/:id`, async (c) => {
-  const ctx = await auth(c);
-  await core.deleteVolume(ctx, p(c, 'id'), {
-    cascade: queryBool(q(c, 'cascade') ?? null) ?? false,
-    force: queryBool(q(c, 'force') ?? null) ?? false,
-  });
-  ok(c, 202);
-});
-
-route('POST', `${V3}/volumes/:id/action`, async (c) => {
-  const ctx = await auth(c);
+api('POST', `${V3}/volumes/:id/action`, async (c, ctx) => {
   const raw = await readJson(c.req);
   const [name, ...rest] = Object.keys(raw);
   if (!name || rest.length) throw badRequest('Invalid input received: the body must name exactly one action.');
@@ -322,7 +335,7 @@ route('POST', `${V3}/volumes/:id/action`, async (c) => {
       if (!Number.isInteger(n))
         throw badRequest(`Invalid input received: new_size must be an integer (${String(b.new_size)}).`);
       await core.extendVolume(ctx, id, n, { allowAttached: atLeast(c.v, 42) });
-      return ok(c, 202);
+      return [202];
     }
     case 'os-retype': {
       const b = obj(
@@ -332,17 +345,17 @@ route('POST', `${V3}/volumes/:id/action`, async (c) => {
         migration_policy?: 'never' | 'on-demand' | null;
       };
       await core.retypeVolume(ctx, id, b.new_type, b.migration_policy ?? 'never');
-      return ok(c, 202);
+      return [202];
     }
     case 'os-set_bootable': {
       const b = obj(z.object({ bootable: boolish }).loose()) as { bootable: boolean };
       await core.setVolumeBootable(ctx, id, b.bootable);
-      return ok(c, 200);
+      return [200];
     }
     case 'os-update_readonly_flag': {
       const b = obj(z.object({ readonly: boolish }).loose()) as { readonly: boolean };
       await core.setVolumeReadonly(ctx, id, b.readonly);
-      return ok(c, 202);
+      return [202];
     }
     case 'os-reset_status': {
       const b = obj(z.object({ status: z.string().optional(), attach_status: z.string().optional() }).loose()) as {
@@ -350,11 +363,11 @@ route('POST', `${V3}/volumes/:id/action`, async (c) => {
         attach_status?: string;
       };
       await core.resetVolumeStatus(ctx, id, { status: b.status, attachStatus: b.attach_status });
-      return ok(c, 202);
+      return [202];
     }
     case 'os-force_delete':
       await core.deleteVolume(ctx, id, { force: true, cascade: true });
-      return ok(c, 202);
+      return [202];
     default:
       throw badRequest(
         `Invalid input received: the action ${name} is not supported by this cloud (attach through the compute API).`,
@@ -362,230 +375,149 @@ route('POST', `${V3}/volumes/:id/action`, async (c) => {
   }
 });
 
-route('GET', `${V3}/volumes/:id/metadata`, async (c) => {
-  const ctx = await auth(c);
-  ok(c, 200, { metadata: await core.getVolumeMetadata(ctx, p(c, 'id')) });
-});
-for (const [method, replace] of [
-  ['POST', false],
-  ['PUT', true],
-] as const) {
-  route(method, `${V3}/volumes/:id/metadata`, async (c) => {
-    const ctx = await auth(c);
-    const raw = await readJson(c.req);
-    const md = parseInput(z.record(z.string(), z.string()), raw.metadata ?? {});
-    ok(c, 200, { metadata: await core.setVolumeMetadata(ctx, p(c, 'id'), md, { replace }) });
-  });
-}
-route('GET', `${V3}/volumes/:id/metadata/:key`, async (c) => {
-  const ctx = await auth(c);
+metadataRoutes(`${V3}/volumes`, core.getVolumeMetadata, core.setVolumeMetadata);
+api('GET', `${V3}/volumes/:id/metadata/:key`, async (c, ctx) => {
   const md = await core.getVolumeMetadata(ctx, p(c, 'id'));
   const key = p(c, 'key');
   if (!(key in md)) throw new core.StratusError('NotFound', `Metadata item ${key} was not found.`);
-  ok(c, 200, { meta: { [key]: md[key] } });
+  return [200, { meta: { [key]: md[key] } }];
 });
-route('PUT', `${V3}/volumes/:id/metadata/:key`, async (c) => {
-  const ctx = await auth(c);
+api('PUT', `${V3}/volumes/:id/metadata/:key`, async (c, ctx) => {
   const raw = await readJson(c.req);
   const meta = parseInput(z.record(z.string(), z.string()), raw.meta ?? {});
   const key = p(c, 'key');
   if (Object.keys(meta).length !== 1 || !(key in meta)) throw badRequest('Request body and URI mismatch');
   await core.setVolumeMetadata(ctx, p(c, 'id'), meta);
-  ok(c, 200, { meta });
+  return [200, { meta }];
 });
-route('DELETE', `${V3}/volumes/:id/metadata/:key`, async (c) => {
-  const ctx = await auth(c);
+api('DELETE', `${V3}/volumes/:id/metadata/:key`, async (c, ctx) => {
   await core.deleteVolumeMetadataItem(ctx, p(c, 'id'), p(c, 'key'));
-  ok(c, 200);
+  return [200];
 });
 
 // ---------------------------------------------------------------- types
 
-route('GET', `${V3}/types`, async (c) => {
-  const ctx = await auth(c);
-  const pub = q(c, 'is_public');
-  const isPublic = pub === undefined ? undefined : pub.toLowerCase() === 'none' ? null : queryBool(pub);
-  const vw = view(c, ctx);
-  ok(c, 200, { volume_types: (await core.listVolumeTypes(ctx, { isPublic })).map((t) => typeJson(t, vw)) });
+resource({
+  path: `${V3}/types`,
+  key: 'volume_type',
+  list: async (c, ctx) => {
+    const pub = q(c, 'is_public');
+    const isPublic = pub === undefined ? undefined : pub.toLowerCase() === 'none' ? null : queryBool(pub);
+    const vw = view(c, ctx);
+    return { volume_types: (await core.listVolumeTypes(ctx, { isPublic })).map((t) => typeJson(t, vw)) };
+  },
+  create: async (c, ctx) => {
+    const b = parseInput(
+      z
+        .object({
+          name: z.string(),
+          description: z.string().nullish(),
+          'os-volume-type-access:is_public': boolish.optional(),
+          is_public: boolish.optional(),
+          extra_specs: z.record(z.string(), z.string()).optional(),
+        })
+        .loose(),
+      await bodyOf(c, 'volume_type'),
+    );
+    return core.createVolumeType(ctx, {
+      name: b.name,
+      description: b.description ?? null,
+      isPublic: b['os-volume-type-access:is_public'] ?? b.is_public,
+      extraSpecs: b.extra_specs,
+    });
+  },
+  created: 200,
+  get: (ctx, id) => core.getVolumeType(ctx, id),
+  update: async (ctx, id, c) => {
+    const b = parseInput(
+      z
+        .object({ name: z.string().optional(), description: z.string().nullish(), is_public: boolish.optional() })
+        .loose(),
+      await bodyOf(c, 'volume_type'),
+    );
+    return core.updateVolumeType(ctx, id, {
+      ...(b.name !== undefined ? { name: b.name } : {}),
+      ...(b.description !== undefined ? { description: b.description } : {}),
+      ...(b.is_public !== undefined ? { isPublic: b.is_public } : {}),
+    });
+  },
+  remove: (ctx, id) => core.deleteVolumeType(ctx, id),
+  show: (t, c, ctx) => typeJson(t, view(c, ctx)),
 });
-route('GET', `${V3}/types/:id`, async (c) => {
-  const ctx = await auth(c);
-  ok(c, 200, { volume_type: typeJson(await core.getVolumeType(ctx, p(c, 'id')), view(c, ctx)) });
+api('GET', `${V3}/types/:id/extra_specs`, async (c, ctx) => {
+  return [200, { extra_specs: await core.getVolumeTypeExtraSpecs(ctx, p(c, 'id')) }];
 });
-route('POST', `${V3}/types`, async (c) => {
-  const ctx = await auth(c);
-  const b = parseInput(
-    z
-      .object({
-        name: z.string(),
-        description: z.string().nullish(),
-        'os-volume-type-access:is_public': boolish.optional(),
-        is_public: boolish.optional(),
-        extra_specs: z.record(z.string(), z.string()).optional(),
-      })
-      .loose(),
-    await bodyOf(c, 'volume_type'),
-  );
-  const t = await core.createVolumeType(ctx, {
-    name: b.name,
-    description: b.description ?? null,
-    isPublic: b['os-volume-type-access:is_public'] ?? b.is_public ?? true,
-    extraSpecs: b.extra_specs ?? {},
-  });
-  ok(c, 200, { volume_type: typeJson(t, view(c, ctx)) });
-});
-route('PUT', `${V3}/types/:id`, async (c) => {
-  const ctx = await auth(c);
-  const b = parseInput(
-    z.object({ name: z.string().optional(), description: z.string().nullish(), is_public: boolish.optional() }).loose(),
-    await bodyOf(c, 'volume_type'),
-  );
-  const t = await core.updateVolumeType(ctx, p(c, 'id'), {
-    ...(b.name !== undefined ? { name: b.name } : {}),
-    ...(b.description !== undefined ? { description: b.description } : {}),
-    ...(b.is_public !== undefined ? { isPublic: b.is_public } : {}),
-  });
-  ok(c, 200, { volume_type: typeJson(t, view(c, ctx)) });
-});
-route('DELETE', `${V3}/types/:id`, async (c) => {
-  const ctx = await auth(c);
-  await core.deleteVolumeType(ctx, p(c, 'id'));
-  ok(c, 202);
-});
-route('GET', `${V3}/types/:id/extra_specs`, async (c) => {
-  const ctx = await auth(c);
-  ok(c, 200, { extra_specs: await core.getVolumeTypeExtraSpecs(ctx, p(c, 'id')) });
-});
-route('POST', `${V3}/types/:id/extra_specs`, async (c) => {
-  const ctx = await auth(c);
+api('POST', `${V3}/types/:id/extra_specs`, async (c, ctx) => {
   const raw = await readJson(c.req);
   const specs = parseInput(
     z.record(z.string(), z.union([z.string(), z.number(), z.boolean()]).transform(String)),
     raw.extra_specs ?? {},
   );
-  ok(c, 200, { extra_specs: await core.setVolumeTypeExtraSpecs(ctx, p(c, 'id'), specs) });
+  return [200, { extra_specs: await core.setVolumeTypeExtraSpecs(ctx, p(c, 'id'), specs) }];
 });
-route('GET', `${V3}/types/:id/extra_specs/:key`, async (c) => {
-  const ctx = await auth(c);
+api('GET', `${V3}/types/:id/extra_specs/:key`, async (c, ctx) => {
   const specs = await core.getVolumeTypeExtraSpecs(ctx, p(c, 'id'));
   const key = p(c, 'key');
   if (!(key in specs))
     throw new core.StratusError('NotFound', `Volume Type ${p(c, 'id')} has no extra specs with key ${key}.`);
-  ok(c, 200, { [key]: specs[key] });
+  return [200, { [key]: specs[key] }];
 });
-route('PUT', `${V3}/types/:id/extra_specs/:key`, async (c) => {
-  const ctx = await auth(c);
+api('PUT', `${V3}/types/:id/extra_specs/:key`, async (c, ctx) => {
   const raw = await readJson(c.req);
   const key = p(c, 'key');
   const value = raw[key];
   if (Object.keys(raw).length !== 1 || value === undefined) throw badRequest('Request body and URI mismatch');
   await core.setVolumeTypeExtraSpecs(ctx, p(c, 'id'), { [key]: String(value) });
-  ok(c, 200, { [key]: String(value) });
+  return [200, { [key]: String(value) }];
 });
-route('DELETE', `${V3}/types/:id/extra_specs/:key`, async (c) => {
-  const ctx = await auth(c);
+api('DELETE', `${V3}/types/:id/extra_specs/:key`, async (c, ctx) => {
   await core.deleteVolumeTypeExtraSpec(ctx, p(c, 'id'), p(c, 'key'));
-  ok(c, 202);
+  return [202];
 });
 
 // ---------------------------------------------------------------- snapshots
 
-route('POST', `${V3}/snapshots`, async (c) => {
-  const ctx = await auth(c);
-  const b = parseInput(
-    z
-      .object({
+listRoutes(
+  'snapshots',
+  (ctx, c) => core.listSnapshots(ctx, childFilters(c)),
+  (s, vw) => snapshotJson(s, vw),
+);
+resource({
+  path: `${V3}/snapshots`,
+  key: 'snapshot',
+  create: async (c, ctx) => {
+    const b = parseInput(
+      RenameBody.extend({
         volume_id: z.string(),
         force: boolish.nullish(),
-        name: z.string().nullish(),
-        display_name: z.string().nullish(),
-        description: z.string().nullish(),
-        display_description: z.string().nullish(),
         metadata: z.record(z.string(), z.string()).nullish(),
-      })
-      .loose(),
-    await bodyOf(c, 'snapshot'),
-  );
-  const s = await core.createSnapshot(ctx, {
-    volumeId: b.volume_id,
-    // From 3.66 an in-use volume is snapshotted without force (force=false is refused there in Cinder; accepted here).
-    force: (b.force ?? false) || atLeast(c.v, 66),
-    name: b.name ?? b.display_name ?? null,
-    description: b.description ?? b.display_description ?? null,
-    metadata: b.metadata ?? {},
-  });
-  ok(c, 202, { snapshot: snapshotJson(s, view(c, ctx)) });
-});
-for (const detail of [false, true]) {
-  route('GET', `${V3}/snapshots${detail ? '/detail' : ''}`, async (c) => {
-    const ctx = await auth(c);
-    const vw = view(c, ctx);
-    const limit = limitOf(c);
-    const list = await core.listSnapshots(ctx, {
-      allTenants: queryBool(q(c, 'all_tenants') ?? null) ?? false,
-      projectId: q(c, 'project_id'),
-      volumeId: q(c, 'volume_id'),
-      name: q(c, 'name'),
-      status: q(c, 'status'),
-      marker: q(c, 'marker'),
-      limit,
+      }),
+      await bodyOf(c, 'snapshot'),
+    );
+    return core.createSnapshot(ctx, {
+      volumeId: b.volume_id,
+      // From 3.66 an in-use volume is snapshotted without force (force=false is refused there in Cinder; accepted here).
+      force: (b.force ?? false) || atLeast(c.v, 66),
+      name: b.name ?? b.display_name ?? null,
+      description: b.description ?? b.display_description ?? null,
+      metadata: b.metadata ?? {},
     });
-    const body: Record<string, unknown> = { snapshots: list.map((s) => snapshotJson(s, vw)) };
-    const next = nextLink(c, vw, `snapshots${detail ? '/detail' : ''}`, list, limit);
-    if (next) body.snapshots_links = next;
-    ok(c, 200, body);
-  });
-}
-route('GET', `${V3}/snapshots/:id`, async (c) => {
-  const ctx = await auth(c);
-  ok(c, 200, { snapshot: snapshotJson(await core.getSnapshot(ctx, p(c, 'id')), view(c, ctx)) });
+  },
+  get: (ctx, id) => core.getSnapshot(ctx, id),
+  update: async (ctx, id, c) =>
+    core.updateSnapshot(ctx, id, renamed(parseInput(RenameBody, await bodyOf(c, 'snapshot')))),
+  remove: (ctx, id) => core.deleteSnapshot(ctx, id),
+  show: (s, c, ctx) => snapshotJson(s, view(c, ctx)),
 });
-route('PUT', `${V3}/snapshots/:id`, async (c) => {
-  const ctx = await auth(c);
-  const b = parseInput(
-    z
-      .object({
-        name: z.string().nullish(),
-        display_name: z.string().nullish(),
-        description: z.string().nullish(),
-        display_description: z.string().nullish(),
-      })
-      .loose(),
-    await bodyOf(c, 'snapshot'),
-  );
-  const name = b.name !== undefined ? b.name : b.display_name;
-  const description = b.description !== undefined ? b.description : b.display_description;
-  const s = await core.updateSnapshot(ctx, p(c, 'id'), {
-    ...(name !== undefined ? { name } : {}),
-    ...(description !== undefined ? { description } : {}),
-  });
-  ok(c, 200, { snapshot: snapshotJson(s, view(c, ctx)) });
-});
-route('DELETE', `${V3}/snapshots/:id`, async (c) => {
-  const ctx = await auth(c);
-  await core.deleteSnapshot(ctx, p(c, 'id'));
-  ok(c, 202);
-});
-route('GET', `${V3}/snapshots/:id/metadata`, async (c) => {
-  const ctx = await auth(c);
-  ok(c, 200, { metadata: (await core.getSnapshot(ctx, p(c, 'id'))).metadata });
-});
-for (const [method, replace] of [
-  ['POST', false],
-  ['PUT', true],
-] as const) {
-  route(method, `${V3}/snapshots/:id/metadata`, async (c) => {
-    const ctx = await auth(c);
-    const raw = await readJson(c.req);
-    const md = parseInput(z.record(z.string(), z.string()), raw.metadata ?? {});
-    ok(c, 200, { metadata: await core.setSnapshotMetadata(ctx, p(c, 'id'), md, { replace }) });
-  });
-}
+metadataRoutes(
+  `${V3}/snapshots`,
+  async (ctx, id) => (await core.getSnapshot(ctx, id)).metadata,
+  core.setSnapshotMetadata,
+);
 
 // ---------------------------------------------------------------- backups
 
-route('POST', `${V3}/backups`, async (c) => {
-  const ctx = await auth(c);
+api('POST', `${V3}/backups`, async (c, ctx) => {
   const b = parseInput(
     z
       .object({
@@ -613,208 +545,185 @@ route('POST', `${V3}/backups`, async (c) => {
     metadata: b.metadata ?? {},
   });
   const vw = view(c, ctx);
-  ok(c, 202, { backup: { id: r.id, name: r.name, links: backupJson(r, vw).links } });
+  return [202, { backup: { id: r.id, name: r.name, links: backupJson(r, vw).links } }];
 });
-for (const detail of [false, true]) {
-  route('GET', `${V3}/backups${detail ? '/detail' : ''}`, async (c) => {
-    const ctx = await auth(c);
-    const vw = view(c, ctx);
-    const limit = limitOf(c);
-    const list = await core.listBackups(ctx, {
-      allTenants: queryBool(q(c, 'all_tenants') ?? null) ?? false,
-      projectId: q(c, 'project_id'),
-      volumeId: q(c, 'volume_id'),
-      name: q(c, 'name'),
-      status: q(c, 'status'),
-      marker: q(c, 'marker'),
-      limit,
+listRoutes(
+  'backups',
+  (ctx, c) => core.listBackups(ctx, childFilters(c)),
+  (b, vw, detail) => (detail ? backupJson(b, vw) : { id: b.id, name: b.name, links: backupJson(b, vw).links }),
+);
+resource({
+  path: `${V3}/backups`,
+  key: 'backup',
+  get: (ctx, id) => core.getBackup(ctx, id),
+  update: async (ctx, id, c) => {
+    const b = parseInput(
+      z
+        .object({
+          name: z.string().nullish(),
+          description: z.string().nullish(),
+          metadata: z.record(z.string(), z.string()).optional(),
+        })
+        .loose(),
+      await bodyOf(c, 'backup'),
+    );
+    return core.updateBackup(ctx, id, {
+      ...(b.name !== undefined ? { name: b.name } : {}),
+      ...(b.description !== undefined ? { description: b.description } : {}),
+      ...(b.metadata !== undefined ? { metadata: b.metadata } : {}),
     });
-    const body: Record<string, unknown> = {
-      backups: list.map((b) =>
-        detail ? backupJson(b, vw) : { id: b.id, name: b.name, links: backupJson(b, vw).links },
-      ),
-    };
-    const next = nextLink(c, vw, `backups${detail ? '/detail' : ''}`, list, limit);
-    if (next) body.backups_links = next;
-    ok(c, 200, body);
-  });
-}
-route('GET', `${V3}/backups/:id`, async (c) => {
-  const ctx = await auth(c);
-  ok(c, 200, { backup: backupJson(await core.getBackup(ctx, p(c, 'id')), view(c, ctx)) });
+  },
+  remove: (ctx, id, c) => core.deleteBackup(ctx, id, { force: flag(c, 'force') }),
+  show: (b, c, ctx) => backupJson(b, view(c, ctx)),
 });
-route('PUT', `${V3}/backups/:id`, async (c) => {
-  const ctx = await auth(c);
-  const b = parseInput(
-    z
-      .object({
-        name: z.string().nullish(),
-        description: z.string().nullish(),
-        metadata: z.record(z.string(), z.string()).optional(),
-      })
-      .loose(),
-    await bodyOf(c, 'backup'),
-  );
-  const r = await core.updateBackup(ctx, p(c, 'id'), {
-    ...(b.name !== undefined ? { name: b.name } : {}),
-    ...(b.description !== undefined ? { description: b.description } : {}),
-    ...(b.metadata !== undefined ? { metadata: b.metadata } : {}),
-  });
-  ok(c, 200, { backup: backupJson(r, view(c, ctx)) });
-});
-route('DELETE', `${V3}/backups/:id`, async (c) => {
-  const ctx = await auth(c);
-  await core.deleteBackup(ctx, p(c, 'id'), { force: queryBool(q(c, 'force') ?? null) ?? false });
-  ok(c, 202);
-});
-route('POST', `${V3}/backups/:id/restore`, async (c) => {
-  const ctx = await auth(c);
+api('POST', `${V3}/backups/:id/restore`, async (c, ctx) => {
   const b = parseInput(
     z.object({ volume_id: z.string().nullish(), name: z.string().nullish() }).loose(),
     await bodyOf(c, 'restore'),
   );
   const r = await core.restoreBackup(ctx, p(c, 'id'), { volumeId: b.volume_id ?? null, name: b.name ?? null });
-  ok(c, 202, { restore: { backup_id: r.backupId, volume_id: r.volumeId, volume_name: r.volumeName } });
+  return [202, { restore: { backup_id: r.backupId, volume_id: r.volumeId, volume_name: r.volumeName } }];
 });
 
 // ---------------------------------------------------------------- transfers
 
 for (const kind of ['os-volume-transfer', 'volume-transfers']) {
-  route('POST', `${V3}/${kind}`, async (c) => {
-    const ctx = await auth(c);
+  api('POST', `${V3}/${kind}`, async (c, ctx) => {
     const b = parseInput(
       z.object({ volume_id: z.string(), name: z.string().nullish() }).loose(),
       await bodyOf(c, 'transfer'),
     );
     const t = await core.createVolumeTransfer(ctx, { volumeId: b.volume_id, name: b.name ?? null });
-    ok(c, 202, { transfer: { ...transferJson(t, view(c, ctx), true, kind), auth_key: t.authKey } });
+    return [202, { transfer: { ...transferJson(t, view(c, ctx), true, kind), auth_key: t.authKey } }];
   });
   for (const detail of [false, true]) {
-    route('GET', `${V3}/${kind}${detail ? '/detail' : ''}`, async (c) => {
-      const ctx = await auth(c);
+    api('GET', `${V3}/${kind}${detail ? '/detail' : ''}`, async (c, ctx) => {
       const vw = view(c, ctx);
-      const list = await core.listVolumeTransfers(ctx, { allTenants: queryBool(q(c, 'all_tenants') ?? null) ?? false });
-      ok(c, 200, { transfers: list.map((t) => transferJson(t, vw, detail, kind)) });
+      const list = await core.listVolumeTransfers(ctx, { allTenants: flag(c, 'all_tenants') });
+      return [200, { transfers: list.map((t) => transferJson(t, vw, detail, kind)) }];
     });
   }
-  route('GET', `${V3}/${kind}/:id`, async (c) => {
-    const ctx = await auth(c);
-    ok(c, 200, { transfer: transferJson(await core.getVolumeTransfer(ctx, p(c, 'id')), view(c, ctx), true, kind) });
+  resource({
+    path: `${V3}/${kind}`,
+    key: 'transfer',
+    get: (ctx, id) => core.getVolumeTransfer(ctx, id),
+    remove: (ctx, id) => core.deleteVolumeTransfer(ctx, id),
+    show: (t, c, ctx) => transferJson(t, view(c, ctx), true, kind),
   });
-  route('DELETE', `${V3}/${kind}/:id`, async (c) => {
-    const ctx = await auth(c);
-    await core.deleteVolumeTransfer(ctx, p(c, 'id'));
-    ok(c, 202);
-  });
-  route('POST', `${V3}/${kind}/:id/accept`, async (c) => {
-    const ctx = await auth(c);
+  api('POST', `${V3}/${kind}/:id/accept`, async (c, ctx) => {
     const b = parseInput(z.object({ auth_key: z.string().min(1) }).loose(), await bodyOf(c, 'accept'));
     const r = await core.acceptVolumeTransfer(ctx, p(c, 'id'), b.auth_key);
     const vw = view(c, ctx);
-    ok(c, 202, {
-      transfer: {
-        id: r.id,
-        name: r.name,
-        volume_id: r.volumeId,
-        links: transferJson({ ...r, projectId: '', createdAt: new Date() }, vw, false, kind).links,
+    return [
+      202,
+      {
+        transfer: {
+          id: r.id,
+          name: r.name,
+          volume_id: r.volumeId,
+          links: transferJson({ ...r, projectId: '', createdAt: new Date() }, vw, false, kind).links,
+        },
       },
-    });
+    ];
   });
 }
 
 // ---------------------------------------------------------------- quotas, limits, zones, services
 
-route('GET', `${V3}/os-quota-sets/:target`, async (c) => {
-  const ctx = await auth(c);
+api('GET', `${V3}/os-quota-sets/:target`, async (c, ctx) => {
   const target = p(c, 'target');
   if (queryBool(q(c, 'usage') ?? null)) {
-    ok(c, 200, { quota_set: { id: target, ...(await core.showVolumeQuotaUsage(ctx, target)) } });
-    return;
+    return [200, { quota_set: { id: target, ...(await core.showVolumeQuotaUsage(ctx, target)) } }];
   }
-  ok(c, 200, { quota_set: { id: target, ...(await core.showVolumeQuotas(ctx, target)) } });
+  return [200, { quota_set: { id: target, ...(await core.showVolumeQuotas(ctx, target)) } }];
 });
-route('GET', `${V3}/os-quota-sets/:target/defaults`, async (c) => {
-  const ctx = await auth(c);
-  ok(c, 200, { quota_set: { id: p(c, 'target'), ...core.showDefaultVolumeQuotas(ctx) } });
+api('GET', `${V3}/os-quota-sets/:target/defaults`, async (c, ctx) => {
+  return [200, { quota_set: { id: p(c, 'target'), ...core.showDefaultVolumeQuotas(ctx) } }];
 });
-route('PUT', `${V3}/os-quota-sets/:target`, async (c) => {
-  const ctx = await auth(c);
+api('PUT', `${V3}/os-quota-sets/:target`, async (c, ctx) => {
   const raw = await bodyOf(c, 'quota_set');
-  ok(c, 200, { quota_set: await core.updateVolumeQuotas(ctx, p(c, 'target'), raw) });
+  return [200, { quota_set: await core.updateVolumeQuotas(ctx, p(c, 'target'), raw) }];
 });
-route('DELETE', `${V3}/os-quota-sets/:target`, async (c) => {
-  const ctx = await auth(c);
+api('DELETE', `${V3}/os-quota-sets/:target`, async (c, ctx) => {
   await core.revertVolumeQuotas(ctx, p(c, 'target'));
-  ok(c, 200);
+  return [200];
 });
-route('GET', `${V3}/limits`, async (c) => {
-  const ctx = await auth(c);
+api('GET', `${V3}/limits`, async (_c, ctx) => {
   const u = await core.showVolumeQuotaUsage(ctx, ctx.projectId ?? '');
-  ok(c, 200, {
-    limits: {
-      rate: [],
-      absolute: {
-        maxTotalVolumes: u.volumes.limit,
-        maxTotalSnapshots: u.snapshots.limit,
-        maxTotalVolumeGigabytes: u.gigabytes.limit,
-        maxTotalBackups: u.backups.limit,
-        maxTotalBackupGigabytes: u.backup_gigabytes.limit,
-        totalVolumesUsed: u.volumes.in_use,
-        totalSnapshotsUsed: u.snapshots.in_use,
-        totalGigabytesUsed: u.gigabytes.in_use,
-        totalBackupsUsed: u.backups.in_use,
-        totalBackupGigabytesUsed: u.backup_gigabytes.in_use,
+  return [
+    200,
+    {
+      limits: {
+        rate: [],
+        absolute: {
+          maxTotalVolumes: u.volumes.limit,
+          maxTotalSnapshots: u.snapshots.limit,
+          maxTotalVolumeGigabytes: u.gigabytes.limit,
+          maxTotalBackups: u.backups.limit,
+          maxTotalBackupGigabytes: u.backup_gigabytes.limit,
+          totalVolumesUsed: u.volumes.in_use,
+          totalSnapshotsUsed: u.snapshots.in_use,
+          totalGigabytesUsed: u.gigabytes.in_use,
+          totalBackupsUsed: u.backups.in_use,
+          totalBackupGigabytesUsed: u.backup_gigabytes.in_use,
+        },
       },
     },
-  });
+  ];
 });
-route('GET', `${V3}/os-availability-zone`, async (c) => {
-  await auth(c);
+api('GET', `${V3}/os-availability-zone`, async () => {
   const zones = await core.volumeAvailabilityZones();
-  ok(c, 200, { availabilityZoneInfo: zones.map((z) => ({ zoneName: z.name, zoneState: { available: z.available } })) });
+  return [
+    200,
+    { availabilityZoneInfo: zones.map((z) => ({ zoneName: z.name, zoneState: { available: z.available } })) },
+  ];
 });
-route('GET', `${V3}/os-services`, async (c) => {
-  const ctx = await auth(c);
+api('GET', `${V3}/os-services`, async (_c, ctx) => {
   const backends = await core.listVolumeBackends(ctx);
-  ok(c, 200, {
-    services: backends.map((b) => ({
-      binary: 'cinder-volume',
-      host: b.name,
-      zone: b.availabilityZone,
-      status: 'enabled',
-      state: b.up ? 'up' : 'down',
-      updated_at: b.updatedAt.toISOString().replace('Z', ''),
-      disabled_reason: null,
-    })),
-  });
+  return [
+    200,
+    {
+      services: backends.map((b) => ({
+        binary: 'cinder-volume',
+        host: b.name,
+        zone: b.availabilityZone,
+        status: 'enabled',
+        state: b.up ? 'up' : 'down',
+        updated_at: b.updatedAt.toISOString().replace('Z', ''),
+        disabled_reason: null,
+      })),
+    },
+  ];
 });
-route('GET', `${V3}/scheduler-stats/get_pools`, async (c) => {
-  const ctx = await auth(c);
+api('GET', `${V3}/scheduler-stats/get_pools`, async (c, ctx) => {
   const backends = await core.listVolumeBackends(ctx);
   const detail = queryBool(q(c, 'detail') ?? null);
-  ok(c, 200, {
-    pools: backends.map((b) => ({
-      name: `${b.name}#${b.backendName}`,
-      ...(detail
-        ? {
-            capabilities: {
-              volume_backend_name: b.backendName,
-              driver_version: '1.0',
-              storage_protocol: 'file',
-              vendor_name: 'Stratus',
-              total_capacity_gb: b.totalGb,
-              free_capacity_gb: b.freeGb,
-              allocated_capacity_gb: b.allocatedGb,
-              provisioned_capacity_gb: b.allocatedGb,
-              max_over_subscription_ratio: b.overSubscription,
-              thin_provisioning_support: true,
-              multiattach: true,
-              timestamp: b.updatedAt.toISOString(),
-            },
-          }
-        : {}),
-    })),
-  });
+  return [
+    200,
+    {
+      pools: backends.map((b) => ({
+        name: `${b.name}#${b.backendName}`,
+        ...(detail
+          ? {
+              capabilities: {
+                volume_backend_name: b.backendName,
+                driver_version: '1.0',
+                storage_protocol: 'file',
+                vendor_name: 'Stratus',
+                total_capacity_gb: b.totalGb,
+                free_capacity_gb: b.freeGb,
+                allocated_capacity_gb: b.allocatedGb,
+                provisioned_capacity_gb: b.allocatedGb,
+                max_over_subscription_ratio: b.overSubscription,
+                thin_provisioning_support: true,
+                multiattach: true,
+                timestamp: b.updatedAt.toISOString(),
+              },
+            }
+          : {}),
+      })),
+    },
+  ];
 });
 
 // ---------------------------------------------------------------- mount
@@ -822,7 +731,7 @@ route('GET', `${V3}/scheduler-stats/get_pools`, async (c) => {
 export const volumeMount: RestMount = {
   prefix: PREFIX,
   handler: async (req, res, url) => {
-    const n = negotiate(headerValue(req, 'openstack-api-version'));
+    const n = negotiate(headerList(req, 'openstack-api-version'));
     if (!n.ok) {
       send(res, n.status, cinderError(n.status, n.message), { vary: 'OpenStack-API-Version' });
       return true;
@@ -832,8 +741,3 @@ export const volumeMount: RestMount = {
     return router.handler(req, res, url);
   },
 };
-
-function headerValue(req: IncomingMessage, name: string): string | undefined {
-  const v = req.headers[name];
-  return Array.isArray(v) ? v.join(',') : v;
-}

@@ -182,6 +182,16 @@ describe('Cinder v3 REST', () => {
     expect(after).toBe(before + 1);
   });
 
+  it("refuses a size that is not a whole number above 0 with Cinder's message", async () => {
+    for (const size of [0, -1, 1.5, 'x', '']) {
+      const r = await call('POST', `/v3/${pid(a)}/volumes`, { token: tok(a), body: cliCreate('x', null, { size }) });
+      expect(r.status).toBe(400);
+      expect(r.json.badRequest.message).toBe(
+        `Invalid input received: Invalid volume: volume size must be an integer and greater than 0 (size: ${String(size)}).`,
+      );
+    }
+  });
+
   it('answers over quota with 413 overLimit', async () => {
     await updateVolumeQuotas(admin, pid(b), { volumes: 1 });
     expect((await call('POST', `/v3/${pid(b)}/volumes`, { token: tok(b), body: cliCreate('q1', 1) })).status).toBe(202);
