@@ -1,9 +1,6 @@
-import { execFileSync } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { chmod, mkdtemp, rm } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { type AuthContext, createConsole, logger } from '@stratus/core';
 import { adminContext, projectWithMember, setupIdentityTest } from '@stratus/core/identity/test-support';
 import type { PrismaClient } from '@stratus/db';
@@ -12,7 +9,8 @@ import { WebSocket } from 'ws';
 import { testDb, waitFor } from '../../../../test/helpers.ts';
 import { handleConsoleUpgrade } from '../../../web/src/server/console-upgrade.ts';
 import { ImageCache } from '../drivers/compute/image-cache.ts';
-import { LibvirtDriver, runTool } from '../drivers/compute/libvirt.ts';
+import { LibvirtDriver } from '../drivers/compute/libvirt.ts';
+import { BOOT_MARKER, buildTestImage, destroyLeftoverDomains, isRoot } from '../jobs/guest-test-support.ts';
 import { type ConsoleProxy, startConsoleProxy } from './proxy.ts';
 
 /*
@@ -22,25 +20,14 @@ import { type ConsoleProxy, startConsoleProxy } from './proxy.ts';
  * Figures are printed, never asserted.
  */
 
-const root = fileURLToPath(new URL('../../../../', import.meta.url));
 const PREFIX = 'stratustest-console-';
 const STATE_PREFIX = '/tmp/stratus-console-system-';
-const MARKER = 'STRATUS-BOOT-OK';
 const HOST = 'stratustest-console-host';
 const PROXY_PORT = 20000 + Math.floor(Math.random() * 20000);
 const figures: Record<string, number> = {};
 
-async function destroyLeftovers(): Promise<void> {
-  const { stdout } = await runTool('virsh', ['-c', 'qemu:///system', 'list', '--all', '--name']);
-  for (const dom of stdout.split('\n').map((l) => l.trim())) {
-    if (!dom.startsWith(PREFIX)) continue;
-    const xml = (await runTool('virsh', ['-c', 'qemu:///system', 'dumpxml', '--inactive', dom]).catch(() => ({ stdout: '' }))).stdout;
-    const dir = /<source file='(\/tmp\/stratus-console-system-[^/']+)\//.exec(xml)?.[1];
-    const old = new LibvirtDriver({ stateDir: dir ?? '/nonexistent', namePrefix: PREFIX });
-    await old.destroy(dom.slice(PREFIX.length));
-    if (dir) await rm(dir, { recursive: true, force: true });
-  }
-}
+/** Leftovers of earlier runs: every domain of this test's prefix (and its state dir). */
+const destroyLeftovers = () => destroyLeftoverDomains(PREFIX, STATE_PREFIX, { orphans: true });
 
 /** Opens a websocket; resolves with it once open, or rejects with the HTTP status of a refusal. */
 function open(url: string): Promise<{ ws: WebSocket; first: Promise<Buffer> }> {
@@ -53,7 +40,7 @@ function open(url: string): Promise<{ ws: WebSocket; first: Promise<Buffer> }> {
   });
 }
 
-describe.skipIf(process.getuid?.() !== 0)('console proxy with a real guest', () => {
+describe.skipIf(!isRoot)('console proxy with a real guest', () => {
   let db: PrismaClient;
   let stateDir: string;
   let driver: LibvirtDriver;
@@ -77,8 +64,7 @@ describe.skipIf(process.getuid?.() !== 0)('console proxy with a real guest', () 
     stateDir = await mkdtemp(STATE_PREFIX);
     await chmod(stateDir, 0o755);
     driver = new LibvirtDriver({ stateDir, namePrefix: PREFIX, pollMs: 250 });
-    const out = execFileSync(join(root, 'images/build-test-image.sh'), { encoding: 'utf8', timeout: 15 * 60_000, stdio: ['ignore', 'pipe', 'inherit'] });
-    const built = out.trim().split('\n').at(-1) ?? '';
+    const built = buildTestImage();
     const base = await new ImageCache({ stateDir }).ensureBaseImage('stratus-test', built);
     await driver.spawn({ uuid, vcpus: 1, memoryMb: 128, rootDiskGb: 1, baseImagePath: base, nics: [], displayName: 'console system test' });
     await db.server.create({
@@ -148,7 +134,7 @@ describe.skipIf(process.getuid?.() !== 0)('console proxy with a real guest', () 
   });
 
   it('serial: a command typed through the proxy is answered by the guest', async () => {
-    await waitFor(async () => (await driver.consoleLog(uuid)).includes(MARKER), { timeoutMs: 300_000, intervalMs: 500, what: MARKER });
+    await waitFor(async () => (await driver.consoleLog(uuid)).includes(BOOT_MARKER), { timeoutMs: 300_000, intervalMs: 500, what: BOOT_MARKER });
     const c = await createConsole(member, { serverId: uuid, protocol: 'serial', type: 'serial' });
     const t0 = performance.now();
     const { ws } = await open(`ws://127.0.0.1:${webPort}/console/ws/serial?token=${c.token}`);

@@ -1,15 +1,8 @@
-import { execFile, execFileSync } from 'node:child_process';
-import { randomBytes, randomInt } from 'node:crypto';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import type { Server as HttpServer } from 'node:http';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { randomInt } from 'node:crypto';
 import {
   addRouterInterface,
   type AuthContext,
   createFloatingIp,
-  createFlavor,
   createNetwork,
   createRouter,
   createSecurityGroupRule,
@@ -19,31 +12,32 @@ import {
   deleteNetwork,
   deleteRouter,
   deleteSecurityGroupRule,
-  deleteServer,
   getConsoleOutput,
-  getServer,
-  heartbeat,
-  type JobDefinition,
   listSecurityGroups,
   listServerAddresses,
-  loadConfig,
-  registerTestImage,
   removeRouterInterface,
-  toTask,
   updateFloatingIp,
   updateRouter,
 } from '@stratus/core';
-import { adminContext, projectWithMember, setupIdentityTest, unique } from '@stratus/core/identity/test-support';
-import { startQueueWorker } from '@stratus/db';
-import type { Runner } from 'graphile-worker';
+import { projectWithMember, unique } from '@stratus/core/identity/test-support';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { testDb, waitFor } from '../../../../test/helpers.ts';
-import { ImageCache } from '../drivers/compute/image-cache.ts';
-import { LibvirtDriver } from '../drivers/compute/libvirt.ts';
-import { LinuxNetworkDriver } from '../drivers/network/linux.ts';
-import { computeJobs } from './compute.ts';
-import { registerThisHost, startMetadataServer } from './compute/host.ts';
-import { type NetworkDeps, networkJobsWith, syncHostSerialized } from './network.ts';
+import { testFlavor } from './compute/test-support.ts';
+import {
+  consoleShows,
+  deleteServersQuietly,
+  destroyGuests,
+  expectNoGuestsLeft,
+  type GuestNetwork,
+  type GuestStack,
+  type GuestWorker,
+  guestStack,
+  isRoot,
+  ping,
+  startGuestNetwork,
+  startGuestWorker,
+  waitForServer,
+} from './guest-test-support.ts';
 
 /*
  * Root only. Real guests (the test image under libvirt, TCG on a busy host) on real
@@ -58,11 +52,7 @@ import { type NetworkDeps, networkJobsWith, syncHostSerialized } from './network
  * Everything is deleted in afterAll; domains carry the `stratusgnet-` prefix and host
  * links a random marker, and nothing of either may remain.
  */
-const root = fileURLToPath(new URL('../../../../', import.meta.url));
 const PREFIX = 'stratusgnet-';
-const isRoot = process.getuid?.() === 0;
-const hex = randomBytes(3).toString('hex');
-const marker = `gnet${hex}`;
 const b = randomInt(100, 250);
 const TENANT = `10.${b}.21`;
 const EXTERNAL = `10.${b}.23`;
@@ -72,14 +62,7 @@ const B1 = `${TENANT}.30`;
 // Real guests boot slowly under TCG on a loaded machine: generous limits, polled.
 const BOOT_MS = 600_000;
 
-function sh(cmd: string, args: string[], timeoutMs = 30_000): Promise<{ code: number; out: string }> {
-  return new Promise((resolve) => {
-    execFile(cmd, args, { timeout: timeoutMs, encoding: 'utf8' }, (err, out) => {
-      resolve({ code: err ? (typeof err.code === 'number' ? err.code : 1) : 0, out: out ?? '' });
-    });
-  });
-}
-const hostPing = async (ip: string) => (await sh('busybox', ['ping', '-c', '1', '-W', '2', ip])).code === 0;
+const hostPing = (ip: string) => ping(null, ip);
 
 /** A user-data script that reports, on the console, each peer it could ping (retrying for a while). */
 function pinger(tag: string, reach: string[], tries: number): string {
@@ -96,94 +79,31 @@ wait
 }
 
 describe.skipIf(!isRoot)('real guests on tenant networks: DHCP, reachability, isolation, floating IP', () => {
-  let compute: LibvirtDriver;
-  let net: NetworkDeps;
-  let runner: Runner | undefined;
-  let metadata: HttpServer | undefined;
+  let stack: GuestStack;
+  let network: GuestNetwork | undefined;
+  let worker: GuestWorker | undefined;
   let admin: AuthContext;
   let a: AuthContext;
   let bCtx: AuthContext;
-  let imageId = '';
   let flavorId = '';
-  let dir = '';
-  let beat: ReturnType<typeof setInterval> | undefined;
   const servers: { ctx: AuthContext; id: string }[] = [];
   const made: { ext?: string; netA?: string; netB?: string; subnetA?: string; router?: string; fip?: string } = {};
 
   beforeAll(async () => {
-    const out = execFileSync('bash', [join(root, 'images/build-test-image.sh')], {
-      encoding: 'utf8',
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
-    const imagePath = out.trim().split('\n').pop() ?? '';
-    expect(existsSync(imagePath)).toBe(true);
-
-    const { url, db } = testDb();
-    const { stateDir } = await setupIdentityTest(url);
-    const host = loadConfig().host;
-    admin = await adminContext();
+    stack = await guestStack(PREFIX);
+    admin = stack.admin;
     a = (await projectWithMember(admin)).auth.context;
     bCtx = (await projectWithMember(admin)).auth.context;
-    imageId = (await registerTestImage({ path: imagePath, name: unique('stratus-test') })).id;
-    flavorId = (await createFlavor(admin, { name: unique('ci.gnet'), vcpus: 1, ramMb: 128, diskGb: 1 })).id;
-
-    dir = mkdtempSync(join(tmpdir(), 'stratus-gnet-'));
-    const socket = join(dir, 'metadata.sock');
-    metadata = await startMetadataServer(socket);
-    net = {
-      host,
-      driver: new LinuxNetworkDriver({ stateDir: join(dir, 'network'), metadataSocket: socket, marker }),
-    };
-    compute = new LibvirtDriver({ stateDir, namePrefix: PREFIX });
-    await heartbeat(
-      db,
-      { binary: 'stratus-worker', host, roles: ['compute', 'scheduler', 'conductor'] },
-      { starting: true },
-    );
-    await registerThisHost(db, host, compute);
+    flavorId = (await testFlavor(admin)).id;
+    network = await startGuestNetwork(stack.host, 'gnet');
     // This test outlives the service-down window: keep the host alive for the scheduler.
-    beat = setInterval(() => {
-      void heartbeat(db, { binary: 'stratus-worker', host, roles: ['compute', 'scheduler', 'conductor'] }).catch(
-        () => {},
-      );
-    }, 10_000);
-    const jobs: JobDefinition[] = [
-      ...computeJobs(() => ({
-        db,
-        host,
-        driver: compute,
-        images: new ImageCache({ stateDir }),
-        syncNetwork: async () => {
-          await syncHostSerialized(net);
-        },
-      })),
-      ...networkJobsWith(() => net),
-    ];
-    const tasks = (f: (j: JobDefinition) => boolean) =>
-      Object.fromEntries(jobs.filter(f).map((j) => [j.name, toTask(j)]));
-    runner = await startQueueWorker({
-      connectionString: url,
-      host,
-      concurrency: 3,
-      shared: tasks((j) => !j.hostBound),
-      hostBound: tasks((j) => j.hostBound),
-    });
+    worker = await startGuestWorker(stack, { ...network.worker, keepAliveMs: 10_000, concurrency: 3 });
   }, BOOT_MS);
 
   afterAll(async () => {
-    const { db } = testDb();
-    for (const s of servers) await deleteServer(s.ctx, s.id).catch(() => {});
-    for (const s of servers)
-      await waitFor(async () => (await db.server.findUnique({ where: { id: s.id } }))?.deleted, {
-        timeoutMs: 180_000,
-        what: `server ${s.id} deleted`,
-      }).catch((e: unknown) => console.error(e));
-    for (const d of (await compute?.listDomains().catch(() => [])) ?? []) {
-      if (d.domainName.startsWith(PREFIX)) await compute.destroy(d.uuid).catch(() => {});
-    }
-    await runner?.stop();
-    clearInterval(beat);
-    metadata?.close();
+    await deleteServersQuietly(testDb().db, servers, 180_000);
+    await destroyGuests(stack?.driver);
+    await worker?.stop();
     if (made.fip) await deleteFloatingIp(a, made.fip).catch(() => {});
     if (made.router && made.subnetA)
       await removeRouterInterface(a, made.router, { subnet_id: made.subnetA }).catch(() => {});
@@ -192,19 +112,15 @@ describe.skipIf(!isRoot)('real guests on tenant networks: DHCP, reachability, is
     if (made.netA) await deleteNetwork(a, made.netA).catch((e: unknown) => console.error('delete net A', e));
     if (made.netB) await deleteNetwork(bCtx, made.netB).catch((e: unknown) => console.error('delete net B', e));
     if (made.ext) await deleteNetwork(admin, made.ext).catch((e: unknown) => console.error('delete ext', e));
-    await net?.driver.cleanup({}).catch((e: unknown) => console.error('cleanup', e));
-    if (dir) rmSync(dir, { recursive: true, force: true });
-    const links = (await sh('ip', ['-o', 'link', 'show'])).out.split('\n').filter((l) => l.includes(marker));
-    expect(links).toEqual([]);
-    const domains = (await compute?.listDomains().catch(() => [])) ?? [];
-    expect(domains.filter((d) => d.domainName.startsWith(PREFIX))).toEqual([]);
+    await network?.cleanup();
+    if (stack) await expectNoGuestsLeft(stack.driver);
   }, BOOT_MS);
 
   /** Boots a guest with a fixed address and a user-data script; returns its id. */
   async function boot(ctx: AuthContext, name: string, networkId: string, ip: string, userData: string) {
     const { servers: made } = await createServers(ctx, {
       name,
-      imageRef: imageId,
+      imageRef: stack.imageId,
       flavorRef: flavorId,
       networks: [{ uuid: networkId, fixed_ip: ip }],
       userData,
@@ -214,29 +130,11 @@ describe.skipIf(!isRoot)('real guests on tenant networks: DHCP, reachability, is
     return id;
   }
 
-  async function active(ctx: AuthContext, id: string) {
-    await waitFor(
-      async () => {
-        const s = await getServer(ctx, id);
-        if (s.status === 'ERROR') throw new Error(`server ERROR: ${s.fault?.message} ${s.fault?.details}`);
-        return s.status === 'ACTIVE' && s.taskState === null;
-      },
-      { timeoutMs: BOOT_MS, intervalMs: 500, what: `${id} ACTIVE` },
-    );
-  }
-
+  const active = (ctx: AuthContext, id: string) =>
+    waitForServer(ctx, id, 'ACTIVE', { timeoutMs: BOOT_MS, intervalMs: 500 });
   /** Waits until the console log shows every one of `marks` (lines starting with them); returns the log. */
-  function consoleShows(ctx: AuthContext, id: string, marks: string[], never: string[] = []): Promise<string> {
-    return waitFor(
-      async () => {
-        const lines = (await getConsoleOutput(ctx, id)).split('\n').map((l) => l.trim());
-        const bad = lines.find((l) => never.some((m) => l.startsWith(m)));
-        if (bad) throw new Error(`${id} reported ${bad}`);
-        return marks.every((m) => lines.some((l) => l.startsWith(m))) ? lines.join('\n') : undefined;
-      },
-      { timeoutMs: BOOT_MS, intervalMs: 1000, what: `${marks.join(', ')} on the console of ${id}` },
-    );
-  }
+  const shows = (ctx: AuthContext, id: string, marks: string[], never: string[] = []) =>
+    consoleShows(ctx, id, marks, never, { timeoutMs: BOOT_MS });
 
   it(
     'two guests lease their Neutron addresses and ping each other; another project cannot reach them; ICMP rule gates the floating IP',
@@ -267,8 +165,8 @@ describe.skipIf(!isRoot)('real guests on tenant networks: DHCP, reachability, is
       expect(addrs[a2]?.[netA.name]?.[0]?.addr).toBe(A2);
 
       // DHCP gave each guest the address Neutron assigned (the boot banner prints it).
-      const log1 = await consoleShows(a, a1, ['STRATUS-A1-', 'STRATUS-BOOT-OK'], ['STRATUS-A1-NOREACH']);
-      const log2 = await consoleShows(a, a2, ['STRATUS-A2-', 'STRATUS-BOOT-OK'], ['STRATUS-A2-NOREACH']);
+      const log1 = await shows(a, a1, ['STRATUS-A1-', 'STRATUS-BOOT-OK'], ['STRATUS-A1-NOREACH']);
+      const log2 = await shows(a, a2, ['STRATUS-A2-', 'STRATUS-BOOT-OK'], ['STRATUS-A2-NOREACH']);
       expect(log1).toContain(`stratus: eth0 bound ${A1}/24`);
       expect(log2).toContain(`stratus: eth0 bound ${A2}/24`);
       expect(log1).toContain(`STRATUS-A1-REACH ${A2}`);
@@ -286,7 +184,7 @@ describe.skipIf(!isRoot)('real guests on tenant networks: DHCP, reachability, is
       expect(dhcpB).not.toBe('');
       const b1 = await boot(bCtx, 'gnet-b1', netB.id, B1, pinger('B1', [A1, A2, dhcpB], 30));
       await active(bCtx, b1);
-      const logB = await consoleShows(
+      const logB = await shows(
         bCtx,
         b1,
         [`STRATUS-B1-REACH ${dhcpB}`, `STRATUS-B1-NOREACH ${A1}`, `STRATUS-B1-NOREACH ${A2}`, 'STRATUS-BOOT-OK'],

@@ -1,4 +1,4 @@
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -8,18 +8,23 @@ import {
   type AuthContext,
   addAggregateHost,
   createAggregate,
-  createFlavor,
   createServerGroup,
   createServers,
   deleteServer,
-  getServer,
-  hasAllocation,
   loadConfig,
-  registerTestImage,
 } from '@stratus/core';
-import { adminContext, projectWithMember, setupIdentityTest, unique } from '@stratus/core/identity/test-support';
+import { projectWithMember, unique } from '@stratus/core/identity/test-support';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { testDb, waitFor } from '../../../../test/helpers.ts';
+import { testFlavor } from './compute/test-support.ts';
+import {
+  deleteServersQuietly,
+  expectGuestGone,
+  guestStack,
+  isRoot,
+  waitDeleted,
+  waitForServer,
+} from './guest-test-support.ts';
 
 /*
  * Two hosts: two REAL worker processes (apps/worker/src/main.ts, the product's worker)
@@ -35,7 +40,7 @@ const hosts = [`mh-a-${tag}`, `mh-b-${tag}`];
 const zone = `mh-${tag}`;
 const figures: Record<string, number> = {};
 
-describe.skipIf(process.getuid?.() !== 0)('two compute hosts', () => {
+describe.skipIf(!isRoot)('two compute hosts', () => {
   const workers: ChildProcess[] = [];
   const dirs: string[] = [];
   const logs: string[] = ['', ''];
@@ -45,17 +50,11 @@ describe.skipIf(process.getuid?.() !== 0)('two compute hosts', () => {
   const created: string[] = [];
 
   beforeAll(async () => {
-    const out = execFileSync('bash', [join(root, 'images/build-test-image.sh')], {
-      encoding: 'utf8',
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
-    const imagePath = out.trim().split('\n').pop() ?? '';
-    const { url, db } = testDb();
-    const { stateDir } = await setupIdentityTest(url);
-    const admin = await adminContext();
+    // This process runs no guests (the two workers do): the stack's own driver stays unused.
+    const { url, db, stateDir, admin, imageId: image } = await guestStack('stratusmh-');
+    imageId = image;
     member = (await projectWithMember(admin)).auth.context;
-    imageId = (await registerTestImage({ path: imagePath, name: unique('stratus-test') })).id;
-    flavorId = (await createFlavor(admin, { name: unique('ci.mh'), vcpus: 1, ramMb: 128, diskGb: 1 })).id;
+    flavorId = (await testFlavor(admin)).id;
     // A worker's start-up network pass makes every external network's bridge; a leftover
     // from another test would then be wired by these workers too. There must be none.
     expect(await db.network.count({ where: { external: true } }), 'external networks left by other tests').toBe(0);
@@ -105,15 +104,10 @@ describe.skipIf(process.getuid?.() !== 0)('two compute hosts', () => {
 
   afterAll(async () => {
     const { db } = testDb();
-    for (const id of created) {
-      await deleteServer(member, id).catch(() => {});
-    }
-    for (const id of created) {
-      await waitFor(async () => (await db.server.findUnique({ where: { id } }))?.deleted, {
-        timeoutMs: 120_000,
-        what: `server ${id} deleted`,
-      }).catch(() => {});
-    }
+    await deleteServersQuietly(
+      db,
+      created.map((id) => ({ ctx: member, id })),
+    );
     // Take both hosts out of the scheduler's view before their workers stop.
     await db.service.updateMany({ where: { host: { in: hosts } }, data: { disabled: true } });
     await Promise.all(
@@ -150,14 +144,7 @@ describe.skipIf(process.getuid?.() !== 0)('two compute hosts', () => {
       });
       const id = servers[0]?.id ?? '';
       created.push(id);
-      await waitFor(
-        async () => {
-          const s = await getServer(member, id);
-          if (s.status === 'ERROR') throw new Error(`server ERROR: ${s.fault?.message} ${s.fault?.details}`);
-          return s.status === 'ACTIVE' ? s : undefined;
-        },
-        { timeoutMs: 300_000, intervalMs: 250, what: `${name} ACTIVE` },
-      );
+      await waitForServer(member, id, 'ACTIVE', { anyTaskState: true });
     }
     figures.bothActive = Math.round(performance.now() - t);
     const placed = await db.server.findMany({ where: { id: { in: created } }, select: { id: true, host: true } });
@@ -178,16 +165,10 @@ describe.skipIf(process.getuid?.() !== 0)('two compute hosts', () => {
     figures.bothBooted = Math.round(performance.now() - t);
 
     for (const id of created) await deleteServer(member, id);
+    for (const s of placed) await waitDeleted(db, s.id);
     for (const s of placed) {
-      await waitFor(async () => (await db.server.findUnique({ where: { id: s.id } }))?.deleted, {
-        timeoutMs: 120_000,
-        what: `${s.id} deleted on ${s.host}`,
-      });
       const dir = dirs[hosts.indexOf(s.host ?? '')] ?? '';
-      expect(existsSync(join(dir, 'instances', s.id))).toBe(false);
-      expect(await hasAllocation(db, s.id)).toBe(false);
+      await expectGuestGone(db, s.id, join(dir, 'instances', s.id));
     }
-    const names = execFileSync('virsh', ['-c', 'qemu:///system', 'list', '--all', '--name'], { encoding: 'utf8' });
-    for (const s of placed) expect(names).not.toContain(s.id);
   });
 });

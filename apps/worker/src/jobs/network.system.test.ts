@@ -1,6 +1,5 @@
-import { execFile } from 'node:child_process';
 import { randomBytes, randomInt, randomUUID } from 'node:crypto';
-import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
@@ -29,22 +28,21 @@ import { adminContext, projectWithMember, setupIdentityTest, unique } from '@str
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { testDb } from '../../../../test/helpers.ts';
 import { LinuxNetworkDriver } from '../drivers/network/linux.ts';
+import {
+  expectNothingMarked,
+  inNs,
+  isRoot,
+  leaseInNs,
+  plugNsGuest,
+  sh,
+  unplugNsGuest,
+  writeUdhcpcScript,
+} from './guest-test-support.ts';
 import { syncHost, type NetworkDeps } from './network.ts';
 
 // Root only. The agent job, against the real Linux driver, builds what the API
 // describes; two netns "guests" stand in for VMs. Everything carries a random marker
 // and is removed in afterAll; the external network is a random host-only 10.x range.
-const isRoot = process.getuid?.() === 0;
-
-function sh(cmd: string, args: string[], timeoutMs = 30_000): Promise<{ code: number; out: string; err: string }> {
-  return new Promise((resolve) => {
-    execFile(cmd, args, { timeout: timeoutMs, encoding: 'utf8' }, (err, out, stderr) => {
-      resolve({ code: err ? (typeof err.code === 'number' ? err.code : 1) : 0, out, err: stderr });
-    });
-  });
-}
-const inNs = (ns: string, ...args: string[]) => sh('ip', ['netns', 'exec', ns, ...args]);
-
 const hex = randomBytes(3).toString('hex');
 const marker = `nsync${hex}`;
 const b = randomInt(100, 200);
@@ -57,28 +55,7 @@ const guests: { ns: string; serverId: string; portId: string; ip: string; mac: s
 const ids: { ext?: string; net?: string; subnet?: string; router?: string; fip?: string } = {};
 
 async function lease(ns: string, script: string): Promise<string> {
-  const r = await inNs(
-    ns,
-    'timeout',
-    '20',
-    'busybox',
-    'udhcpc',
-    '-i',
-    'eth0',
-    '-O',
-    'staticroutes',
-    '-q',
-    '-n',
-    '-t',
-    '10',
-    '-T',
-    '1',
-    '-s',
-    script,
-  );
-  if (r.code !== 0) throw new Error(`udhcpc in ${ns} failed: ${r.err}`);
-  const out = (await inNs(ns, 'ip', '-4', '-o', 'addr', 'show', 'dev', 'eth0')).out;
-  return /inet (\S+)\//.exec(out)?.[1] ?? '';
+  return /inet (\S+)\//.exec((await leaseInNs(ns, script)).addr)?.[1] ?? '';
 }
 
 describe.skipIf(!isRoot)('network.sync against the Linux driver', () => {
@@ -98,7 +75,7 @@ describe.skipIf(!isRoot)('network.sync against the Linux driver', () => {
   });
 
   afterAll(async () => {
-    for (const g of guests) await sh('ip', ['netns', 'del', g.ns]);
+    for (const g of guests) await unplugNsGuest(g);
     await deps?.driver.cleanup({}).catch((e: unknown) => console.error('cleanup', e));
     // Leave the shared test database as we found it for the next system test file.
     for (const g of guests) await deletePortsOfServer(g.serverId).catch(() => {});
@@ -110,8 +87,7 @@ describe.skipIf(!isRoot)('network.sync against the Linux driver', () => {
     if (ids.net) await deleteNetwork(ctx, ids.net).catch(() => {});
     if (ids.ext) await deleteNetwork(admin, ids.ext).catch(() => {});
     if (dir) rmSync(dir, { recursive: true, force: true });
-    const left = (await sh('ip', ['-o', 'link', 'show'])).out.split('\n').filter((l) => l.includes(marker));
-    expect(left).toEqual([]);
+    await expectNothingMarked(marker);
   });
 
   it('builds DHCP, a router and a floating IP; guests get their Neutron addresses', async () => {
@@ -156,28 +132,8 @@ describe.skipIf(!isRoot)('network.sync against the Linux driver', () => {
     expect((await getPort(ctx, g1.portId)).status).toBe('ACTIVE');
 
     // Stand-in guests: a veth named like the VM's tap, in the network's bridge.
-    const script = join(dir, 'udhcpc.sh');
-    writeFileSync(
-      script,
-      `#!/bin/sh
-case "$1" in
-  bound|renew)
-    ip addr flush dev "$interface"
-    ip addr add "$ip/$mask" dev "$interface"
-    if [ -n "$staticroutes" ]; then set -- $staticroutes; while [ $# -ge 2 ]; do ip route replace "$1" via "$2" dev "$interface"; shift 2; done
-    elif [ -n "$router" ]; then ip route replace default via "\${router%% *}" dev "$interface"; fi ;;
-esac
-exit 0
-`,
-    );
-    chmodSync(script, 0o755);
-    for (const g of guests) {
-      expect((await sh('ip', ['netns', 'add', g.ns])).code).toBe(0);
-      await sh('ip', ['link', 'add', tapName(g.portId), 'type', 'veth', 'peer', 'name', 'eth0', 'netns', g.ns]);
-      await sh('ip', ['link', 'set', tapName(g.portId), 'master', bridgeName(net.id), 'up']);
-      await sh('ip', ['-n', g.ns, 'link', 'set', 'eth0', 'address', g.mac, 'up']);
-      await sh('ip', ['-n', g.ns, 'link', 'set', 'lo', 'up']);
-    }
+    const script = writeUdhcpcScript(dir);
+    for (const g of guests) expect(await plugNsGuest({ ...g, networkId: net.id })).toBe(0);
     // The taps exist now: a second pass attaches their filters (idempotent for the rest).
     const t1 = performance.now();
     await syncHost(deps);

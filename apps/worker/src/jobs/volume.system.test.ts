@@ -1,47 +1,45 @@
 import { execFileSync } from 'node:child_process';
-import { constants, existsSync, openSync, writeSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { ReadStream } from 'node:tty';
-import { fileURLToPath } from 'node:url';
 import {
   attachVolumeToServer,
   type AuthContext,
-  createFlavor,
   createBackup,
   createServers,
   createSnapshot,
   createVolume,
   createVolumeType,
   deleteBackup,
-  deleteServer,
   deleteSnapshot,
   deleteVolume,
   detachVolumeFromServer,
   extendVolume,
   getBackup,
   getConsoleOutput,
-  getServer,
   getSnapshot,
   getVolume,
-  heartbeat,
-  type JobDefinition,
   loadConfig,
-  registerTestImage,
-  toTask,
   type VolumeView,
 } from '@stratus/core';
-import { adminContext, projectWithMember, setupIdentityTest, unique } from '@stratus/core/identity/test-support';
-import { startQueueWorker } from '@stratus/db';
-import type { Runner } from 'graphile-worker';
+import { projectWithMember, unique } from '@stratus/core/identity/test-support';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { testDb, waitFor } from '../../../../test/helpers.ts';
-import { ImageCache } from '../drivers/compute/image-cache.ts';
-import { LibvirtDriver } from '../drivers/compute/libvirt.ts';
 import { FilesystemBackupTarget } from '../drivers/volume/backup.ts';
 import { FileVolumeBackend } from '../drivers/volume/file.ts';
 import { LibvirtLiveDisk } from '../drivers/volume/live.ts';
-import { computeJobs } from './compute.ts';
-import { registerThisHost } from './compute/host.ts';
+import { testFlavor } from './compute/test-support.ts';
+import {
+  deleteServersQuietly,
+  destroyGuests,
+  type GuestStack,
+  type GuestWorker,
+  guestStack,
+  isRoot,
+  runOnSerial,
+  startGuestWorker,
+  waitForBoot,
+  waitForServer,
+} from './guest-test-support.ts';
 import { prepareBootVolumes, registerThisBackend, type VolumeDeps, volumeJobs } from './volume.ts';
 
 /*
@@ -51,44 +49,23 @@ import { prepareBootVolumes, registerThisBackend, type VolumeDeps, volumeJobs } 
  * live (blockcopy) while attached; it is detached and attached to a second guest, which
  * reads the data the first one wrote. Timings are printed, never asserted.
  */
-const root = fileURLToPath(new URL('../../../../', import.meta.url));
 const PREFIX = 'stratusvol-';
 const figures: Record<string, number> = {};
 
-describe.skipIf(process.getuid?.() !== 0)('volumes on real libvirt guests', () => {
-  let driver: LibvirtDriver;
-  let runner: Runner | undefined;
+describe.skipIf(!isRoot)('volumes on real libvirt guests', () => {
+  let stack: GuestStack;
+  let worker: GuestWorker | undefined;
   let member: AuthContext;
-  let imageId: string;
   let flavorId: string;
   let typeName: string;
   let deps: VolumeDeps;
   const servers: string[] = [];
-  let beat: NodeJS.Timeout | undefined;
 
   beforeAll(async () => {
-    const out = execFileSync('bash', [join(root, 'images/build-test-image.sh')], {
-      encoding: 'utf8',
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
-    const imagePath = out.trim().split('\n').pop() ?? '';
-    expect(existsSync(imagePath)).toBe(true);
-
-    const { url, db } = testDb();
-    const { stateDir } = await setupIdentityTest(url);
-    const host = loadConfig().host;
-    const admin = await adminContext();
+    stack = await guestStack(PREFIX);
+    const { db, host, stateDir, admin, driver, images } = stack;
     member = (await projectWithMember(admin)).auth.context;
-    imageId = (await registerTestImage({ path: imagePath, name: unique('stratus-test') })).id;
-    flavorId = (await createFlavor(admin, { name: unique('ci.tiny'), vcpus: 1, ramMb: 128, diskGb: 1 })).id;
-
-    driver = new LibvirtDriver({ stateDir, namePrefix: PREFIX });
-    const images = new ImageCache({ stateDir });
-    const svc = { binary: 'stratus-worker', host, roles: ['compute', 'volume', 'scheduler', 'conductor'] };
-    await heartbeat(db, svc, { starting: true });
-    // The worker's heartbeat, which the volume scheduler reads (a backend must be up).
-    beat = setInterval(() => void heartbeat(db, svc).catch(() => {}), 5000);
-    await registerThisHost(db, host, driver);
+    flavorId = (await testFlavor(admin)).id;
     const backendName = unique('sysfile')
       .replace(/[^A-Za-z0-9_.-]/g, '-')
       .slice(0, 60);
@@ -105,57 +82,35 @@ describe.skipIf(process.getuid?.() !== 0)('volumes on real libvirt guests', () =
       backups: new FilesystemBackupTarget(join(stateDir, 'backups')),
       backupChunkBytes: 4 * 1024 * 1024,
     };
+    // The worker's heartbeat, which the volume scheduler reads (a backend must be up).
+    worker = await startGuestWorker(stack, {
+      roles: ['compute', 'volume', 'scheduler', 'conductor'],
+      keepAliveMs: 5000,
+      compute: { volumes: (id) => prepareBootVolumes(deps, id) },
+      jobs: volumeJobs(() => deps),
+    });
     await registerThisBackend(deps);
     typeName = (
       await createVolumeType(admin, { name: unique('sys'), extraSpecs: { volume_backend_name: backendName } })
     ).name;
-    const jobs: JobDefinition[] = [
-      ...computeJobs(() => ({ db, host, driver, images, volumes: (id) => prepareBootVolumes(deps, id) })),
-      ...volumeJobs(() => deps),
-    ];
-    const tasks = (f: (j: JobDefinition) => boolean) =>
-      Object.fromEntries(jobs.filter(f).map((j) => [j.name, toTask(j)]));
-    runner = await startQueueWorker({
-      connectionString: url,
-      host,
-      concurrency: 2,
-      shared: tasks((j) => !j.hostBound),
-      hostBound: tasks((j) => j.hostBound),
-    });
   });
 
   afterAll(async () => {
-    clearInterval(beat);
-    for (const id of servers) await deleteServer(member, id).catch(() => {});
-    const { db } = testDb();
-    await waitFor(async () => (await db.server.count({ where: { id: { in: servers }, deleted: false } })) === 0, {
-      timeoutMs: 120_000,
-      what: 'servers deleted',
-    }).catch(() => {});
-    await runner?.stop();
-    for (const d of (await driver?.listDomains().catch(() => [])) ?? []) {
-      if (d.domainName.startsWith(PREFIX)) await driver.destroy(d.uuid).catch(() => {});
-    }
+    await deleteServersQuietly(
+      testDb().db,
+      servers.map((id) => ({ ctx: member, id })),
+    );
+    await worker?.stop();
+    await destroyGuests(stack?.driver);
     console.log('volume system figures (ms):', JSON.stringify(figures));
   });
 
   const bootGuest = async (name: string) => {
-    const { servers: made } = await createServers(member, { name, imageRef: imageId, flavorRef: flavorId });
+    const { servers: made } = await createServers(member, { name, imageRef: stack.imageId, flavorRef: flavorId });
     const id = made[0]?.id ?? '';
     servers.push(id);
-    await waitFor(
-      async () => {
-        const s = await getServer(member, id);
-        if (s.status === 'ERROR') throw new Error(`server ERROR: ${s.fault?.message} ${s.fault?.details}`);
-        return s.status === 'ACTIVE' && s.taskState === null;
-      },
-      { timeoutMs: 300_000, intervalMs: 250, what: `${name} ACTIVE` },
-    );
-    await waitFor(async () => (await getConsoleOutput(member, id)).includes('STRATUS-BOOT-OK'), {
-      timeoutMs: 300_000,
-      intervalMs: 500,
-      what: `${name} STRATUS-BOOT-OK`,
-    });
+    await waitForServer(member, id, 'ACTIVE');
+    await waitForBoot(member, id);
     return id;
   };
 
@@ -176,6 +131,7 @@ describe.skipIf(process.getuid?.() !== 0)('volumes on real libvirt guests', () =
     const marker = `VOLDATA-${v.id.slice(0, 8)}`;
     const serial = v.id.slice(0, 20);
     const log1 = () => getConsoleOutput(member, vm1);
+    const { driver } = stack;
     const pty1 = await driver.serialPty(vm1);
 
     let t = performance.now();
@@ -276,36 +232,3 @@ describe.skipIf(process.getuid?.() !== 0)('volumes on real libvirt guests', () =
     await waitFor(async () => !existsSync(deps.backend.locate(v.id, 'qcow2').path), { what: 'volume file gone' });
   });
 });
-
-/**
- * Types a line on the guest's serial console (a root shell on ttyS0) until `expect`
- * shows at the start of a console line; typed again every 2 s, as QEMU notices a new pty
- * reader only on its next check. The host end is raw without echo.
- */
-async function runOnSerial(
-  pty: string | null,
-  line: string,
-  expect: string,
-  consoleLog: () => Promise<string>,
-): Promise<void> {
-  if (!pty) throw new Error('no serial pty');
-  const fd = openSync(pty, constants.O_RDWR | constants.O_NOCTTY);
-  const tty = new ReadStream(fd);
-  tty.setRawMode(true);
-  tty.on('data', () => {});
-  const seen = new RegExp(`^${expect}`, 'm');
-  const deadline = Date.now() + 90_000;
-  let nextType = 0;
-  try {
-    while (!seen.test(await consoleLog())) {
-      if (Date.now() > deadline) throw new Error(`typed "${line}" but saw no ${expect} on the console`);
-      if (Date.now() >= nextType) {
-        writeSync(fd, `${line}\r`);
-        nextType = Date.now() + 2000;
-      }
-      await new Promise((r) => setTimeout(r, 100));
-    }
-  } finally {
-    tty.destroy();
-  }
-}

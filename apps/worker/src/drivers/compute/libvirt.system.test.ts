@@ -1,13 +1,18 @@
 import { execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { constants } from 'node:fs';
-import { openSync, readFileSync, writeSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { chmod, mkdtemp, rm, stat } from 'node:fs/promises';
 import { connect } from 'node:net';
-import { ReadStream } from 'node:tty';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  bootCount,
+  buildTestImage,
+  destroyLeftoverDomains,
+  isRoot,
+  runOnSerial,
+  waitForNextBoot,
+} from '../../jobs/guest-test-support.ts';
 import { ImageCache } from './image-cache.ts';
 import { LibvirtDriver, runTool } from './libvirt.ts';
 import { PowerState } from './types.ts';
@@ -18,73 +23,35 @@ import { PowerState } from './types.ts';
  * No NICs (networking is the network driver's). Timings are printed, never asserted.
  */
 
-const root = fileURLToPath(new URL('../../../../../', import.meta.url));
 const PREFIX = 'stratustest-';
 const STATE_PREFIX = '/tmp/stratus-compute-system-';
-const MARKER = 'STRATUS-BOOT-OK';
 const BOOT_LIMIT_MS = 180_000;
 const virsh = (...args: string[]) => runTool('virsh', ['-c', 'qemu:///system', ...args]);
 
 const figures: Record<string, number> = {};
 const ms = (t0: number) => Math.round(performance.now() - t0);
 
-describe.skipIf(process.getuid?.() !== 0)('libvirt compute driver with a real guest', () => {
+describe.skipIf(!isRoot)('libvirt compute driver with a real guest', () => {
   let stateDir: string;
   let driver: LibvirtDriver;
   let imagePath: string;
   const uuid = randomUUID();
   const name = `${PREFIX}${uuid}`;
 
-  /** Resolves when the console shows one more marker than `seen`; returns the new count. */
-  async function waitForMarker(seen: number): Promise<number> {
-    const deadline = Date.now() + BOOT_LIMIT_MS;
-    let lastLength = 0;
-    for (;;) {
-      const log = await driver.consoleLog(uuid);
-      // If the log was ever truncated (a new QEMU with append='off'), earlier markers are gone.
-      if (log.length < lastLength) seen = 0;
-      lastLength = log.length;
-      const count = log.split(MARKER).length - 1;
-      if (count > seen) return count;
-      if (Date.now() > deadline) {
-        throw new Error(`no new ${MARKER} within ${BOOT_LIMIT_MS / 1000} s; console tail:\n${log.slice(-2000)}`);
-      }
-      await new Promise((r) => setTimeout(r, 250));
-    }
-  }
-
   const log = () => driver.consoleLog(uuid);
-
-  async function markerCount(): Promise<number> {
-    return (await driver.consoleLog(uuid)).split(MARKER).length - 1;
-  }
+  /** Resolves when the console shows one more boot marker than `seen`; returns the new count. */
+  const waitForMarker = (seen: number) => waitForNextBoot(log, seen, BOOT_LIMIT_MS);
+  const markerCount = async () => bootCount(await log());
 
   /** Leftovers of earlier runs of this test: domains whose disk lives in one of its state dirs. */
-  async function destroyLeftovers(): Promise<void> {
-    const { stdout } = await virsh('list', '--all', '--name');
-    for (const dom of stdout.split('\n').map((l) => l.trim())) {
-      if (!dom.startsWith(PREFIX)) continue;
-      const xml = (await virsh('dumpxml', '--inactive', dom).catch(() => ({ stdout: '' }))).stdout;
-      const dir = /<source file='(\/tmp\/stratus-compute-system-[^/']+)\//.exec(xml)?.[1];
-      if (!dir) continue;
-      const old = new LibvirtDriver({ stateDir: dir, namePrefix: PREFIX });
-      await old.destroy(dom.slice(PREFIX.length));
-      await rm(dir, { recursive: true, force: true });
-    }
-  }
+  const destroyLeftovers = () => destroyLeftoverDomains(PREFIX, STATE_PREFIX);
 
   beforeAll(async () => {
     await destroyLeftovers();
     stateDir = await mkdtemp(STATE_PREFIX);
     await chmod(stateDir, 0o755);
     driver = new LibvirtDriver({ stateDir, namePrefix: PREFIX, pollMs: 250 });
-    const out = execFileSync(join(root, 'images/build-test-image.sh'), {
-      encoding: 'utf8',
-      timeout: 15 * 60_000,
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
-    const built = out.trim().split('\n').at(-1) ?? '';
-    expect(built).toMatch(/\.qcow2$/);
+    const built = buildTestImage();
     const t0 = performance.now();
     imagePath = await new ImageCache({ stateDir }).ensureBaseImage('stratus-test', built);
     figures.imageCacheMs = ms(t0);
@@ -256,41 +223,6 @@ describe.skipIf(process.getuid?.() !== 0)('libvirt compute driver with a real gu
     await expect(stat(dir)).rejects.toMatchObject({ code: 'ENOENT' });
   });
 });
-
-/**
- * Types a line on the guest's serial console (a root shell on ttyS0) until `expect`
- * shows at the start of a console line. QEMU notices a pty reader only on its next
- * check (about once a second), so the line is typed again until it takes effect.
- * The host end must be raw without echo, or the guest's output is echoed back to it
- * as input.
- */
-async function runOnSerial(
-  pty: string | null,
-  line: string,
-  expect: string,
-  consoleLog: () => Promise<string>,
-): Promise<void> {
-  if (!pty) throw new Error('no serial pty');
-  const fd = openSync(pty, constants.O_RDWR | constants.O_NOCTTY);
-  const tty = new ReadStream(fd);
-  tty.setRawMode(true);
-  tty.on('data', () => {}); // drain the guest's output so QEMU never blocks on it
-  const seen = new RegExp(`^${expect}`, 'm');
-  const deadline = Date.now() + 60_000;
-  let nextType = 0;
-  try {
-    while (!seen.test(await consoleLog())) {
-      if (Date.now() > deadline) throw new Error(`typed "${line}" but saw no ${expect} on the console`);
-      if (Date.now() >= nextType) {
-        writeSync(fd, `${line}\r`);
-        nextType = Date.now() + 2000;
-      }
-      await new Promise((r) => setTimeout(r, 250));
-    }
-  } finally {
-    tty.destroy();
-  }
-}
 
 function rfbGreeting(host: string, port: number): Promise<string> {
   return new Promise((resolve, reject) => {

@@ -1,34 +1,26 @@
-import { execFile } from 'node:child_process';
 import { randomBytes, randomInt } from 'node:crypto';
-import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  expectNothingMarked,
+  inNs,
+  isRoot,
+  leaseInNs,
+  ping,
+  plugNsGuest,
+  sh,
+  unplugNsGuest,
+  writeUdhcpcScript,
+} from '../../jobs/guest-test-support.ts';
 import { LinuxNetworkDriver } from './linux.ts';
-import { bridgeName, dhcpNamespace, routerNamespace, tapName, tableName } from './names.ts';
+import { bridgeName, dhcpNamespace, routerNamespace, tableName } from './names.ts';
 import type { EnsurePortInput, SecurityGroupRule } from './types.ts';
 
 // Root only: creates bridges, veths and namespaces (all named from a random marker)
 // and removes them in afterAll, even after a failure.
-const isRoot = process.getuid?.() === 0;
-
-function sh(cmd: string, args: string[], timeoutMs = 20_000): Promise<{ code: number; out: string; err: string }> {
-  return new Promise((resolve) => {
-    execFile(cmd, args, { timeout: timeoutMs, encoding: 'utf8' }, (err, out, stderr) => {
-      const code = err ? (typeof err.code === 'number' ? err.code : 1) : 0;
-      resolve({ code, out, err: stderr });
-    });
-  });
-}
-const inNs = (ns: string, ...args: string[]) => sh('ip', ['netns', 'exec', ns, ...args]);
-const ping = async (ns: string | null, ip: string) =>
-  (
-    await (ns
-      ? inNs(ns, 'busybox', 'ping', '-c', '1', '-W', '2', ip)
-      : sh('busybox', ['ping', '-c', '1', '-W', '2', ip]))
-  ).code === 0;
-
 const hex = randomBytes(3).toString('hex');
 const marker = `stest${hex}`;
 const id = (label: string) => `t${randomBytes(4).toString('hex')}-${label}`;
@@ -102,68 +94,15 @@ const seen: { url: string; xff: string; network: string; router: string }[] = []
 let udhcpcScript = '';
 
 /** A stand-in VM: a namespace whose eth0's peer is named and bridged exactly like a VM tap. */
-async function plug(g: Guest) {
-  const tap = tapName(g.port.id);
-  await sh('ip', ['netns', 'add', g.ns]);
-  await sh('ip', ['link', 'add', tap, 'type', 'veth', 'peer', 'name', 'eth0', 'netns', g.ns]);
-  await sh('ip', ['link', 'set', tap, 'master', bridgeName(g.net), 'up']);
-  await sh('ip', ['-n', g.ns, 'link', 'set', 'eth0', 'address', g.port.mac, 'up']);
-  await sh('ip', ['-n', g.ns, 'link', 'set', 'lo', 'up']);
-}
-
-async function lease(g: Guest): Promise<{ ms: number; addr: string; routes: string }> {
-  const t0 = performance.now();
-  const r = await inNs(
-    g.ns,
-    'timeout',
-    '20',
-    'busybox',
-    'udhcpc',
-    '-i',
-    'eth0',
-    '-O',
-    'staticroutes',
-    '-q',
-    '-n',
-    '-t',
-    '10',
-    '-T',
-    '1',
-    '-s',
-    udhcpcScript,
-  );
-  const ms = performance.now() - t0;
-  if (r.code !== 0) throw new Error(`udhcpc in ${g.ns} failed: ${r.err}`);
-  const addr = (await inNs(g.ns, 'ip', '-4', '-o', 'addr', 'show', 'dev', 'eth0')).out;
-  const routes = (await inNs(g.ns, 'ip', 'route')).out;
-  return { ms, addr, routes };
-}
+const plug = (g: Guest) => plugNsGuest({ ns: g.ns, portId: g.port.id, networkId: g.net, mac: g.port.mac });
+const lease = (g: Guest) => leaseInNs(g.ns, udhcpcScript);
 
 const figures: Record<string, string> = {};
 
 describe.skipIf(!isRoot)('LinuxNetworkDriver on a real host', () => {
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'stratus-net-'));
-    udhcpcScript = join(dir, 'udhcpc.sh');
-    writeFileSync(
-      udhcpcScript,
-      `#!/bin/sh
-case "$1" in
-  bound|renew)
-    ip addr flush dev "$interface"
-    ip addr add "$ip/$mask" dev "$interface"
-    if [ -n "$staticroutes" ]; then
-      set -- $staticroutes
-      while [ $# -ge 2 ]; do ip route replace "$1" via "$2" dev "$interface"; shift 2; done
-    elif [ -n "$router" ]; then
-      ip route replace default via "\${router%% *}" dev "$interface"
-    fi
-    ;;
-esac
-exit 0
-`,
-    );
-    chmodSync(udhcpcScript, 0o755);
+    udhcpcScript = writeUdhcpcScript(dir);
     const socket = join(dir, 'metadata.sock');
     stub = createServer((req, res) => {
       const h = (k: string) => String(req.headers[k] ?? '');
@@ -183,10 +122,7 @@ exit 0
   afterAll(async () => {
     console.log('figures', figures);
     await driver?.cleanup({}).catch((e: unknown) => console.error('cleanup', e));
-    for (const g of guests) {
-      await sh('ip', ['link', 'del', tapName(g.port.id)]);
-      await sh('ip', ['netns', 'del', g.ns]);
-    }
+    for (const g of guests) await unplugNsGuest({ ns: g.ns, portId: g.port.id });
     // Belt and braces: anything still carrying our marker.
     for (const ns of [dhcpNamespace(netA), dhcpNamespace(netB), routerNamespace(router)])
       await sh('ip', ['netns', 'del', ns]);
@@ -194,6 +130,7 @@ exit 0
     for (const fam of ['bridge', 'inet']) await sh('nft', ['delete', 'table', fam, tableName(marker)]);
     await new Promise<void>((r) => (stub ? stub.close(() => r()) : r()));
     if (dir) rmSync(dir, { recursive: true, force: true });
+    await expectNothingMarked(marker);
   });
 
   it('serves static DHCP leases with the assigned IPs, idempotently', async () => {

@@ -6,7 +6,8 @@ import {
   registerImageBackend,
   toTask,
 } from '@stratus/core';
-import { getPrisma, startQueueWorker } from '@stratus/db';
+import { getPrisma, type PrismaClient, startQueueWorker } from '@stratus/db';
+import type { ComputeDriver } from '../../drivers/compute/types.ts';
 import { type ComputeDeps, computeJobs } from '../compute.ts';
 import { registerThisHost } from './host.ts';
 import { FakeComputeDriver, fakeImageCache } from './fake-driver.ts';
@@ -14,7 +15,8 @@ import { FakeComputeDriver, fakeImageCache } from './fake-driver.ts';
 /*
  * For compute tests and benchmarks: a fake image, a fake hypervisor host registered as
  * an up compute service, and an in-process queue worker running the real compute jobs
- * against a FakeComputeDriver.
+ * against a FakeComputeDriver. registerHostUp, startJobsWorker and keepAlive serve the
+ * real-guest system tests too (../guest-test-support.ts).
  */
 export const FAKE_IMAGE_ID = '00000000-0000-4000-8000-00000000f00d';
 
@@ -51,25 +53,26 @@ export async function fakeHost(
   host: string,
   driver = new FakeComputeDriver({ vcpus: 256, memoryMb: 1024 * 1024, diskGbTotal: 100_000 }),
 ) {
-  const db = getPrisma(url);
-  await heartbeat(
-    db,
-    { binary: 'stratus-worker', host, roles: ['compute', 'scheduler', 'conductor'] },
-    { starting: true },
-  );
-  await registerThisHost(db, host, driver);
+  await registerHostUp(getPrisma(url), host, driver);
   return driver;
 }
 
-export async function startComputeWorker(
-  url: string,
+/** The roles a compute worker in these tests runs. */
+export const WORKER_ROLES = ['compute', 'scheduler', 'conductor'];
+
+/** As a starting worker does: its first heartbeat, then its compute node (real or fake driver). */
+export async function registerHostUp(
+  db: PrismaClient,
   host: string,
-  driver: FakeComputeDriver,
-  concurrency = 4,
-  extra: Pick<ComputeDeps, 'syncNetwork'> = {},
-) {
-  const db = getPrisma(url);
-  const jobs: JobDefinition[] = computeJobs(() => ({ db, host, driver, images: fakeImageCache, ...extra }));
+  driver: ComputeDriver,
+  roles: string[] = WORKER_ROLES,
+): Promise<void> {
+  await heartbeat(db, { binary: 'stratus-worker', host, roles }, { starting: true });
+  await registerThisHost(db, host, driver);
+}
+
+/** A queue worker in this process running `jobs` (host-bound ones for `host`); stop() it. */
+export function startJobsWorker(url: string, host: string, jobs: JobDefinition[], concurrency = 4) {
   const tasks = (f: (j: JobDefinition) => boolean) =>
     Object.fromEntries(jobs.filter(f).map((j) => [j.name, toTask(j)]));
   return startQueueWorker({
@@ -81,12 +84,24 @@ export async function startComputeWorker(
   });
 }
 
+export async function startComputeWorker(
+  url: string,
+  host: string,
+  driver: FakeComputeDriver,
+  concurrency = 4,
+  extra: Pick<ComputeDeps, 'syncNetwork'> = {},
+) {
+  const db = getPrisma(url);
+  const jobs: JobDefinition[] = computeJobs(() => ({ db, host, driver, images: fakeImageCache, ...extra }));
+  return startJobsWorker(url, host, jobs, concurrency);
+}
+
 /** Heartbeats for fake hosts every few seconds, as their worker would (clearInterval it). */
-export function keepAlive(url: string, hosts: string[], everyMs = 5_000): NodeJS.Timeout {
+export function keepAlive(url: string, hosts: string[], everyMs = 5_000, roles = WORKER_ROLES): NodeJS.Timeout {
   const db = getPrisma(url);
   return setInterval(() => {
     for (const host of hosts) {
-      heartbeat(db, { binary: 'stratus-worker', host, roles: ['compute', 'scheduler', 'conductor'] }).catch(() => {});
+      heartbeat(db, { binary: 'stratus-worker', host, roles }).catch(() => {});
     }
   }, everyMs);
 }
