@@ -35,18 +35,25 @@ export async function enqueue(
   payload: Record<string, unknown>,
   opts: EnqueueOptions = {},
 ): Promise<string> {
-  const rows = await tx.$queryRaw<Array<{ id: string }>>`
-    SELECT id::text AS id FROM graphile_worker.add_job(
-      ${taskName(job, opts.host)},
-      ${JSON.stringify(payload)}::json,
-      queue_name => ${opts.queueName ?? null}::text,
-      run_at => ${opts.runAt ?? null}::timestamptz,
-      max_attempts => ${opts.maxAttempts ?? 5}::int,
-      job_key => ${opts.jobKey ?? null}::text
-    )`;
-  const id = rows[0]?.id;
-  if (!id) throw new Error(`enqueue ${job}: add_job returned no row`);
-  return id;
+  // With a job key, add_job first clears the key of locked (running) jobs, then upserts on
+  // the key only where the existing job is unlocked. A worker that locks the pending job in
+  // between leaves the upsert with no row: the running job may not see this transaction's
+  // change, so add again — the key of the now-locked job is cleared and a new job inserted.
+  for (let attempt = 0; attempt < 3; attempt++) {
+    const rows = await tx.$queryRaw<Array<{ id: string | null }>>`
+      SELECT id::text AS id FROM graphile_worker.add_job(
+        ${taskName(job, opts.host)},
+        ${JSON.stringify(payload)}::json,
+        queue_name => ${opts.queueName ?? null}::text,
+        run_at => ${opts.runAt ?? null}::timestamptz,
+        max_attempts => ${opts.maxAttempts ?? 5}::int,
+        job_key => ${opts.jobKey ?? null}::text
+      )`;
+    const id = rows[0]?.id;
+    if (id) return id;
+    if (!opts.jobKey) break;
+  }
+  throw new Error(`enqueue ${job}: add_job returned no row`);
 }
 
 export interface QueueWorkerOptions {

@@ -90,4 +90,35 @@ describe('job queue on PostgreSQL', () => {
     });
     expect(ran).toEqual(['host-y', 'host-y']);
   });
+  it('adds a keyed job even when a worker locks the pending one in the middle of add_job', async () => {
+    const { db } = testDb();
+    const job = `test.keyed.${randomUUID()}`;
+    const key = `key-${randomUUID()}`;
+    const first = await db.$transaction((tx) => enqueue(tx, job, { n: 1 }, { jobKey: key }));
+    // A worker's lock, taken after add_job cleared the keys of locked jobs and before its
+    // upsert: simulated by a trigger after that UPDATE statement locking the pending job.
+    const fn = `lock_keyed_${randomUUID().replaceAll('-', '')}`;
+    await db.$executeRawUnsafe(`CREATE FUNCTION graphile_worker.${fn}() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN
+        IF pg_trigger_depth() = 1 THEN
+          UPDATE graphile_worker._private_jobs SET locked_at = now(), locked_by = 'racing-worker'
+            WHERE id = ${first} AND locked_at IS NULL;
+        END IF;
+        RETURN NULL;
+      END $$`);
+    await db.$executeRawUnsafe(
+      `CREATE TRIGGER ${fn} AFTER UPDATE ON graphile_worker._private_jobs FOR EACH STATEMENT EXECUTE FUNCTION graphile_worker.${fn}()`,
+    );
+    try {
+      const second = await db.$transaction((tx) => enqueue(tx, job, { n: 2 }, { jobKey: key }));
+      expect(second).not.toBe(first);
+      const j = await getJob(db, second);
+      expect(j?.lockedAt ?? null).toBeNull();
+      expect((await getJob(db, first))?.lockedAt).not.toBeNull();
+    } finally {
+      await db.$executeRawUnsafe(`DROP TRIGGER ${fn} ON graphile_worker._private_jobs`);
+      await db.$executeRawUnsafe(`DROP FUNCTION graphile_worker.${fn}()`);
+      await db.$executeRawUnsafe(`DELETE FROM graphile_worker._private_jobs WHERE locked_by = 'racing-worker'`);
+    }
+  });
 });
