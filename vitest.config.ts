@@ -19,6 +19,7 @@ export default defineConfig({
           include: ['{apps,packages,scripts,test}/**/*.integration.test.ts'],
           exclude,
           globalSetup: ['test/setup/database.ts'],
+          setupFiles: ['test/setup/file-database.ts'],
           testTimeout: 60_000,
           hookTimeout: 60_000,
         },
@@ -29,6 +30,7 @@ export default defineConfig({
           include: ['{apps,packages,scripts,test}/**/*.system.test.ts'],
           exclude,
           globalSetup: ['test/setup/database.ts'],
+          setupFiles: ['test/setup/file-database.ts'],
           testTimeout: 600_000,
           hookTimeout: 600_000,
           // Real guests are CPU-bound on 2 cores: one file at a time.

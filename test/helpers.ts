@@ -7,14 +7,17 @@ declare module 'vitest' {
   }
 }
 
-/** The run's migrated test database (integration and system layers). */
+/** This test file's own copy of the run's migrated database (test/setup/file-database.ts). */
 export function testDb(): { url: string; db: PrismaClient } {
-  const url = inject('databaseUrl');
+  const url = process.env.STRATUS_TEST_DATABASE_URL ?? inject('databaseUrl');
   return { url, db: getPrisma(url) };
 }
 
 /** Polls until `check` returns a value (not undefined/false); never a fixed sleep. */
-export async function waitFor<T>(check: () => Promise<T | undefined | false> | T | undefined | false, opts: { timeoutMs?: number; intervalMs?: number; what?: string } = {}): Promise<T> {
+export async function waitFor<T>(
+  check: () => Promise<T | undefined | false> | T | undefined | false,
+  opts: { timeoutMs?: number; intervalMs?: number; what?: string } = {},
+): Promise<T> {
   const end = Date.now() + (opts.timeoutMs ?? 30_000);
   for (;;) {
     const v = await check();

@@ -2,6 +2,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { randomUUID } from 'node:crypto';
+import pg from 'pg';
 import { startEmbeddedPostgres } from './embedded.ts';
 
 export async function freePort(): Promise<number> {
@@ -25,4 +27,35 @@ export async function startScratchPostgres(): Promise<{ connectionString: string
       rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * A fresh copy of the migrated database at `url` (CREATE DATABASE … TEMPLATE), so that one
+ * test file's hosts, services, ring nodes and queue jobs never meet another's. The copy
+ * lives until the server stops. Retries while another session briefly holds the template.
+ */
+export async function cloneDatabase(url: string): Promise<string> {
+  const target = new URL(url);
+  const template = decodeURIComponent(target.pathname.slice(1));
+  const name = `${template}_${randomUUID().replaceAll('-', '').slice(0, 12)}`;
+  const admin = new URL(url);
+  admin.pathname = '/postgres';
+  const c = new pg.Client({ connectionString: admin.toString() });
+  await c.connect();
+  try {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await c.query(`CREATE DATABASE "${name}" TEMPLATE "${template}"`);
+        break;
+      } catch (e) {
+        const busy = e instanceof Error && /being accessed by other users/.test(e.message);
+        if (!busy || attempt >= 50) throw e;
+        await new Promise((r) => setTimeout(r, 100 + Math.random() * 200));
+      }
+    }
+  } finally {
+    await c.end();
+  }
+  target.pathname = `/${name}`;
+  return target.toString();
 }

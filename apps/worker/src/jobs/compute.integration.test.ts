@@ -36,7 +36,14 @@ import { testDb, waitFor } from '../../../../test/helpers.ts';
 import { PowerState } from '../drivers/compute/types.ts';
 import { FakeComputeDriver } from './compute/fake-driver.ts';
 import { startMetadataServer } from './compute/host.ts';
-import { FAKE_IMAGE_ID, fakeHost, startComputeWorker, testFlavor, useFakeImage } from './compute/test-support.ts';
+import {
+  FAKE_IMAGE_ID,
+  fakeHost as registerFakeHost,
+  keepAlive,
+  startComputeWorker,
+  testFlavor,
+  useFakeImage,
+} from './compute/test-support.ts';
 
 /*
  * The compute jobs through the real queue and database, with an in-memory driver:
@@ -49,6 +56,14 @@ const runners: Runner[] = [];
 let admin: AuthContext;
 let member: AuthContext;
 let flavorId: string;
+// Every fake host this file registers keeps heartbeating, as its worker would: a slow
+// test must not let an earlier host go down (and out of scheduling) under a later one.
+const hosts: string[] = [];
+let beat: NodeJS.Timeout | undefined;
+const fakeHost: typeof registerFakeHost = async (url, host, driver) => {
+  hosts.push(host);
+  return registerFakeHost(url, host, driver);
+};
 
 async function until(ctx: AuthContext, id: string, status: string, timeoutMs = 60_000) {
   return waitFor(
@@ -72,9 +87,11 @@ beforeAll(async () => {
   admin = await adminContext();
   member = (await projectWithMember(admin)).auth.context;
   flavorId = (await testFlavor(admin)).id;
+  beat = keepAlive(testDb().url, hosts);
 });
 
 afterAll(async () => {
+  clearInterval(beat);
   await Promise.all(runners.map((r) => r.stop()));
 });
 
