@@ -9,6 +9,8 @@ CREATE TABLE "Service" (
     "roles" TEXT[],
     "disabled" BOOLEAN NOT NULL DEFAULT false,
     "disabledReason" TEXT,
+    "forcedDown" BOOLEAN NOT NULL DEFAULT false,
+    "reportedDown" BOOLEAN NOT NULL DEFAULT false,
     "lastHeartbeat" TIMESTAMP(3) NOT NULL DEFAULT CURRENT_TIMESTAMP,
     "startedAt" TIMESTAMP(3) NOT NULL DEFAULT CURRENT_TIMESTAMP,
     "version" TEXT NOT NULL DEFAULT '0.1.0',
@@ -538,6 +540,8 @@ CREATE TABLE "Subnet" (
     "dnsNameservers" TEXT[] DEFAULT ARRAY[]::TEXT[],
     "hostRoutes" JSONB NOT NULL DEFAULT '[]',
     "enableDhcp" BOOLEAN NOT NULL DEFAULT true,
+    "ipv6RaMode" TEXT,
+    "ipv6AddressMode" TEXT,
     "createdAt" TIMESTAMP(3) NOT NULL DEFAULT CURRENT_TIMESTAMP,
     "updatedAt" TIMESTAMP(3) NOT NULL,
 
@@ -667,6 +671,15 @@ CREATE TABLE "NetworkQuota" (
     "hardLimit" INTEGER NOT NULL,
 
     CONSTRAINT "NetworkQuota_pkey" PRIMARY KEY ("projectId","resource")
+);
+
+-- CreateTable
+CREATE TABLE "NetworkTunnelEndpoint" (
+    "host" TEXT NOT NULL,
+    "ip" TEXT NOT NULL,
+    "updatedAt" TIMESTAMP(3) NOT NULL,
+
+    CONSTRAINT "NetworkTunnelEndpoint_pkey" PRIMARY KEY ("host")
 );
 
 -- CreateTable

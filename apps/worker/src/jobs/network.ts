@@ -9,6 +9,7 @@ import {
   markSynced,
   markSyncFailed,
   networkSyncJobDef,
+  publishTunnelEndpoint,
   type DesiredState,
   type JobDefinition,
 } from '@stratus/core';
@@ -27,19 +28,29 @@ import type { NetworkDriver } from '../drivers/network/types.ts';
 export interface NetworkDeps {
   host: string;
   driver: NetworkDriver;
+  /**
+   * This host's VXLAN endpoint, published at every pass so the other hosts tunnel to it
+   * (the driver must be built with the same address). Absent: withdrawn, no tunnels.
+   */
+  tunnelIp?: string;
 }
 
 let deps: NetworkDeps | undefined;
 export function networkDeps(): NetworkDeps {
   if (!deps) {
     const config = loadConfig();
+    const tunnelIp = config.networkTunnelIp;
     deps = {
       host: config.host,
       driver: new LinuxNetworkDriver({
         stateDir: join(config.stateDir, 'network'),
         metadataSocket: config.metadataSocket ?? join(config.stateDir, 'run', 'metadata.sock'),
         marker: config.networkMarker,
+        ...(tunnelIp
+          ? { vxlan: { localIp: tunnelIp, dev: config.networkTunnelDev, port: config.networkTunnelPort } }
+          : {}),
       }),
+      ...(tunnelIp ? { tunnelIp } : {}),
     };
   }
   return deps;
@@ -47,6 +58,8 @@ export function networkDeps(): NetworkDeps {
 
 /** One full pass; returns the state it applied. */
 export async function syncHost(d: NetworkDeps): Promise<DesiredState> {
+  // Our endpoint first: the peers computed below (ours and, re-synced, the others') use it.
+  await publishTunnelEndpoint(d.host, d.tunnelIp ?? null);
   const state = await desiredState(d.host);
   const log = logger().child({ agent: 'network', host: d.host });
   try {

@@ -3,12 +3,14 @@ import { parseCidr } from './cidr.ts';
 import { db } from './common.ts';
 import { routesOf } from './routers.ts';
 import { toSubnetRecord } from './subnets.ts';
+import { placeNetworks, placementContext } from './tunnels.ts';
 
 /*
  * The dataplane one host should have, computed from the database. The shapes match the
  * worker's NetworkDriver inputs (apps/worker/src/drivers/network/types.ts) structurally,
- * so core stays free of worker code. Single network node: every host that runs the
- * agent gets all networks, DHCP servers and routers; ports only where they are bound.
+ * so core stays free of worker code. Network nodes (tunnels.ts) get all networks, DHCP
+ * servers and routers; other hosts only the networks of the ports bound to them; vxlan
+ * networks carry their tunnel peers.
  */
 
 export interface DesiredRule {
@@ -22,7 +24,15 @@ export interface DesiredRule {
 }
 export interface DesiredState {
   externals: { id: string; cidr: string; gatewayIp: string; mtu?: number }[];
-  networks: { id: string; mtu?: number; segmentation: { type: 'flat' | 'vxlan'; id?: number } }[];
+  networks: {
+    id: string;
+    mtu?: number;
+    segmentation: { type: 'flat' | 'vxlan'; id?: number };
+    /** Other hosts' tunnel endpoints with a port of this network (vxlan only). */
+    peers?: string[];
+    /** Remote ports' MACs and the endpoint behind each (vxlan only). */
+    remoteMacs?: { mac: string; dst: string }[];
+  }[];
   dhcp: {
     networkId: string;
     mtu?: number;
@@ -35,6 +45,10 @@ export interface DesiredState {
       dnsNameservers?: string[];
       hostRoutes?: { destination: string; nexthop: string }[];
       enableDhcp: boolean;
+      ipv6RaMode?: string | null;
+      ipv6AddressMode?: string | null;
+      /** IPv6: a router interface is on the subnet (it sends the RAs, not DHCP). */
+      routed?: boolean;
     }[];
     ports: { mac: string; ip: string; hostname?: string }[];
   }[];
@@ -49,7 +63,17 @@ export interface DesiredState {
   }[];
   routers: {
     id: string;
-    interfaces: { portId: string; networkId: string; ip: string; prefixLen: number; mac: string }[];
+    interfaces: {
+      portId: string;
+      networkId: string;
+      ip: string;
+      prefixLen: number;
+      mac: string;
+      /** IPv6 interfaces: the subnet's modes decide the router advertisements. */
+      ipv6RaMode?: string | null;
+      ipv6AddressMode?: string | null;
+      dnsNameservers?: string[];
+    }[];
     gateway?: {
       portId?: string;
       networkId: string;
@@ -86,7 +110,7 @@ function pairsOf(raw: unknown): { ipAddress: string; macAddress?: string }[] {
 
 export async function desiredState(host: string): Promise<DesiredState> {
   const d = db();
-  const [networks, subnets, ports, routers, fips, rules, memberships] = await Promise.all([
+  const [networks, subnets, ports, routers, fips, rules, memberships, placementCtx] = await Promise.all([
     d.network.findMany({ orderBy: { createdAt: 'asc' } }),
     d.subnet.findMany({ orderBy: { createdAt: 'asc' } }),
     d.port.findMany({ include: { fixedIps: true, securityGroups: true }, orderBy: { createdAt: 'asc' } }),
@@ -94,29 +118,52 @@ export async function desiredState(host: string): Promise<DesiredState> {
     d.floatingIp.findMany({ where: { routerId: { not: null }, fixedIp: { not: null } } }),
     d.securityGroupRule.findMany(),
     d.portSecurityGroup.findMany({ include: { port: { include: { fixedIps: true } } } }),
+    placementContext(),
   ]);
   const subnetById = new Map(subnets.map((s) => [s.id, s]));
   const portById = new Map(ports.map((p) => [p.id, p]));
   const prefixOf = (subnetId: string) => parseCidr(subnetById.get(subnetId)?.cidr ?? '')?.prefix ?? 24;
+  const routedSubnets = new Set(
+    routers.filter((r) => r.adminStateUp).flatMap((r) => r.interfaces.map((i) => i.subnetId)),
+  );
   const out: DesiredState = { externals: [], networks: [], dhcp: [], ports: [], routers: [] };
+  const vxlan = (n: (typeof networks)[number]) => n.networkType === 'vxlan' && n.segmentationId !== null;
+  const place = placeNetworks({
+    host,
+    ...placementCtx,
+    networks: networks.filter((n) => n.adminStateUp && !n.external).map((n) => ({ id: n.id, vxlan: vxlan(n) })),
+    ports: ports.map((p) => ({
+      networkId: p.networkId,
+      mac: p.macAddress,
+      deviceOwner: p.deviceOwner,
+      bindingHost: p.bindingHost,
+    })),
+  });
 
   for (const n of networks) {
     if (!n.adminStateUp) continue;
+    // External bridges serve the routers' gateways: network nodes only.
+    if (n.external && !place.networkNode) continue;
+    if (!n.external && !place.networks.has(n.id)) continue;
     if (n.external) {
       const s = subnets.find((x) => x.networkId === n.id && x.ipVersion === 4 && x.gatewayIp);
       if (s?.gatewayIp) out.externals.push({ id: n.id, cidr: s.cidr, gatewayIp: s.gatewayIp, mtu: n.mtu });
       continue;
     }
-    out.networks.push({
-      id: n.id,
-      mtu: n.mtu,
-      segmentation:
-        n.networkType === 'vxlan' && n.segmentationId !== null
-          ? { type: 'vxlan', id: n.segmentationId }
-          : { type: 'flat' },
-    });
+    out.networks.push(
+      vxlan(n) && n.segmentationId !== null
+        ? {
+            id: n.id,
+            mtu: n.mtu,
+            segmentation: { type: 'vxlan', id: n.segmentationId },
+            peers: place.peers.get(n.id) ?? [],
+            remoteMacs: place.remoteMacs.get(n.id) ?? [],
+          }
+        : { id: n.id, mtu: n.mtu, segmentation: { type: 'flat' } },
+    );
+    if (!place.networkNode) continue;
     const dhcpPort = ports.find((p) => p.networkId === n.id && p.deviceOwner === 'network:dhcp');
-    const dhcpSubnets = subnets.filter((s) => s.networkId === n.id && s.enableDhcp && s.ipVersion === 4);
+    const dhcpSubnets = subnets.filter((s) => s.networkId === n.id && s.enableDhcp);
     if (dhcpPort && dhcpSubnets.length > 0) {
       out.dhcp.push({
         networkId: n.id,
@@ -132,6 +179,9 @@ export async function desiredState(host: string): Promise<DesiredState> {
             dnsNameservers: s.dnsNameservers,
             hostRoutes: r.routes,
             enableDhcp: s.enableDhcp,
+            ipv6RaMode: s.ipv6RaMode,
+            ipv6AddressMode: s.ipv6AddressMode,
+            routed: routedSubnets.has(s.id),
           };
         }),
         ports: ports
@@ -179,7 +229,7 @@ export async function desiredState(host: string): Promise<DesiredState> {
   }
 
   for (const r of routers) {
-    if (!r.adminStateUp) continue;
+    if (!r.adminStateUp || !place.networkNode) continue;
     const interfaces = r.interfaces.flatMap((i) => {
       const port = portById.get(i.portId);
       const fixed = port?.fixedIps.find((f) => f.subnetId === i.subnetId);
@@ -191,6 +241,13 @@ export async function desiredState(host: string): Promise<DesiredState> {
               ip: fixed.ip,
               prefixLen: prefixOf(fixed.subnetId),
               mac: port.macAddress,
+              ...(fixed.ip.includes(':')
+                ? {
+                    ipv6RaMode: subnetById.get(fixed.subnetId)?.ipv6RaMode ?? null,
+                    ipv6AddressMode: subnetById.get(fixed.subnetId)?.ipv6AddressMode ?? null,
+                    dnsNameservers: subnetById.get(fixed.subnetId)?.dnsNameservers ?? [],
+                  }
+                : {}),
             },
           ]
         : [];

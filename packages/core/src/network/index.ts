@@ -14,6 +14,13 @@ export * from './secgroups.ts';
 export * from './routers.ts';
 export * from './server.ts';
 export * from './agent.ts';
+export {
+  publishTunnelEndpoint,
+  tunnelEndpoints,
+  placeNetworks,
+  type NetworkPlacement,
+  type NetworkPlacementInput,
+} from './tunnels.ts';
 export * from './external.ts';
 export { bridgeName, tapName } from './names.ts';
 export { subnetPools } from './ipam.ts';

@@ -124,7 +124,9 @@ export async function createPortTx(tx: Tx, p: CreatePortTxInput): Promise<PortRe
     }
   }
   const subnets = await lockSubnets(tx, net.id);
-  const allocations = await allocate(tx, net.id, subnets, p.fixedIps);
+  // The MAC comes first: auto-address IPv6 subnets derive the port's address from it.
+  const mac = p.mac ?? randomMac();
+  const allocations = await allocate(tx, net.id, subnets, p.fixedIps, { mac, deviceOwner: owner });
   const port = await tx.port.create({
     data: {
       networkId: net.id,
@@ -132,7 +134,7 @@ export async function createPortTx(tx: Tx, p: CreatePortTxInput): Promise<PortRe
       name: p.name ?? '',
       description: p.description ?? '',
       adminStateUp: p.adminStateUp ?? true,
-      macAddress: p.mac ?? randomMac(),
+      macAddress: mac,
       deviceOwner: owner,
       deviceId: p.deviceId ?? '',
       bindingHost: p.bindingHost ?? '',
@@ -320,7 +322,11 @@ export async function updatePort(
         where: { portId: id, ip: { notIn: [...keepIps].filter((x): x is string => !!x) } },
       });
       const fresh = v.fixed_ips.filter((f) => !keep.includes(f));
-      const allocations = await allocate(tx, port.networkId, subnets, toRequests(fresh));
+      const allocations = await allocate(tx, port.networkId, subnets, toRequests(fresh), {
+        mac: port.macAddress,
+        deviceOwner: v.device_owner ?? port.deviceOwner,
+        keepSubnetIds: port.fixedIps.filter((f) => keepIps.has(f.ip)).map((f) => f.subnetId),
+      });
       if (allocations.length) await tx.portFixedIp.createMany({ data: allocations.map((a) => ({ portId: id, ...a })) });
     }
     await tx.port.update({

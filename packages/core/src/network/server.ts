@@ -1,6 +1,7 @@
 import { emitEvent } from '@stratus/db';
 import type { AuthContext } from '../identity/types.ts';
 import { db, isUuid, nConflict, nNotFound, requestSync, transaction } from './common.ts';
+import { tunnelHosts } from './tunnels.ts';
 import { bridgeName, tapName } from './names.ts';
 import { getNetwork } from './networks.ts';
 import { authorize, tf } from './policy.ts';
@@ -84,7 +85,8 @@ export async function bindPort(o: { portId: string; host: string; serverId: stri
         status: 'BUILD',
       },
     });
-    await requestSync(tx, `port ${port.id} bound to ${o.host}`, [o.host]);
+    // Hosts with tunnels gain a peer (l2population): they re-sync too.
+    await requestSync(tx, `port ${port.id} bound to ${o.host}`, [o.host, ...(await tunnelHosts(tx))]);
     return {
       portId: port.id,
       mac: port.macAddress,
@@ -107,7 +109,11 @@ export async function unbindPort(o: { portId: string }): Promise<void> {
       where: { id: port.id },
       data: { deviceId: '', deviceOwner: '', bindingHost: '', status: 'DOWN' },
     });
-    await requestSync(tx, `port ${port.id} unbound`, port.bindingHost ? [port.bindingHost] : undefined);
+    await requestSync(
+      tx,
+      `port ${port.id} unbound`,
+      port.bindingHost ? [port.bindingHost, ...(await tunnelHosts(tx))] : undefined,
+    );
     await emitEvent(tx, {
       type: 'port.updated',
       projectId: port.projectId,
@@ -143,7 +149,12 @@ export async function deletePortsOfServer(serverId: string, opts: { preserve?: s
         deleted.push(p.id);
       }
     }
-    if (ports.length) await requestSync(tx, `ports of server ${serverId} removed`, hosts.size ? [...hosts] : undefined);
+    if (ports.length)
+      await requestSync(
+        tx,
+        `ports of server ${serverId} removed`,
+        hosts.size ? [...hosts, ...(await tunnelHosts(tx))] : undefined,
+      );
     return deleted;
   });
 }

@@ -26,7 +26,16 @@ import {
   parseNeutronInput,
   emitNetworkEvent,
 } from './common.ts';
-import { allocate, lockSubnets, subnetPools } from './ipam.ts';
+import {
+  allocate,
+  eui64Address,
+  IPV6_MODES,
+  isAutoAddressSubnet,
+  lockSubnets,
+  ROUTER_INTERFACE_OWNERS,
+  subnetPools,
+  type Ipv6Mode,
+} from './ipam.ts';
 import {
   createNetwork,
   deleteNetwork,
@@ -46,6 +55,14 @@ export interface HostRoute {
 export type SubnetRecord = Subnet & { pools: Pool[]; routes: HostRoute[] };
 
 const PoolIn = z.object({ start: z.string(), end: z.string() });
+const modeError = `is not in [${IPV6_MODES.map((m) => `'${m}'`).join(', ')}]`;
+const Ipv6ModeIn = z
+  .string()
+  .nullish()
+  .refine((m) => m === null || m === undefined || (IPV6_MODES as readonly string[]).includes(m), {
+    message: modeError,
+  })
+  .transform((m) => (m ?? null) as Ipv6Mode | null);
 const RouteIn = z.object({ destination: z.string(), nexthop: z.string() });
 
 export const SubnetInput = z.object({
@@ -61,8 +78,8 @@ export const SubnetInput = z.object({
   enable_dhcp: z.boolean().default(true),
   project_id: z.string().optional(),
   tenant_id: z.string().optional(),
-  ipv6_ra_mode: z.string().nullish(),
-  ipv6_address_mode: z.string().nullish(),
+  ipv6_ra_mode: Ipv6ModeIn,
+  ipv6_address_mode: Ipv6ModeIn,
   subnetpool_id: z.string().nullish(),
   use_default_subnet_pool: z.boolean().optional(),
 });
@@ -76,6 +93,8 @@ export const SubnetUpdate = z.object({
   host_routes: z.array(RouteIn).optional(),
   enable_dhcp: z.boolean().optional(),
   allocation_pools: z.array(PoolIn).optional(),
+  ipv6_ra_mode: z.string().nullish(),
+  ipv6_address_mode: z.string().nullish(),
 });
 
 function routesOf(s: Pick<Subnet, 'hostRoutes'>): HostRoute[] {
@@ -156,6 +175,36 @@ export function validateSubnet(v: {
   return { cidr: formatCidr(c), gatewayIp, pools, dns, routes };
 }
 
+/**
+ * Neutron's rules for the IPv6 modes (db_base_plugin_v2 _validate_subnet and
+ * _validate_ipv6_attributes): none on IPv4; on IPv6 they need DHCP enabled, must be
+ * equal when both are given, and automatic addressing (EUI-64) needs a /64.
+ */
+export function validateIpv6Modes(v: {
+  ipVersion: 4 | 6;
+  cidr: string;
+  raMode: Ipv6Mode | null;
+  addressMode: Ipv6Mode | null;
+  enableDhcp: boolean;
+}): void {
+  if (v.ipVersion === 4) {
+    if (v.raMode) bad('ipv6_ra_mode is not valid when ip_version is 4');
+    if (v.addressMode) bad('ipv6_address_mode is not valid when ip_version is 4');
+    return;
+  }
+  if ((v.raMode || v.addressMode) && !v.enableDhcp)
+    bad('ipv6_ra_mode or ipv6_address_mode cannot be set when enable_dhcp is set to False');
+  if (v.raMode && v.addressMode && v.raMode !== v.addressMode)
+    bad(
+      `ipv6_ra_mode set to '${v.raMode}' with ipv6_address_mode set to '${v.addressMode}' is not valid. If both attributes are set, they must be the same value`,
+    );
+  const c = parseCidr(v.cidr);
+  if (isAutoAddressSubnet({ ipVersion: 6, ipv6RaMode: v.raMode, ipv6AddressMode: v.addressMode }) && c?.prefix !== 64)
+    bad(
+      `Invalid CIDR ${v.cidr} for IPv6 address mode. OpenStack uses the EUI-64 address format, which requires the prefix to be /64`,
+    );
+}
+
 /** A validated subnet's addressing as its columns (create and update write the same). */
 function addressColumns(a: ReturnType<typeof validateSubnet>) {
   return {
@@ -188,8 +237,31 @@ async function ensureDhcpAddress(tx: Tx, subnet: Subnet): Promise<void> {
     return;
   }
   const subnets = await lockSubnets(tx, subnet.networkId);
-  const [a] = await allocate(tx, subnet.networkId, subnets, [{ subnetId: subnet.id }]);
-  if (a) await tx.portFixedIp.create({ data: { portId: port.id, subnetId: a.subnetId, ip: a.ip } });
+  const got = await allocate(tx, subnet.networkId, subnets, [{ subnetId: subnet.id }], {
+    mac: port.macAddress,
+    deviceOwner: port.deviceOwner,
+    keepSubnetIds: port.fixedIps.map((f) => f.subnetId),
+  });
+  for (const a of got) await tx.portFixedIp.create({ data: { portId: port.id, subnetId: a.subnetId, ip: a.ip } });
+}
+
+/**
+ * Neutron's add_auto_addrs_on_network_ports: a new SLAAC/DHCPv6-stateless subnet gives
+ * every port already on the network (router interfaces excepted) its EUI-64 address.
+ */
+async function addAutoAddressesOnNetworkPorts(tx: Tx, subnet: Subnet): Promise<void> {
+  const ports = await tx.port.findMany({
+    where: {
+      networkId: subnet.networkId,
+      deviceOwner: { notIn: [...ROUTER_INTERFACE_OWNERS, 'network:router_centralized_snat'] },
+    },
+    select: { id: true, macAddress: true },
+  });
+  if (ports.length === 0) return;
+  await tx.portFixedIp.createMany({
+    data: ports.map((p) => ({ portId: p.id, subnetId: subnet.id, ip: eui64Address(subnet.cidr, p.macAddress) })),
+    skipDuplicates: true,
+  });
 }
 
 export async function createSubnet(
@@ -214,6 +286,13 @@ export async function createSubnet(
     dns: v.dns_nameservers,
     routes: v.host_routes,
   });
+  validateIpv6Modes({
+    ipVersion: v.ip_version,
+    cidr: a.cidr,
+    raMode: v.ipv6_ra_mode,
+    addressMode: v.ipv6_address_mode,
+    enableDhcp: v.enable_dhcp,
+  });
   const created = await transaction(async (tx) => {
     await tx.$queryRaw`SELECT id FROM "Network" WHERE id = ${net.id}::uuid FOR UPDATE`;
     await checkQuota(tx, projectId, 'subnet');
@@ -233,9 +312,16 @@ export async function createSubnet(
         cidr: a.cidr,
         ...addressColumns(a),
         enableDhcp: v.enable_dhcp,
+        ipv6RaMode: v.ipv6_ra_mode,
+        ipv6AddressMode: v.ipv6_address_mode,
       },
     });
-    if (s.enableDhcp && s.ipVersion === 4) await ensureDhcpAddress(tx, s);
+    if (isAutoAddressSubnet(s)) {
+      // Lock the network's subnets like any allocation, then address existing ports.
+      await lockSubnets(tx, net.id);
+      await addAutoAddressesOnNetworkPorts(tx, s);
+    }
+    if (s.enableDhcp) await ensureDhcpAddress(tx, s);
     await requestSync(tx, `subnet ${s.id} created`);
     await emitNetworkEvent(tx, 'subnet', 'created', s.projectId, s.id);
     return s;
@@ -300,6 +386,15 @@ export async function updateSubnet(
   const v = parseNeutronInput(SubnetUpdate, input);
   const s = await getSubnet(ctx, id);
   authorize(ctx, 'update_subnet', { project_id: s.projectId });
+  for (const [key, cur] of [
+    ['ipv6_ra_mode', s.ipv6RaMode],
+    ['ipv6_address_mode', s.ipv6AddressMode],
+  ] as const) {
+    const want = v[key];
+    if (want !== undefined && (want ?? null) !== cur) bad(`Cannot update read-only attribute ${key}`);
+  }
+  if (v.enable_dhcp === false && (s.ipv6RaMode || s.ipv6AddressMode))
+    bad('Cannot disable enable_dhcp with ipv6 attributes set');
   const a = validateSubnet({
     cidr: s.cidr,
     ipVersion: s.ipVersion === 6 ? 6 : 4,
@@ -318,7 +413,7 @@ export async function updateSubnet(
         enableDhcp: v.enable_dhcp,
       },
     });
-    if (updated.enableDhcp && updated.ipVersion === 4) await ensureDhcpAddress(tx, updated);
+    if (updated.enableDhcp) await ensureDhcpAddress(tx, updated);
     await requestSync(tx, `subnet ${id} updated`);
     await emitNetworkEvent(tx, 'subnet', 'updated', s.projectId, id);
   });
@@ -361,13 +456,20 @@ export async function createNetworkWithSubnet(
   if (subnet) {
     const v = parseNeutronInput(SubnetInput, { ...subnet, network_id: 'pending' });
     if (!v.cidr) bad('a cidr is required (subnet pools are not supported).');
-    validateSubnet({
+    const a = validateSubnet({
       cidr: v.cidr,
       ipVersion: v.ip_version,
       gatewayIp: v.gateway_ip,
       pools: v.allocation_pools,
       dns: v.dns_nameservers,
       routes: v.host_routes,
+    });
+    validateIpv6Modes({
+      ipVersion: v.ip_version,
+      cidr: a.cidr,
+      raMode: v.ipv6_ra_mode,
+      addressMode: v.ipv6_address_mode,
+      enableDhcp: v.enable_dhcp,
     });
   }
   const net = await createNetwork(ctx, network);

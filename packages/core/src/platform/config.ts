@@ -47,6 +47,8 @@ export const ConfigSchema = z.object({
   cloudsYamlPath: z.string().min(1).default('/etc/openstack/clouds.yaml'),
   /** Images: where the filesystem store keeps image data (default <stateDir>/images). */
   imageStoreDir: z.string().min(1).optional(),
+  /** Images: where image data lives: `file` (imageStoreDir) or `object` (the object store, container `glance`). */
+  imageStore: z.enum(['file', 'object']).default('file'),
   /** Images: default per-project quota on the number of images (-1: unlimited). */
   imageQuotaImages: z.coerce.number().int().min(-1).default(100),
   /** Images: default per-project quota on the total bytes of image data (-1: unlimited). */
@@ -110,6 +112,12 @@ export const ConfigSchema = z.object({
   networkMtu: z.coerce.number().int().min(576).max(9000).default(1450),
   /** Network: marks every host object the agent creates; two clouds on one host need two markers. */
   networkMarker: z.string().regex(/^[A-Za-z][A-Za-z0-9_-]{0,31}$/).default('stratus'),
+  /** Network: this host's VXLAN tunnel endpoint (VTEP) address; unset = no tunnels (one host). */
+  networkTunnelIp: z.union([z.ipv4(), z.ipv6()]).optional(),
+  /** Network: underlay device the tunnels leave by (default: chosen by the route to each peer). */
+  networkTunnelDev: z.string().regex(/^[A-Za-z0-9_.-]{1,15}$/).optional(),
+  /** Network: VXLAN UDP port; the same on every host. */
+  networkTunnelPort: port.default(4789),
   /** Consoles: lifetime of a console token (single use) in seconds. */
   consoleTokenTtlSeconds: z.coerce.number().int().min(10).max(86400).default(600),
   /** Consoles: address the worker's console proxy (websocket) listens on. */
@@ -141,6 +149,8 @@ export const ConfigSchema = z.object({
   objectAuditorSeconds: z.coerce.number().int().min(1).max(7 * 86400).default(600),
   /** Object storage: auditor read rate limit in bytes/s (0 = none). */
   objectAuditorBytesPerSecond: z.coerce.number().int().min(0).default(20 * 1024 * 1024),
+  /** Object storage: a partition's suffix-hash cache is rebuilt by a full listing after this long (0 = no cache). */
+  objectHashCacheSeconds: z.coerce.number().int().min(0).max(30 * 86400).default(3600),
   /** Volumes: default project quotas (-1 = unlimited). */
   quotaVolumes: z.coerce.number().int().min(-1).default(10),
   quotaVolumeGigabytes: z.coerce.number().int().min(-1).default(1000),
@@ -162,6 +172,13 @@ export const ConfigSchema = z.object({
   backupDir: z.string().min(1).optional(),
   /** Backups: chunk size in MiB; an incremental backup stores only the chunks that changed. */
   backupChunkMb: z.coerce.number().int().min(1).max(1024).default(8),
+  /**
+   * Backups: where new backups go. `object`: the owner's object-store account (Cinder's swift
+   * driver); `filesystem`: backupDir; `auto`: the object store when its ring has devices.
+   */
+  backupTarget: z.enum(['auto', 'object', 'filesystem']).default('auto'),
+  /** Backups: object-store container when the user names none (Cinder's backup_swift_container). */
+  backupContainer: z.string().regex(/^[A-Za-z0-9_.-]{1,255}$/).default('volumebackups'),
 });
 export type Config = z.infer<typeof ConfigSchema>;
 
@@ -189,6 +206,7 @@ export const ENV_KEYS: Record<keyof Config, string> = {
   policyFile: 'STRATUS_POLICY_FILE',
   cloudsYamlPath: 'STRATUS_CLOUDS_YAML',
   imageStoreDir: 'STRATUS_IMAGE_STORE_DIR',
+  imageStore: 'STRATUS_IMAGE_STORE',
   imageQuotaImages: 'STRATUS_IMAGE_QUOTA_IMAGES',
   imageQuotaBytes: 'STRATUS_IMAGE_QUOTA_BYTES',
   imageSizeCap: 'STRATUS_IMAGE_SIZE_CAP',
@@ -222,6 +240,9 @@ export const ENV_KEYS: Record<keyof Config, string> = {
   networkExternalCidr: 'STRATUS_NETWORK_EXTERNAL_CIDR',
   networkMtu: 'STRATUS_NETWORK_MTU',
   networkMarker: 'STRATUS_NETWORK_MARKER',
+  networkTunnelIp: 'STRATUS_NETWORK_TUNNEL_IP',
+  networkTunnelDev: 'STRATUS_NETWORK_TUNNEL_DEV',
+  networkTunnelPort: 'STRATUS_NETWORK_TUNNEL_PORT',
   consoleTokenTtlSeconds: 'STRATUS_CONSOLE_TOKEN_TTL_SECONDS',
   consoleProxyListen: 'STRATUS_CONSOLE_PROXY_LISTEN',
   consoleProxyPort: 'STRATUS_CONSOLE_PROXY_PORT',
@@ -238,6 +259,7 @@ export const ENV_KEYS: Record<keyof Config, string> = {
   objectReplicatorSeconds: 'STRATUS_OBJECT_REPLICATOR_SECONDS',
   objectAuditorSeconds: 'STRATUS_OBJECT_AUDITOR_SECONDS',
   objectAuditorBytesPerSecond: 'STRATUS_OBJECT_AUDITOR_BYTES_PER_SECOND',
+  objectHashCacheSeconds: 'STRATUS_OBJECT_HASH_CACHE_SECONDS',
   quotaVolumes: 'STRATUS_QUOTA_VOLUMES',
   quotaVolumeGigabytes: 'STRATUS_QUOTA_VOLUME_GIGABYTES',
   quotaSnapshots: 'STRATUS_QUOTA_SNAPSHOTS',
@@ -251,6 +273,8 @@ export const ENV_KEYS: Record<keyof Config, string> = {
   volumeOverSubscriptionRatio: 'STRATUS_VOLUME_OVER_SUBSCRIPTION_RATIO',
   backupDir: 'STRATUS_BACKUP_DIR',
   backupChunkMb: 'STRATUS_BACKUP_CHUNK_MB',
+  backupTarget: 'STRATUS_BACKUP_TARGET',
+  backupContainer: 'STRATUS_BACKUP_CONTAINER',
 };
 
 export class ConfigError extends Error {

@@ -207,6 +207,12 @@ export function renderPort(table: string, idx: number, port: EnsurePortInput, ta
     c.e,
     [
       'ct state established,related return',
+      // Whatever the groups say, a port may configure itself (Neutron's base rules):
+      // DHCP and DHCPv6 requests, router solicitations, neighbour discovery and MLD
+      // (untracked by conntrack), so SLAAC and DHCPv6 work under any security group.
+      'meta nfproto ipv4 udp sport 68 udp dport 67 return',
+      'meta nfproto ipv6 udp sport 546 udp dport 547 return',
+      'icmpv6 type { nd-router-solicit, nd-neighbor-solicit, nd-neighbor-advert, mld-listener-report, mld-listener-done, mld2-listener-report } return',
       'ct state invalid drop',
       ...renderSgRules(port.securityGroups, 'egress'),
       'drop',
@@ -309,6 +315,26 @@ export function renderRouterNat(opts: {
     chain('output', 'output', '-100', out),
     chain('postrouting', 'postrouting', 'srcnat', post),
     chain('input', 'input', 'filter', input),
+    '}',
+    '',
+  ].join('\n');
+}
+
+/**
+ * The router namespace's IPv6 filter, rebuilt on every ensureRouter: IPv6 is routed
+ * without NAT; only DHCPv6 is dropped on the way in, so the router's RA dnsmasq (whose
+ * stateful/stateless contexts set the M/O flags) never answers a client — the DHCP
+ * namespace does.
+ */
+export function renderRouterV6(): string {
+  return [
+    'table ip6 stratus {}',
+    'delete table ip6 stratus',
+    'table ip6 stratus {',
+    '  chain input {',
+    '    type filter hook input priority filter; policy accept;',
+    '    udp dport 547 drop',
+    '  }',
     '}',
     '',
   ].join('\n');

@@ -105,3 +105,56 @@ export function linkLocalFromMac(mac: string): string {
   const hex = (hi: number, lo: number) => ((hi << 8) | lo).toString(16);
   return `fe80::${hex(b0 ^ 0x02, b1)}:${hex(b2, 0xff)}:${hex(0xfe, b3)}:${hex(b4, b5)}`;
 }
+
+/** An IPv6 address as a 128-bit integer. */
+export function v6ToBigInt(ip: string): bigint {
+  if (isIP(ip) !== 6) throw new Error(`invalid IPv6 address ${JSON.stringify(ip)}`);
+  let text = ip.toLowerCase();
+  const tail = /(\d+\.\d+\.\d+\.\d+)$/.exec(text);
+  if (tail?.[1]) {
+    const n = v4ToInt(tail[1]);
+    text = `${text.slice(0, -tail[1].length)}${Math.floor(n / 65536).toString(16)}:${(n % 65536).toString(16)}`;
+  }
+  const [head = '', rest] = text.split('::');
+  const h = head ? head.split(':') : [];
+  const r = rest ? rest.split(':') : [];
+  const groups = rest === undefined ? h : [...h, ...Array<string>(8 - h.length - r.length).fill('0'), ...r];
+  return groups.reduce((acc, g) => (acc << 16n) | BigInt(Number.parseInt(g || '0', 16)), 0n);
+}
+
+/** Canonical (RFC 5952) text of a 128-bit integer. */
+export function bigIntToV6(value: bigint): string {
+  const groups: number[] = [];
+  for (let i = 7; i >= 0; i--) groups.push(Number((value >> BigInt(i * 16)) & 0xffffn));
+  let best = -1;
+  let bestLen = 1;
+  for (let i = 0; i < 8; ) {
+    let j = i;
+    while (j < 8 && groups[j] === 0) j++;
+    if (j - i > bestLen) {
+      best = i;
+      bestLen = j - i;
+    }
+    i = j === i ? i + 1 : j;
+  }
+  const hex = groups.map((g) => g.toString(16));
+  if (best < 0) return hex.join(':');
+  return `${hex.slice(0, best).join(':')}::${hex.slice(best + bestLen).join(':')}`;
+}
+
+/** The network address of an IPv6 CIDR ("fd00::7/64" → "fd00::"). */
+export function v6NetworkAddress(cidr: string): string {
+  const c = parseCidr(cidr);
+  if (c.version !== 6) throw new Error(`not an IPv6 CIDR: ${cidr}`);
+  const host = 128n - BigInt(c.prefixLen);
+  return bigIntToV6((v6ToBigInt(c.address) >> host) << host);
+}
+
+/** Whether `ip` lies in `cidr` (either family; false across families). */
+export function inCidr(ip: string, cidr: string): boolean {
+  const c = parseCidr(cidr);
+  if (ipVersion(ip) !== c.version) return false;
+  if (c.version === 4) return v4InCidr(ip, cidr);
+  const host = 128n - BigInt(c.prefixLen);
+  return v6ToBigInt(ip) >> host === v6ToBigInt(c.address) >> host;
+}

@@ -4,7 +4,16 @@ import { mkdir, readFile, readdir, rename, rm, writeFile } from 'node:fs/promise
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { METADATA_IP, dnsmasqArgs, renderHosts, renderOpts, servedSubnets } from './dnsmasq.ts';
+import {
+  METADATA_IP,
+  dnsmasqArgs,
+  renderHosts,
+  renderOpts,
+  renderRouterRaOpts,
+  routerRaArgs,
+  servedSubnets,
+  type RouterRaInterface,
+} from './dnsmasq.ts';
 import {
   MAX_PORT_INDEX,
   parsePortComment,
@@ -12,9 +21,19 @@ import {
   renderPort,
   renderPortDelete,
   renderRouterNat,
+  renderRouterV6,
   renderSkeleton,
 } from './firewall.ts';
-import { checkMac, ipVersion, parseCidr, run as defaultRun, v4InCidr, v4NetworkAddress, type Runner } from './ip.ts';
+import {
+  checkMac,
+  inCidr,
+  ipVersion,
+  parseCidr,
+  run as defaultRun,
+  v4NetworkAddress,
+  v6NetworkAddress,
+  type Runner,
+} from './ip.ts';
 import {
   bridgeName,
   checkId,
@@ -65,7 +84,7 @@ interface LinkJson {
   address?: string;
   mtu?: number;
   operstate?: string;
-  linkinfo?: { info_kind?: string };
+  linkinfo?: { info_kind?: string; info_data?: { id?: number; local?: string; port?: number; link?: string } };
 }
 interface AddrJson {
   ifname: string;
@@ -78,6 +97,7 @@ interface RouteJson {
 }
 
 const ROUTER_METADATA_PORT = 9697;
+const ZERO_MAC = '00:00:00:00:00:00';
 
 function parseJson<T>(text: string | null): T[] {
   if (!text?.trim()) return [];
@@ -249,7 +269,11 @@ export class LinuxNetworkDriver implements NetworkDriver {
     );
     const wantSet = new Set(want.map((c) => `${parseCidr(c).address}/${parseCidr(c).prefixLen}`));
     for (const a of have) if (!wantSet.has(a)) await this.ip([...pre, 'addr', 'del', a, 'dev', dev], true);
-    for (const a of wantSet) if (!have.has(a)) await this.ip([...pre, 'addr', 'add', a, 'dev', dev]);
+    // IPv6: no duplicate address detection (the address is ours by IPAM; a tentative
+    // address could not be bound by dnsmasq or answer at once).
+    for (const a of wantSet)
+      if (!have.has(a))
+        await this.ip([...pre, 'addr', 'add', a, 'dev', dev, ...(parseCidr(a).version === 6 ? ['nodad'] : [])]);
   }
 
   private async nft(script: string, ns?: string) {
@@ -287,9 +311,21 @@ export class LinuxNetworkDriver implements NetworkDriver {
     return map;
   }
 
+  /**
+   * The lowest free index from a marker-derived start. The inet table can only key on
+   * the mark, so a second driver on the same host (another marker: parallel test runs,
+   * several dev stacks) would apply its own chains to our frames if both counted from 1;
+   * distinct starts keep their small index ranges apart.
+   */
   private allocIndex(map: Map<string, { idx: number }>): number {
     const used = new Set([...map.values()].map((v) => v.idx));
-    for (let i = 1; i <= MAX_PORT_INDEX; i++) if (!used.has(i)) return i;
+    let h = 2166136261;
+    for (const ch of this.marker) h = Math.imul(h ^ ch.charCodeAt(0), 16777619) >>> 0;
+    const start = 1 + (h % MAX_PORT_INDEX);
+    for (let n = 0; n < MAX_PORT_INDEX; n++) {
+      const i = 1 + ((start - 1 + n) % MAX_PORT_INDEX);
+      if (!used.has(i)) return i;
+    }
     throw new Error('no free port index on this host (65535 ports)');
   }
 
@@ -387,58 +423,61 @@ export class LinuxNetworkDriver implements NetworkDriver {
     if (input.segmentation.type === 'vxlan') await this.ensureVxlan(input, br, mtu);
   }
 
+  /**
+   * The network's `vxlan-<vni>` port in its bridge (tunnels configured): rebuilt when its
+   * VNI, local address, UDP port or underlay device differ; flood entries (all-zero MAC)
+   * for exactly `peers`, unicast entries for exactly `remoteMacs` (l2population). Without
+   * a tunnel configuration a leftover device of this network is removed.
+   */
   private async ensureVxlan(input: EnsureNetworkInput, br: string, mtu: number) {
     const vni = input.segmentation.id;
     if (vni === undefined || !Number.isInteger(vni) || vni < 1 || vni > 0xffffff)
       throw new Error(`network ${input.id}: vxlan needs a VNI`);
     const vx = this.opts.vxlan;
-    // A single host needs no tunnel: the bridge alone is the network.
-    if (!vx) return;
     const name = vxlanName(vni);
-    const l = await this.link(name);
+    // A single host needs no tunnel: the bridge alone is the network.
+    if (!vx) {
+      for (const l of await this.links()) {
+        const a = parseAlias(this.marker, l.ifalias);
+        if (a?.kind === 'vxlan' && a.id === input.id) await this.ip(['link', 'del', l.ifname], true);
+      }
+      return;
+    }
+    const local = checkIp(vx.localIp);
+    const port = vx.port ?? 4789;
+    const peers = new Set((input.peers ?? []).map(checkIp));
+    const macs = new Map((input.remoteMacs ?? []).map((m) => [checkMac(m.mac), checkIp(m.dst)]));
+    let l = await this.link(name);
+    if (l) {
+      const d = l.linkinfo?.info_data;
+      const a = parseAlias(this.marker, l.ifalias);
+      if (l.linkinfo?.info_kind !== 'vxlan' || (a && a.id !== input.id))
+        throw new Error(`${name} exists and is not this network's vxlan device`);
+      if (d?.id !== vni || d?.local !== local || d?.port !== port || (d?.link ?? null) !== (vx.dev ?? null)) {
+        await this.ip(['link', 'del', name]);
+        l = null;
+      }
+    }
     if (!l) {
-      const args = [
-        'link',
-        'add',
-        name,
-        'mtu',
-        String(mtu),
-        'type',
-        'vxlan',
-        'id',
-        String(vni),
-        'local',
-        vx.localIp,
-        'dstport',
-        String(vx.port ?? 4789),
-        'nolearning',
-      ];
+      const args = ['link', 'add', name, 'mtu', String(mtu), 'type', 'vxlan', 'id', String(vni)];
+      args.push('local', local, 'dstport', String(port), 'nolearning');
       if (vx.dev) args.push('dev', vx.dev);
       await this.ip(args);
     }
-    await this.ip([
-      'link',
-      'set',
-      name,
-      'alias',
-      this.alias('vxlan', input.id),
-      'master',
-      br,
-      'mtu',
-      String(mtu),
-      'up',
-    ]);
+    await this.ip(['link', 'set', name, 'alias', this.alias('vxlan', input.id), 'master', br, 'mtu', String(mtu)]);
     await this.hostNoIpv6(name);
+    if (!(await this.isUp(name))) await this.ip(['link', 'set', name, 'up']);
     const fdb = parseJson<{ mac: string; dst?: string }>(
       await this.run('bridge', ['-j', 'fdb', 'show', 'dev', name], { allowFail: true }),
-    );
-    const have = new Set(fdb.filter((f) => f.mac === '00:00:00:00:00:00' && f.dst).map((f) => f.dst ?? ''));
-    const want = new Set(input.peers ?? []);
-    for (const p of want)
-      if (!have.has(p)) await this.run('bridge', ['fdb', 'append', '00:00:00:00:00:00', 'dev', name, 'dst', p]);
-    for (const p of have)
-      if (!want.has(p))
-        await this.run('bridge', ['fdb', 'del', '00:00:00:00:00:00', 'dev', name, 'dst', p], { allowFail: true });
+    ).filter((f) => f.dst);
+    const flood = new Set(fdb.filter((f) => f.mac === ZERO_MAC).map((f) => f.dst ?? ''));
+    const unicast = new Map(fdb.filter((f) => f.mac !== ZERO_MAC).map((f) => [f.mac, f.dst ?? '']));
+    const fdbCmd = (op: string, mac: string, dst: string, allowFail = false) =>
+      this.run('bridge', ['fdb', op, mac, 'dev', name, 'dst', dst], { allowFail });
+    for (const p of peers) if (!flood.has(p)) await fdbCmd('append', ZERO_MAC, p);
+    for (const p of flood) if (!peers.has(p)) await fdbCmd('del', ZERO_MAC, p, true);
+    for (const [mac, dst] of macs) if (unicast.get(mac) !== dst) await fdbCmd('replace', mac, dst);
+    for (const [mac, dst] of unicast) if (!macs.has(mac)) await fdbCmd('del', mac, dst, true);
   }
 
   deleteNetwork(networkId: string): Promise<void> {
@@ -506,12 +545,13 @@ export class LinuxNetworkDriver implements NetworkDriver {
     const served = servedSubnets(input.subnets);
     const addrs: string[] = [];
     for (const ip of input.dhcpPort.ips) {
-      const s = input.subnets.find(
-        (sn) => ipVersion(ip) === parseCidr(sn.cidr).version && (ipVersion(ip) === 6 || v4InCidr(ip, sn.cidr)),
-      );
+      const s = input.subnets.find((sn) => inCidr(ip, sn.cidr));
       if (s) addrs.push(`${ip}/${parseCidr(s.cidr).prefixLen}`);
     }
     addrs.push(`${METADATA_IP}/32`);
+    // The DHCP port takes no RAs (no SLAAC address or default route of its own) and
+    // skips DAD, so dnsmasq can bind its IPv6 address at once.
+    await this.nsSysctl(ns, [`net.ipv6.conf.${inside}.accept_ra=0`, `net.ipv6.conf.${inside}.accept_dad=0`]);
     await this.syncAddrs(inside, addrs, ns);
 
     const files = {
@@ -630,6 +670,8 @@ export class LinuxNetworkDriver implements NetworkDriver {
       await mkdir(dir, { recursive: true });
       await this.ensureNamespace(ns, 'router', id);
       await this.run('ip', ['netns', 'exec', ns, 'sysctl', '-q', '-w', 'net.ipv4.ip_forward=1']);
+      // IPv6 is routed, never NATed (as Neutron); forwarding also turns RAs off here.
+      await this.nsSysctl(ns, ['net.ipv6.conf.all.forwarding=1', 'net.ipv6.conf.default.accept_dad=0']);
       await this.ensureTables();
 
       const wantInside = new Set<string>();
@@ -675,6 +717,7 @@ export class LinuxNetworkDriver implements NetworkDriver {
           kind: leg.kind,
           id,
         });
+        await this.nsSysctl(ns, [`net.ipv6.conf.${leg.inside}.accept_dad=0`]);
         await this.syncAddrs(leg.inside, leg.addrs, ns);
         await this.nft(renderKnown(this.table, leg.host, true));
         wantInside.add(leg.inside);
@@ -716,6 +759,23 @@ export class LinuxNetworkDriver implements NetworkDriver {
         }),
         ns,
       );
+      await this.nft(renderRouterV6(), ns);
+      await this.ensureRouterRa(
+        ns,
+        dir,
+        input.interfaces.flatMap((i) =>
+          ipVersion(i.ip) === 6 && i.ipv6RaMode
+            ? [
+                {
+                  iface: routerIf(i.portId),
+                  cidr: `${v6NetworkAddress(`${i.ip}/${i.prefixLen}`)}/${i.prefixLen}`,
+                  raMode: i.ipv6RaMode,
+                  dnsNameservers: i.dnsNameservers,
+                },
+              ]
+            : [],
+        ),
+      );
       await this.ip(['-n', ns, 'addr', 'replace', `${METADATA_IP}/32`, 'dev', 'lo']);
       await this.ensureProxy(ns, dir, [
         '--listen',
@@ -732,9 +792,46 @@ export class LinuxNetworkDriver implements NetworkDriver {
     return this.serial(() => this.doDeleteRouter(routerId));
   }
 
+  /** sysctl inside a namespace (one exec for all keys). */
+  private async nsSysctl(ns: string, settings: string[]) {
+    // -e: a host booted without IPv6 has no such keys; IPv4 must not fail over them.
+    await this.run('ip', ['netns', 'exec', ns, 'sysctl', '-e', '-q', '-w', ...settings]);
+  }
+
+  /**
+   * The router's IPv6 router advertisements: one dnsmasq (RA only in effect, see
+   * routerRaArgs) for the qr- interfaces whose subnet has an RA mode; restarted when its
+   * command line changes, stopped when no interface needs RAs.
+   */
+  private async ensureRouterRa(ns: string, dir: string, ifaces: RouterRaInterface[]) {
+    const pidFile = join(dir, 'dnsmasq.pid');
+    const needle = `--pid-file=${pidFile}`;
+    if (ifaces.length === 0) {
+      await this.stopPid(pidFile, needle);
+      return;
+    }
+    const optsFile = join(dir, 'ra-opts');
+    const optsChanged = await this.writeIfChanged(optsFile, renderRouterRaOpts(ifaces));
+    const args = routerRaArgs({ ifaces, pidFile, leaseFile: join(dir, 'ra-leases'), optsFile });
+    const argsFile = join(dir, 'dnsmasq.args');
+    const argsSame = (await readFile(argsFile, 'utf8').catch(() => null)) === JSON.stringify(args);
+    const pid = await this.readPid(pidFile);
+    const alive = pid !== null && (await this.pidIs(pid, needle));
+    if (alive && argsSame) {
+      if (optsChanged && pid) process.kill(pid, 'SIGHUP');
+      return;
+    }
+    await this.stopPid(pidFile, needle);
+    await writeFile(join(dir, 'ra-leases'), '', { flag: 'a' });
+    await this.run('ip', ['netns', 'exec', ns, this.opts.dnsmasqPath ?? 'dnsmasq', ...args]);
+    await writeFile(argsFile, JSON.stringify(args));
+    for (let i = 0; i < 100 && (await this.readPid(pidFile)) === null; i++) await sleep(10);
+  }
+
   private async doDeleteRouter(routerId: string) {
     const id = checkId('router', routerId);
     const dir = this.dir('router', id);
+    await this.stopPid(join(dir, 'dnsmasq.pid'), `--pid-file=${join(dir, 'dnsmasq.pid')}`);
     await this.stopPid(join(dir, 'metadata-proxy.pid'), join(dir, 'metadata-proxy.ready'));
     await this.deleteOwnedLinks('router', id);
     await this.deleteOwnedLinks('gateway', id);
@@ -869,6 +966,12 @@ export class LinuxNetworkDriver implements NetworkDriver {
       return removed;
     });
   }
+}
+
+/** An IP address bound for a command line: exactly one address, nothing else. */
+function checkIp(ip: string): string {
+  ipVersion(ip);
+  return ip;
 }
 
 /** A stable locally administered MAC for a gateway leg when the caller gives none. */

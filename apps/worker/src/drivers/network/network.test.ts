@@ -96,7 +96,9 @@ describe('dnsmasq rendering', () => {
     expect(opts).toContain('tag:subnet-s2,option:router\n');
     expect(opts).toContain('tag:subnet-s2,option:classless-static-route,169.254.169.254/32,10.9.0.2\n');
     expect(opts).not.toContain('subnet-s3');
-    expect(opts).not.toContain('subnet-s6');
+    // IPv6 without modes: DHCPv6 (Neutron's default), options only, no IPv4 router option.
+    expect(opts).toContain('tag:subnet-s6,option6:domain-search,openstacklocal\n');
+    expect(opts).not.toContain('tag:subnet-s6,option:');
   });
   it('runs DHCP only, bound to the namespace interface', () => {
     const args = dnsmasqArgs({
@@ -108,7 +110,8 @@ describe('dnsmasq rendering', () => {
     expect(args).toContain('--interface=ns-x');
     expect(args).toContain('--bind-interfaces');
     expect(args).toContain('--dhcp-range=set:subnet-s1,10.0.0.0,static,255.255.255.0,86400s');
-    expect(args.filter((a) => a.startsWith('--dhcp-range'))).toHaveLength(2);
+    expect(args).toContain('--dhcp-range=set:subnet-s6,2001:db8::,static,64,86400s');
+    expect(args.filter((a) => a.startsWith('--dhcp-range'))).toHaveLength(3);
   });
 });
 

@@ -23,6 +23,8 @@ export interface EnsureNetworkInput {
   segmentation: Segmentation;
   /** Other hosts' VTEP addresses (vxlan only); unicast head-end replication. */
   peers?: string[];
+  /** Remote ports' MACs and the VTEP behind each (vxlan only; l2population unicast entries). */
+  remoteMacs?: { mac: string; dst: string }[];
 }
 
 export interface ExternalNetworkInput {
@@ -46,7 +48,14 @@ export interface DhcpSubnet {
   dnsNameservers?: string[];
   hostRoutes?: HostRoute[];
   enableDhcp: boolean;
+  /** IPv6: slaac, dhcpv6-stateful, dhcpv6-stateless or unset (Neutron's subnet modes). */
+  ipv6RaMode?: Ipv6Mode | string | null;
+  ipv6AddressMode?: Ipv6Mode | string | null;
+  /** IPv6: a router interface is on the subnet, so the router sends its RAs. */
+  routed?: boolean;
 }
+
+export type Ipv6Mode = 'slaac' | 'dhcpv6-stateful' | 'dhcpv6-stateless';
 
 export interface DhcpHost {
   mac: string;
@@ -102,6 +111,11 @@ export interface RouterInterface {
   ip: string;
   prefixLen: number;
   mac: string;
+  /** IPv6 interfaces: RAs are sent for the prefix when the RA mode is set. */
+  ipv6RaMode?: Ipv6Mode | string | null;
+  ipv6AddressMode?: Ipv6Mode | string | null;
+  /** IPv6: RDNSS in the router advertisements. */
+  dnsNameservers?: string[];
 }
 
 export interface RouterGateway {
