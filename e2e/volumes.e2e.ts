@@ -400,3 +400,53 @@ test('back up a volume and restore it; transfer a volume to another project with
     if (!ok) cleanup([name, restored], [backup]);
   }
 });
+
+test("create a volume from an image's row in Images; change its type; delete it", async ({ page }) => {
+  test.setTimeout(15 * 60_000);
+  const suffix = Date.now().toString(36);
+  const name = `e2e-img-vol-${suffix}`;
+  const type = `e2e-gold-${suffix}`;
+  const images = JSON.parse(os(['image', 'list', '--status', 'active', '-f', 'json'])) as Array<{ Name: string }>;
+  const image = images.find((i) => i.Name.startsWith('stratus-test'))?.Name;
+  expect(image, 'the stack seeds a stratus-test image').toBeTruthy();
+  // A type without a backend name: the volume's backend serves it, so retype needs no migration.
+  os(['volume', 'type', 'create', '--public', type]);
+  let ok = false;
+  try {
+    await login(page);
+    await page.goto('/project/images');
+    const irow = page
+      .getByRole('row')
+      .filter({ has: page.locator(`[data-testid="image-row"][data-name="${image}"]`) })
+      .first();
+    await rowAction(page, irow, 'Create volume');
+    const dialog = page.getByRole('dialog').filter({ hasText: 'Create volume' });
+    await expect(dialog.getByLabel('Volume source')).toHaveValue('image');
+    const imageId = os(['image', 'show', String(image), '-f', 'value', '-c', 'id']);
+    await expect(dialog.getByLabel('Image', { exact: true })).toHaveValue(imageId);
+    await dialog.getByLabel('Name').fill(name);
+    await dialog.getByRole('button', { name: 'Create volume' }).click();
+    await expect(dialog).toBeHidden({ timeout: 60_000 });
+    await expect(page).toHaveURL(/\/project\/volumes$/);
+    const row = volumeRow(page, name);
+    await expectVolumeStatus(row, 'available');
+
+    // Change type: the dialog lists the other types; the row shows the new one live.
+    await rowAction(page, row, 'Change volume type');
+    const retype = page.getByRole('dialog').filter({ hasText: 'Change type of' });
+    await retype.getByLabel('New type').selectOption({ label: type });
+    await retype.getByRole('button', { name: 'Change type' }).click();
+    await expect(retype).toBeHidden({ timeout: 30_000 });
+    await expect(row.getByText(type, { exact: true })).toBeVisible({ timeout: 30_000 });
+    expect(os(['volume', 'show', name, '-f', 'value', '-c', 'type'])).toBe(type);
+    await page.screenshot({ path: 'test-results/volume-retyped.png' });
+
+    await rowAction(page, row, 'Delete volume');
+    await page.getByRole('dialog').filter({ hasText: 'Delete volume' }).getByRole('button', { name: 'Delete' }).click();
+    await expect(row).toHaveCount(0, { timeout: 5 * 60_000 });
+    ok = true;
+  } finally {
+    if (!ok) cleanup([name], []);
+    os(['volume', 'type', 'delete', type]);
+  }
+});

@@ -4,6 +4,7 @@ import {
   AttachStatus,
   backupCreateJobDef,
   backupDeleteJobDef,
+  backupObjectCaller,
   backupRestoreJobDef,
   emitBackupEvent,
   emitSnapshotEvent,
@@ -39,8 +40,10 @@ import {
   restoreBackupToRaw,
   writeBackup,
 } from '../drivers/volume/backup.ts';
+import { ObjectStoreBackupTarget } from '../drivers/volume/backup-object.ts';
 import { FileVolumeBackend } from '../drivers/volume/file.ts';
 import { LibvirtLiveDisk } from '../drivers/volume/live.ts';
+import { ensureWorkerObjectBackend } from './objectstore.ts';
 import type { LiveDisk, VolumeBackendDriver, VolumeFormat } from '../drivers/volume/types.ts';
 
 /*
@@ -63,8 +66,20 @@ export interface VolumeDeps {
   images: {
     ensureBaseImage(imageId: string, source: ImageSource, opts?: { checksum?: ImageChecksum }): Promise<string>;
   };
+  /** The filesystem backup target (backups whose row says driver `file`). */
   backups: BackupTarget;
+  /** The object-store target of one backup's owner (driver `object`); absent: unreachable here. */
+  objectBackups?: (b: BackupOwner) => BackupTarget;
   backupChunkBytes: number;
+}
+
+type BackupOwner = { id: string; projectId: string; userId: string };
+
+/** Where a backup's data lives, from its row (not from today's configuration). */
+function backupTargetOf(d: VolumeDeps, b: BackupOwner & { driver: string }): BackupTarget {
+  if (b.driver !== 'object') return d.backups;
+  if (!d.objectBackups) throw new Error(`backup ${b.id} is in the object store, which this worker cannot reach`);
+  return d.objectBackups(b);
 }
 
 const TX = { maxWait: 30_000, timeout: 30_000 };
@@ -162,9 +177,10 @@ export function volumeJobs(deps: () => VolumeDeps): JobDefinition[] {
           if (!b) throw new Error(`backup ${v.backupId} is gone`);
           scratch = await d.backend.scratchDir();
           const raw = join(scratch, 'restore.raw');
-          const meta = await readBackupMetadata(d.backups, b.container ?? 'volumebackups', b.id);
+          const target = backupTargetOf(d, b);
+          const meta = await readBackupMetadata(target, b.container ?? 'volumebackups', b.id);
           await restoreBackupToRaw({
-            target: d.backups,
+            target,
             container: b.container ?? 'volumebackups',
             meta,
             rawPath: raw,
@@ -331,14 +347,16 @@ export function volumeJobs(deps: () => VolumeDeps): JobDefinition[] {
             : undefined,
         );
       let scratch: string | undefined;
+      let target: BackupTarget | undefined;
       try {
+        target = backupTargetOf(d, b);
         const v = await d.db.volume.findUnique({ where: { id: b.volumeId } });
         if (!v) throw new Error(`volume ${b.volumeId} is gone`);
         scratch = await d.backend.scratchDir();
         const raw = await readVolumeRaw(d, v.id, fmt(v.format), scratch);
-        const parent = b.parentId ? await readBackupMetadata(d.backups, container, b.parentId) : null;
+        const parent = b.parentId ? await readBackupMetadata(target, container, b.parentId) : null;
         const r = await writeBackup({
-          target: d.backups,
+          target,
           container,
           backupId,
           volumeId: v.id,
@@ -359,7 +377,7 @@ export function volumeJobs(deps: () => VolumeDeps): JobDefinition[] {
         }, TX);
       } catch (err) {
         logger().warn({ err, backupId }, 'backup failed');
-        await d.backups.deletePrefix(container, `${backupId}/`).catch(() => 0);
+        await target?.deletePrefix(container, `${backupId}/`).catch(() => 0);
         await d.db.$transaction(async (tx) => {
           await setBackup(tx, backupId, { status: 'error', failReason: errMessage(err) });
           await restoreVolume(tx);
@@ -377,7 +395,7 @@ export function volumeJobs(deps: () => VolumeDeps): JobDefinition[] {
       const b = await d.db.volumeBackup.findUnique({ where: { id: backupId } });
       if (b?.status !== 'deleting') return;
       try {
-        await d.backups.deletePrefix(b.container ?? 'volumebackups', `${backupId}/`);
+        await backupTargetOf(d, b).deletePrefix(b.container ?? 'volumebackups', `${backupId}/`);
         await d.db.$transaction(async (tx) => {
           const gone = await tx.volumeBackup.deleteMany({ where: { id: backupId } });
           if (gone.count) await emitBackupEvent(tx, { ...b, status: 'deleted' }, 'backup.deleted');
@@ -404,9 +422,10 @@ export function volumeJobs(deps: () => VolumeDeps): JobDefinition[] {
       try {
         scratch = await d.backend.scratchDir();
         const raw = join(scratch, 'restore.raw');
-        const meta = await readBackupMetadata(d.backups, container, backupId);
+        const target = backupTargetOf(d, b);
+        const meta = await readBackupMetadata(target, container, backupId);
         await restoreBackupToRaw({
-          target: d.backups,
+          target,
           container,
           meta,
           rawPath: raw,
@@ -610,6 +629,12 @@ export function volumeDeps(compute: {
       compute: compute.driver,
       images: compute.images,
       backups: new FilesystemBackupTarget(c.backupDir ?? join(c.stateDir, 'backups')),
+      objectBackups: (b) =>
+        new ObjectStoreBackupTarget({
+          caller: backupObjectCaller(b),
+          projectId: b.projectId,
+          ready: ensureWorkerObjectBackend,
+        }),
       backupChunkBytes: c.backupChunkMb * 1024 * 1024,
     };
   }

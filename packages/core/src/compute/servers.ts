@@ -26,7 +26,7 @@ import {
 } from './records.ts';
 import { releaseMigrations } from './lifecycle.ts';
 import { releaseAllocation } from './scheduling.ts';
-import { planBootVolumes, releaseServerVolumes, reserveBootVolumes } from './volume-attachments.ts';
+import { planBootVolumes, releaseServerVolumes, reserveBootVolumes, volumesAttachedTo } from './volume-attachments.ts';
 import { getNetwork } from '../network/networks.ts';
 import { getPort } from '../network/ports.ts';
 import { type AddressMap, listServerAddresses } from '../network/server.ts';
@@ -700,13 +700,24 @@ export async function lockServerAction(ctx: AuthContext, id: string, lock: boole
   });
 }
 
-/** A server with its IP addresses from the network service, as API responses show it. */
-export type ServerWithAddresses = Server & { addresses: AddressMap };
+/** A volume attached to a server, as Nova's os-extended-volumes:volumes_attached lists it. */
+export interface AttachedVolumeRef {
+  id: string;
+  deleteOnTermination: boolean;
+}
 
-/** One address query for the whole list, never one per server. */
+/**
+ * A server with its IP addresses from the network service and its attached volumes
+ * from the block storage service, as API responses show it.
+ */
+export type ServerWithAddresses = Server & { addresses: AddressMap; volumesAttached: AttachedVolumeRef[] };
+
+/** One address query and one attachment query for the whole list, never one per server. */
 async function withAddresses(servers: Server[]): Promise<ServerWithAddresses[]> {
-  const map = servers.length ? await listServerAddresses(servers.map((s) => s.id)) : {};
-  return servers.map((s) => ({ ...s, addresses: map[s.id] ?? {} }));
+  if (servers.length === 0) return [];
+  const ids = servers.map((s) => s.id);
+  const [map, volumes] = await Promise.all([listServerAddresses(ids), volumesAttachedTo(ids)]);
+  return servers.map((s) => ({ ...s, addresses: map[s.id] ?? {}, volumesAttached: volumes.get(s.id) ?? [] }));
 }
 
 /** listServers plus each server's addresses (detail views). */
@@ -717,13 +728,14 @@ export async function listServersWithAddresses(
   return withAddresses(await listServers(ctx, o));
 }
 
-/** getServer plus its addresses. */
+/** getServer plus its addresses and attached volumes. */
 export async function showServer(ctx: AuthContext, id: string): Promise<ServerWithAddresses> {
   return withOwnAddresses(await getServer(ctx, id));
 }
 
 async function withOwnAddresses(s: Server): Promise<ServerWithAddresses> {
-  return { ...s, addresses: (await listServerAddresses([s.id]))[s.id] ?? {} };
+  const [map, volumes] = await Promise.all([listServerAddresses([s.id]), volumesAttachedTo([s.id])]);
+  return { ...s, addresses: map[s.id] ?? {}, volumesAttached: volumes.get(s.id) ?? [] };
 }
 
 export async function updateServerAttrs(

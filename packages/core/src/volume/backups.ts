@@ -1,5 +1,7 @@
-import type { Prisma, VolumeBackup as BackupRow } from '@stratus/db';
+import type { Prisma, Tx, VolumeBackup as BackupRow } from '@stratus/db';
 import type { AuthContext } from '../identity/types.ts';
+import type { ObjectCaller } from '../objectstore/swift/access.ts';
+import { loadConfig } from '../platform/config.ts';
 import { enqueueJob } from '../platform/jobs.ts';
 import { badRequest, notFound } from '../platform/errors.ts';
 import { markerPage } from '../platform/paging.ts';
@@ -25,12 +27,55 @@ import { createVolume, getVolume, loadVolume, lockVolume } from './volumes.ts';
 import { updateVolumeRow } from './records.ts';
 
 /*
- * Backups: full or incremental copies of a volume's data kept by a backup driver (a
- * filesystem target today; the object store is the next target, behind the same
- * interface in the worker). An incremental backup stores only the chunks that changed
- * since its parent (the volume's latest available backup); a backup with dependents
- * cannot be deleted. Progress is reported on the backup while data moves.
+ * Backups: full or incremental copies of a volume's data kept by a backup driver: the
+ * object store (chunks as objects in the owner's account, as Cinder's swift driver) or a
+ * filesystem target, both behind the worker's BackupTarget interface. Which one is
+ * decided at create and written on the row (`driver`, `container`), so a backup is
+ * restored and deleted where it lives whatever the configuration says later. An
+ * incremental backup stores only the chunks that changed since its parent (the volume's
+ * latest available backup) and lives beside it; a backup with dependents cannot be
+ * deleted. Progress is reported on the backup while data moves.
  */
+
+/** Where a backup's data lives: the object store or the filesystem target. */
+export type BackupDriver = 'object' | 'file';
+
+/**
+ * The driver for a new full backup: STRATUS_BACKUP_TARGET, or with `auto` the object store
+ * when its ring has a device with weight (a worker with the object role has joined).
+ */
+export async function chooseBackupDriver(tx: Tx): Promise<BackupDriver> {
+  const target = loadConfig().backupTarget;
+  if (target === 'object') return 'object';
+  if (target === 'filesystem') return 'file';
+  const devices = await tx.objectRingDevice.count({ where: { weight: { gt: 0 } } });
+  return devices > 0 ? 'object' : 'file';
+}
+
+/**
+ * The caller the backup service acts as in the object store: a member of the backup's
+ * project (Cinder's swift driver writes with the user's token into the user's account), so
+ * object-store policy, ACLs and account quotas apply as to the owner's own uploads.
+ */
+export function backupObjectCaller(b: { projectId: string; userId: string; id: string }): ObjectCaller {
+  return {
+    kind: 'token',
+    ctx: {
+      userId: b.userId,
+      userName: 'stratus-backup',
+      domainId: 'default',
+      projectId: b.projectId,
+      projectName: null,
+      domainScopeId: null,
+      system: false,
+      roles: ['member', 'reader'],
+      tokenId: `backup:${b.id}`,
+      auditId: `backup:${b.id}`,
+      expiresAt: new Date(Date.now() + 24 * 3600_000),
+      methods: ['service'],
+    },
+  };
+}
 
 export async function loadBackup(ctx: AuthContext, id: string, action: string): Promise<BackupRow> {
   const b = isUuid(id) ? await db().volumeBackup.findUnique({ where: { id } }) : null;
@@ -85,6 +130,8 @@ export async function createBackup(
     if (!ok.ok) throw invalid('volume', ok.reason);
     if (!v.host) throw invalid('volume', 'Volume is not on any backend.');
     let parentId: string | null = null;
+    let driver: BackupDriver;
+    let container = input.container ?? null;
     if (input.incremental) {
       const parent = await tx.volumeBackup.findFirst({
         where: { volumeId: v.id, status: 'available' },
@@ -92,6 +139,18 @@ export async function createBackup(
       });
       if (!parent) throw invalid('backup', 'No backups available to do an incremental backup.');
       parentId = parent.id;
+      // Its chunks point at the parent's objects: it lives where the parent lives.
+      driver = parent.driver === 'object' ? 'object' : 'file';
+      const parentContainer = parent.container ?? 'volumebackups';
+      if (container !== null && container !== parentContainer)
+        throw invalid(
+          'backup',
+          `An incremental backup is kept in its parent's container ${parentContainer}, not ${container}.`,
+        );
+      container = parentContainer;
+    } else {
+      driver = await chooseBackupDriver(tx);
+      container ??= loadConfig().backupContainer;
     }
     await checkVolumeQuota(tx, v.projectId, { backups: 1, backup_gigabytes: v.size });
     const id = newUuid();
@@ -106,7 +165,8 @@ export async function createBackup(
         size: v.size,
         isIncremental: parentId !== null,
         parentId,
-        container: input.container ?? `volumebackups`,
+        container,
+        driver,
         availabilityZone: v.availabilityZone,
         host: v.host,
         metadata,
@@ -188,7 +248,8 @@ export async function restoreBackup(
     if (v.attachStatus !== 'detached') throw invalid('volume', 'Volume to be restored to must be detached.');
     if (v.size < b.size)
       throw invalid('volume', `volume size ${v.size}GB is too small to restore backup of size ${b.size}GB.`);
-    if (!v.host || v.host !== b.host)
+    // Object-store backups are readable from every host; filesystem ones only where they were made.
+    if (!v.host || (b.driver !== 'object' && v.host !== b.host))
       throw invalid(
         'volume',
         `Volume is on host ${v.host ?? '-'}; the backup can be restored on host ${b.host ?? '-'} only.`,

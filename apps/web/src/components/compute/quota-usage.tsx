@@ -9,7 +9,7 @@ import { formatRam } from './status';
 type Section = inferRouterOutputs<AppRouter>['admin']['projectQuotas'][number];
 type Gauge = NonNullable<Section['gauges']>[number];
 
-const fmt = (g: Gauge, n: number) => (g.unit === 'mb' ? formatRam(n) : String(n));
+const fmt = (g: Gauge, n: number) => (g.unit === 'mb' ? formatRam(n) : g.unit === 'gb' ? `${n} GiB` : String(n));
 
 /** A ring per resource, Horizon's "limit summary": used of limit, amber from 70 %, red from 90 %. */
 function Ring({ g }: { g: Gauge }) {
@@ -62,9 +62,9 @@ function Ring({ g }: { g: Gauge }) {
 }
 
 /**
- * The project's quota usage per service (compute, network; block storage adds a
- * section in the projectQuotas procedure). Live: server, key pair and network events
- * invalidate the query (lib/live.ts), so the rings move as resources come and go.
+ * The project's quota usage per service (compute, network, block storage: the
+ * projectQuotas procedure). Live: server, key pair, network, volume, snapshot and backup
+ * events invalidate the query (lib/live.ts), so the rings move as resources come and go.
  */
 export function QuotaUsage() {
   const trpc = useTRPC();

@@ -1,7 +1,7 @@
 'use client';
 import { canDoVolume } from '@stratus/core/volume/state';
 import { useMutation, useQuery } from '@tanstack/react-query';
-import { useEffect, useState } from 'react';
+import { useEffect, useMemo, useState } from 'react';
 import { useInvalidate } from '@/lib/resource';
 import { QUIET, useTRPC } from '@/lib/trpc';
 import { ConfirmDialog, FormDialog, Modal } from '../modal';
@@ -21,6 +21,7 @@ const errText = (e: unknown) => (e instanceof Error ? e.message : String(e));
 export type VolumeActionId =
   | 'edit'
   | 'extend'
+  | 'retype'
   | 'attach'
   | 'detach'
   | 'snapshot'
@@ -34,6 +35,7 @@ export const VOLUME_POLICIES = [
   'volume:update',
   'volume:delete',
   'volume:extend',
+  'volume:retype',
   'volume:create_snapshot',
   'backup:create',
   'volume:create_transfer',
@@ -54,6 +56,11 @@ export const VOLUME_ACTIONS: Array<{
     id: 'extend',
     label: 'Extend volume',
     allows: (v, c) => c['volume:extend'] && canDoVolume('extend_attached', v).ok,
+  },
+  {
+    id: 'retype',
+    label: 'Change volume type',
+    allows: (v, c) => c['volume:retype'] && canDoVolume('retype', v).ok,
   },
   { id: 'attach', label: 'Attach to instance', allows: (v, c) => c['volume:update'] && canDoVolume('attach', v).ok },
   {
@@ -98,12 +105,17 @@ export function useVolumeActions(opts: { onDeleted?: (v: VolumeRow) => void } = 
   const close = () => setState(null);
   const v = state?.v ?? null;
   const is = (id: VolumeActionId) => (state?.id === id ? v : null);
-  const clonePreset: CreateVolumePreset | undefined =
-    state?.id === 'clone' ? { source: 'volume', sourceId: state.v.id } : undefined;
+  // One object per opening: the form resets when its preset changes, not on every live re-render.
+  const cloneId = state?.id === 'clone' ? state.v.id : null;
+  const clonePreset = useMemo<CreateVolumePreset | undefined>(
+    () => (cloneId ? { source: 'volume', sourceId: cloneId } : undefined),
+    [cloneId],
+  );
   const dialog = (
     <>
       <EditVolumeDialog volume={is('edit')} onClose={close} />
       <ExtendVolumeDialog volume={is('extend')} onClose={close} />
+      <ChangeVolumeTypeDialog volume={is('retype')} onClose={close} />
       <AttachVolumeDialog volume={is('attach')} onClose={close} />
       <DetachVolumeDialog volume={is('detach')} onClose={close} />
       <CreateSnapshotDialog volume={is('snapshot')} onClose={close} />
@@ -251,8 +263,67 @@ export function ExtendVolumeDialog({ volume, onClose }: { volume: VolumeRow | nu
   );
 }
 
+/**
+ * Change Type (Cinder's retype without migration): the new type must accept the backend the
+ * data is on; core refuses other types with Cinder's message, shown in the dialog.
+ */
+export function ChangeVolumeTypeDialog({ volume, onClose }: { volume: VolumeRow | null; onClose: () => void }) {
+  const trpc = useTRPC();
+  const retype = useMutation(trpc.volume.volumes.retype.mutationOptions(QUIET));
+  const types = useQuery({ ...trpc.volume.types.queryOptions(), enabled: volume !== null });
+  const [type, setType] = useState('');
+  const { error, setError, submit } = useSubmit(volume, onClose);
+  useEffect(() => {
+    if (volume) setType('');
+  }, [volume]);
+  const choices = (types.data ?? []).filter((t) => t.id !== volume?.volumeTypeId);
+  const save = async () => {
+    if (!volume) return;
+    if (!type) return setError('Choose the new volume type.');
+    await submit(async () => {
+      const v = await retype.mutateAsync({ volumeId: volume.id, volumeType: type });
+      return `Volume ${volumeLabel(volume)} is now of type ${v.volumeTypeName ?? type}`;
+    });
+  };
+  return (
+    <FormDialog
+      open={volume !== null}
+      title={`Change type of ${volume ? volumeLabel(volume) : ''}`}
+      description="The data stays where it is: only types served by the volume's current backend are accepted."
+      submitLabel="Change type"
+      busy={retype.isPending}
+      error={error}
+      onClose={onClose}
+      onSubmit={() => void save()}
+    >
+      <Field label="Current type" htmlFor="retype-current">
+        <Input id="retype-current" disabled value={volume?.volumeTypeName ?? volume?.volumeTypeId ?? ''} />
+      </Field>
+      <Field
+        label="New type"
+        htmlFor="retype-type"
+        hint={types.data && choices.length === 0 ? 'There is no other volume type.' : undefined}
+      >
+        <Select id="retype-type" autoFocus value={type} onChange={(e) => setType(e.target.value)}>
+          <option value="">Choose a type…</option>
+          {choices.map((t) => (
+            <option key={t.id} value={t.name}>
+              {t.name}
+              {t.description ? ` — ${t.description}` : ''}
+            </option>
+          ))}
+        </Select>
+      </Field>
+    </FormDialog>
+  );
+}
+
 /** States in which Nova attaches or detaches (see core/compute/volume-attachments). */
-const ATTACHABLE = new Set(['ACTIVE', 'SHUTOFF', 'PAUSED', 'SUSPENDED']);
+export const ATTACHABLE = new Set(['ACTIVE', 'SHUTOFF', 'PAUSED', 'SUSPENDED']);
+
+/** Whether an instance can take or give up a volume now (Nova's vm states, no task running). */
+export const attachableServer = (s: { status: string; taskState: string | null }) =>
+  ATTACHABLE.has(s.status) && !s.taskState;
 
 export function AttachVolumeDialog({
   volume,
@@ -276,7 +347,7 @@ export function AttachVolumeDialog({
     setDevice('');
   }, [volume, fixedServer]);
   const choices = (servers.data?.items ?? []).filter(
-    (s) => ATTACHABLE.has(s.status) && !s.taskState && !volume?.attachments.some((a) => a.serverId === s.id),
+    (s) => attachableServer(s) && !volume?.attachments.some((a) => a.serverId === s.id),
   );
   const save = async () => {
     if (!volume) return;
@@ -329,7 +400,16 @@ export function AttachVolumeDialog({
   );
 }
 
-export function DetachVolumeDialog({ volume, onClose }: { volume: VolumeRow | null; onClose: () => void }) {
+export function DetachVolumeDialog({
+  volume,
+  serverId: fromServer,
+  onClose,
+}: {
+  volume: VolumeRow | null;
+  /** Preselects the instance to detach from (a multiattach volume has several). */
+  serverId?: string;
+  onClose: () => void;
+}) {
   const trpc = useTRPC();
   const detach = useMutation(trpc.volume.volumes.detach.mutationOptions(QUIET));
   const servers = useQuery({ ...trpc.compute.servers.list.queryOptions({ limit: 200 }), enabled: volume !== null });
@@ -337,8 +417,12 @@ export function DetachVolumeDialog({ volume, onClose }: { volume: VolumeRow | nu
   const { error, submit } = useSubmit(volume, onClose);
   useEffect(() => {
     if (!volume) return;
-    setServerId(volume.attachments[0]?.serverId ?? '');
-  }, [volume]);
+    setServerId(
+      fromServer && volume.attachments.some((a) => a.serverId === fromServer)
+        ? fromServer
+        : (volume.attachments[0]?.serverId ?? ''),
+    );
+  }, [volume, fromServer]);
   const name = (id: string) => servers.data?.items.find((s) => s.id === id)?.name ?? id;
   const att = volume?.attachments.find((a) => a.serverId === serverId);
   const save = async () => {
@@ -380,6 +464,86 @@ export function DetachVolumeDialog({ volume, onClose }: { volume: VolumeRow | nu
         ) : null}
         ? Unmount it inside the guest first: a disk still mounted there is pulled away under the file system.
       </p>
+    </FormDialog>
+  );
+}
+
+/**
+ * Attach from an instance (its page or its row in Instances): choose one of the project's
+ * available volumes; the device is chosen by the cloud unless asked for.
+ */
+export function AttachToInstanceDialog({
+  server,
+  onClose,
+}: {
+  server: { id: string; name: string } | null;
+  onClose: () => void;
+}) {
+  const trpc = useTRPC();
+  const attach = useMutation(trpc.volume.volumes.attach.mutationOptions(QUIET));
+  const volumes = useQuery({
+    ...trpc.volume.volumes.list.queryOptions({ status: 'available', limit: 200 }),
+    enabled: server !== null,
+  });
+  const [volumeId, setVolumeId] = useState('');
+  const [device, setDevice] = useState('');
+  const { error, setError, submit } = useSubmit(server, onClose);
+  useEffect(() => {
+    if (!server) return;
+    setVolumeId('');
+    setDevice('');
+  }, [server]);
+  const choices = volumes.data?.items ?? [];
+  const save = async () => {
+    if (!server) return;
+    const v = choices.find((x) => x.id === volumeId);
+    if (!v) return setError('Choose a volume.');
+    await submit(async () => {
+      const a = await attach.mutateAsync({ volumeId: v.id, serverId: server.id, device: device.trim() || undefined });
+      return `Attaching ${volumeLabel(v)} to ${server.name} as ${a.device ?? 'a new disk'}`;
+    });
+  };
+  return (
+    <FormDialog
+      open={server !== null}
+      title={`Attach a volume to ${server?.name ?? ''}`}
+      description="A running instance gets the disk at once (hot-plug)."
+      submitLabel="Attach volume"
+      busy={attach.isPending}
+      error={error}
+      onClose={onClose}
+      onSubmit={() => void save()}
+    >
+      <Field
+        label="Volume"
+        htmlFor="attach-volume"
+        hint={
+          volumes.data && choices.length === 0
+            ? 'This project has no available volume: create one in Volumes first.'
+            : undefined
+        }
+      >
+        <Select id="attach-volume" autoFocus value={volumeId} onChange={(e) => setVolumeId(e.target.value)}>
+          <option value="">Choose a volume…</option>
+          {choices.map((v) => (
+            <option key={v.id} value={v.id}>
+              {volumeLabel(v)} ({v.size} GiB)
+            </option>
+          ))}
+        </Select>
+      </Field>
+      <Field
+        label="Device name (optional)"
+        htmlFor="attach-volume-device"
+        hint="For example /dev/vdc; leave empty to let the cloud choose."
+      >
+        <Input
+          id="attach-volume-device"
+          value={device}
+          placeholder="/dev/vdb"
+          onChange={(e) => setDevice(e.target.value)}
+        />
+      </Field>
     </FormDialog>
   );
 }

@@ -11,12 +11,14 @@ import { VolumeDriverError } from './types.ts';
  * hash with its parent's list and stores only the chunks that changed, pointing at the
  * parent's objects for the rest; so a restore of any backup reads its own list only.
  *
- * Where objects go is a BackupTarget: a folder tree under the state dir today
- * (FilesystemBackupTarget); the object store (containers and objects) is the next target,
- * implementing the same four calls.
+ * Where objects go is a BackupTarget: the object store (ObjectStoreBackupTarget in
+ * backup-object.ts: objects in the owner's account) or a folder tree under the state dir
+ * (FilesystemBackupTarget below), implementing the same calls.
  */
 export interface BackupTarget {
   readonly name: string;
+  /** Chunks written (or read ahead) at once; 1 when absent. */
+  readonly parallel?: number;
   put(container: string, object: string, data: Buffer): Promise<void>;
   get(container: string, object: string): Promise<Buffer>;
   /** Removes every object whose name starts with `prefix`. */
@@ -114,35 +116,53 @@ export async function writeBackup(o: {
     let stored = 0;
     let objects = 0;
     let lastPct = -1;
-    for (let i = 0; i < n; i++) {
-      const want = Math.min(o.chunkSize, bytes - i * o.chunkSize);
-      let got = 0;
-      while (got < want) {
-        const { bytesRead } = await fh.read(buf, got, want - got, i * o.chunkSize + got);
-        if (bytesRead === 0) break;
-        got += bytesRead;
-      }
-      const data = buf.subarray(0, want);
-      if (isZero(data)) {
-        chunks.push({ index: i, sha256: null, object: null, length: want });
-      } else {
-        const sha = createHash('sha256').update(data).digest('hex');
-        const before = prior.get(i);
-        if (before && before.sha256 === sha && before.object && before.length === want) {
-          chunks.push({ index: i, sha256: sha, object: before.object, length: want });
+    // Up to `parallel` chunk writes in flight; each has its own copy of the chunk's bytes.
+    const window = Math.max(1, o.target.parallel ?? 1);
+    const inflight: Promise<void>[] = [];
+    const oldest = async () => {
+      const p = inflight.shift();
+      if (p) await p;
+    };
+    try {
+      for (let i = 0; i < n; i++) {
+        const want = Math.min(o.chunkSize, bytes - i * o.chunkSize);
+        let got = 0;
+        while (got < want) {
+          const { bytesRead } = await fh.read(buf, got, want - got, i * o.chunkSize + got);
+          if (bytesRead === 0) break;
+          got += bytesRead;
+        }
+        const data = buf.subarray(0, want);
+        if (isZero(data)) {
+          chunks.push({ index: i, sha256: null, object: null, length: want });
         } else {
-          const object = `${o.backupId}/chunk-${String(i).padStart(8, '0')}`;
-          await o.target.put(o.container, object, Buffer.from(data));
-          stored += want;
-          objects++;
-          chunks.push({ index: i, sha256: sha, object, length: want });
+          const sha = createHash('sha256').update(data).digest('hex');
+          const before = prior.get(i);
+          if (before && before.sha256 === sha && before.object && before.length === want) {
+            chunks.push({ index: i, sha256: sha, object: before.object, length: want });
+          } else {
+            const object = `${o.backupId}/chunk-${String(i).padStart(8, '0')}`;
+            const p = o.target.put(o.container, object, Buffer.from(data));
+            // Its failure is seen when awaited below; never an unhandled rejection meanwhile.
+            p.catch(() => {});
+            inflight.push(p);
+            if (inflight.length >= window) await oldest();
+            stored += want;
+            objects++;
+            chunks.push({ index: i, sha256: sha, object, length: want });
+          }
+        }
+        const pct = Math.floor(((i + 1) * 100) / Math.max(n, 1));
+        if (o.progress && pct >= lastPct + 5) {
+          lastPct = pct;
+          await o.progress(Math.min(pct, 99));
         }
       }
-      const pct = Math.floor(((i + 1) * 100) / Math.max(n, 1));
-      if (o.progress && pct >= lastPct + 5) {
-        lastPct = pct;
-        await o.progress(Math.min(pct, 99));
-      }
+      while (inflight.length > 0) await oldest();
+    } catch (err) {
+      // Let every write finish before the caller cleans up, so none lands after the cleanup.
+      await Promise.allSettled(inflight);
+      throw err;
     }
     const meta: BackupMetadata = {
       version: 1,
@@ -184,19 +204,35 @@ export async function restoreBackupToRaw(o: {
     await fh.truncate(o.meta.bytes);
     let lastPct = -1;
     const total = o.meta.chunks.length;
-    for (const [k, c] of o.meta.chunks.entries()) {
-      if (c.object && c.sha256) {
-        const data = await o.target.get(o.container, c.object);
-        const sha = createHash('sha256').update(data).digest('hex');
-        if (sha !== c.sha256 || data.length !== c.length)
-          throw new VolumeDriverError('Failed', `backup ${o.meta.backupId}: chunk ${c.index} is corrupt`);
-        await fh.write(data, 0, data.length, c.index * o.meta.chunkSize);
+    // Reads run ahead of the writes by up to `parallel` chunks.
+    const ahead = Math.max(1, o.target.parallel ?? 1);
+    const reads = new Map<number, Promise<Buffer>>();
+    const fetch = (k: number) => {
+      const c = o.meta.chunks[k];
+      if (!c?.object || !c.sha256 || reads.has(k)) return;
+      const p = o.target.get(o.container, c.object);
+      p.catch(() => {});
+      reads.set(k, p);
+    };
+    try {
+      for (const [k, c] of o.meta.chunks.entries()) {
+        for (let j = k; j < Math.min(k + ahead, total); j++) fetch(j);
+        if (c.object && c.sha256) {
+          const data = await (reads.get(k) ?? o.target.get(o.container, c.object));
+          reads.delete(k);
+          const sha = createHash('sha256').update(data).digest('hex');
+          if (sha !== c.sha256 || data.length !== c.length)
+            throw new VolumeDriverError('Failed', `backup ${o.meta.backupId}: chunk ${c.index} is corrupt`);
+          await fh.write(data, 0, data.length, c.index * o.meta.chunkSize);
+        }
+        const pct = Math.floor(((k + 1) * 100) / Math.max(total, 1));
+        if (o.progress && pct >= lastPct + 5) {
+          lastPct = pct;
+          await o.progress(Math.min(pct, 99));
+        }
       }
-      const pct = Math.floor(((k + 1) * 100) / Math.max(total, 1));
-      if (o.progress && pct >= lastPct + 5) {
-        lastPct = pct;
-        await o.progress(Math.min(pct, 99));
-      }
+    } finally {
+      await Promise.allSettled(reads.values());
     }
   } finally {
     await fh.close();

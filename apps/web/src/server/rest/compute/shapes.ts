@@ -1,5 +1,13 @@
 import { createHash } from 'node:crypto';
-import type { AddressMap, Flavor, InstanceActionView, KeyPair, Server, ServerGroup } from '@stratus/core';
+import type {
+  AddressMap,
+  AttachedVolumeRef,
+  Flavor,
+  InstanceActionView,
+  KeyPair,
+  Server,
+  ServerGroup,
+} from '@stratus/core';
 import { atLeast, type Microversion } from './microversion.ts';
 
 /*
@@ -82,8 +90,11 @@ export function serverSummaryJson(s: Server, view: ServerView) {
   return { id: s.id, name: s.name, links: links(view.links, 'servers', s.id) };
 }
 
-/** A server's Nova body; `addresses` come with the server from core (showServer & co). */
-export function serverJson(s: Server & { addresses?: AddressMap }, view: ServerView) {
+/** A server's Nova body; `addresses` and `volumesAttached` come with the server from core (showServer & co). */
+export function serverJson(
+  s: Server & { addresses?: AddressMap; volumesAttached?: AttachedVolumeRef[] },
+  view: ServerView,
+) {
   const v = view.version;
   const l = view.links;
   const flavor = atLeast(v, 47)
@@ -123,7 +134,10 @@ export function serverJson(s: Server & { addresses?: AddressMap }, view: ServerV
     'OS-EXT-STS:task_state': s.taskState,
     'OS-EXT-STS:vm_state': s.vmState,
     'OS-EXT-STS:power_state': s.powerState,
-    'os-extended-volumes:volumes_attached': [],
+    // Nova's BDMs with a volume: the id, and from 2.3 whether the server's delete deletes it.
+    'os-extended-volumes:volumes_attached': (s.volumesAttached ?? []).map((a) =>
+      atLeast(v, 3) ? { id: a.id, delete_on_termination: a.deleteOnTermination } : { id: a.id },
+    ),
   };
   if (s.status === 'BUILD' || s.status === 'ACTIVE') out.progress = s.status === 'ACTIVE' ? 100 : 0;
   if (view.admin) {

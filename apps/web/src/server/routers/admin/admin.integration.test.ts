@@ -81,7 +81,7 @@ describe('admin router', () => {
     const net = await createNetwork(member, { name: unique('quota') });
     try {
       const sections = await caller(member).projectQuotas();
-      expect(sections.map((s) => s.service)).toEqual(['compute', 'network']);
+      expect(sections.map((s) => s.service)).toEqual(['compute', 'network', 'volume']);
       const compute = sections[0]?.gauges ?? [];
       expect(compute.map((g) => g.resource)).toEqual(['instances', 'cores', 'ram', 'key_pairs', 'server_groups']);
       expect(compute.find((g) => g.resource === 'instances')).toMatchObject({ used: 0, limit: 7 });

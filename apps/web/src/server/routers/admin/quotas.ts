@@ -1,6 +1,7 @@
 import { getLimits } from '@stratus/core/compute/index';
 import { getNetworkQuotaDetails, type NetworkQuotaResource } from '@stratus/core/network/index';
 import { isStratusError } from '@stratus/core/platform/errors';
+import { showVolumeQuotaUsage } from '@stratus/core/volume/index';
 import { protectedProcedure } from '../../trpc/init';
 
 export interface QuotaGauge {
@@ -9,10 +10,10 @@ export interface QuotaGauge {
   used: number;
   /** -1: unlimited. */
   limit: number;
-  unit?: 'mb';
+  unit?: 'mb' | 'gb';
 }
 export interface QuotaSection {
-  service: 'compute' | 'network';
+  service: 'compute' | 'network' | 'volume';
   title: string;
   gauges: QuotaGauge[] | null;
   /** Why a section has no gauges (e.g. the caller's role may not read that quota). */
@@ -45,7 +46,7 @@ async function section(
 
 /**
  * The caller's project quota usage per service, for the project Overview's charts.
- * Core enforces each service's own quota-read policy. Block storage adds a section here.
+ * Core enforces each service's own quota-read policy.
  */
 export const projectQuotas = protectedProcedure.query(async ({ ctx }): Promise<QuotaSection[]> => {
   const projectId = ctx.auth.projectId;
@@ -74,6 +75,29 @@ export const projectQuotas = protectedProcedure.query(async ({ ctx }): Promise<Q
         used: q[resource].used,
         limit: q[resource].limit,
       }));
+    }),
+    // Cinder's limits; gigabytes count volumes and snapshots, as core's quota check does.
+    section('volume', 'Block storage', async () => {
+      const q = await showVolumeQuotaUsage(ctx.auth, projectId);
+      return [
+        { resource: 'volumes', label: 'Volumes', used: q.volumes.in_use, limit: q.volumes.limit },
+        {
+          resource: 'gigabytes',
+          label: 'Volume storage',
+          used: q.gigabytes.in_use,
+          limit: q.gigabytes.limit,
+          unit: 'gb' as const,
+        },
+        { resource: 'snapshots', label: 'Snapshots', used: q.snapshots.in_use, limit: q.snapshots.limit },
+        { resource: 'backups', label: 'Backups', used: q.backups.in_use, limit: q.backups.limit },
+        {
+          resource: 'backup_gigabytes',
+          label: 'Backup storage',
+          used: q.backup_gigabytes.in_use,
+          limit: q.backup_gigabytes.limit,
+          unit: 'gb' as const,
+        },
+      ];
     }),
   ]);
 });

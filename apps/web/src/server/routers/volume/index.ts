@@ -1,6 +1,5 @@
 import { listVolumeTypes, showVolumeQuotaUsage, volumeAvailabilityZones } from '@stratus/core';
 import { TRPCError } from '@trpc/server';
-import { z } from 'zod';
 import { protectedProcedure, router } from '../../trpc/init';
 import { backupsRouter, snapshotsRouter } from './snapshots';
 import { transfersRouter } from './transfers';

@@ -5,7 +5,10 @@ import {
   detachVolumeFromServer,
   extendVolume,
   getVolume,
+  isStratusError,
+  listServerVolumeAttachments,
   listVolumes,
+  retypeVolume,
   setVolumeBootable,
   setVolumeMetadata,
   updateVolume,
@@ -129,4 +132,31 @@ export const volumesRouter = router({
   detach: protectedProcedure
     .input(VolumeId.extend({ serverId: z.string().min(1) }))
     .mutation(({ ctx, input }) => detachVolumeFromServer(ctx.auth, input.serverId, input.volumeId)),
+  /** Changes the type without moving data (core refuses, with Cinder's message, a type needing another backend). */
+  retype: protectedProcedure
+    .input(VolumeId.extend({ volumeType: z.string().min(1).max(255) }))
+    .mutation(async ({ ctx, input }) => {
+      await retypeVolume(ctx.auth, input.volumeId, input.volumeType);
+      return shapeVolume(await getVolume(ctx.auth, input.volumeId));
+    }),
+  /**
+   * An instance's volumes for its page: Nova's attachments (device, delete on termination)
+   * each with its volume. A server holds a handful of disks, so one read per volume is bounded.
+   */
+  forServer: protectedProcedure.input(z.object({ serverId: z.string().min(1) })).query(async ({ ctx, input }) => {
+    const attachments = await listServerVolumeAttachments(ctx.auth, input.serverId);
+    return Promise.all(
+      attachments.map(async (a) => ({
+        volumeId: a.volumeId,
+        device: a.device,
+        status: a.status,
+        deleteOnTermination: a.deleteOnTermination,
+        volume: await getVolume(ctx.auth, a.volumeId).then(shapeVolume, (err: unknown) => {
+          // A volume the caller may not read (another project's, as an admin's view) shows by id.
+          if (isStratusError(err) && (err.code === 'NotFound' || err.code === 'Forbidden')) return null;
+          throw err;
+        }),
+      })),
+    );
+  }),
 });

@@ -2,7 +2,7 @@
 import { useMutation, useQuery } from '@tanstack/react-query';
 import Link from 'next/link';
 import { useRouter } from 'next/navigation';
-import { useState } from 'react';
+import { useMemo, useState } from 'react';
 import { age, formatBytes, useNow } from '@/components/compute/status';
 import { DataTable, FilterSelect, useListFilters } from '@/components/data-table';
 import { EditImageDialog, type ImageRow } from '@/components/image/edit';
@@ -11,6 +11,7 @@ import { UploadImageDialog } from '@/components/image/upload';
 import { Icon } from '@/components/icons';
 import { ConfirmAction } from '@/components/modal';
 import { Badge, Button, PageHeader } from '@/components/ui';
+import { CreateVolumeDialog } from '@/components/volume/create';
 import { useCan } from '@/lib/can';
 import { useInvalidate } from '@/lib/resource';
 import { useTRPC } from '@/lib/trpc';
@@ -24,7 +25,19 @@ export function ImagesPanel() {
   const invalidate = useInvalidate();
   const now = useNow();
   const list = useListFilters({ visibility: '' as (typeof VIS)[number] | '', status: '' });
-  const can = useCan(['image:add_image', 'image:publicize_image', 'image:modify_image', 'image:delete_image']);
+  const can = useCan([
+    'image:add_image',
+    'image:publicize_image',
+    'image:modify_image',
+    'image:delete_image',
+    'volume:create',
+  ]);
+  // Horizon's "Create Volume" on an image's row: the volume form with this image as source.
+  const [volumeFrom, setVolumeFrom] = useState<string | null>(null);
+  const volumePreset = useMemo(
+    () => (volumeFrom ? { source: 'image' as const, sourceId: volumeFrom } : undefined),
+    [volumeFrom],
+  );
   const [uploading, setUploading] = useState(false);
   const [editing, setEditing] = useState<ImageRow | null>(null);
   const [deleting, setDeleting] = useState<ImageRow | null>(null);
@@ -110,6 +123,11 @@ export function ImagesPanel() {
             onSelect: (i) => router.push(`/project/instances?launch=${i.id}`),
             hidden: (i) => i.status !== 'active',
           },
+          {
+            label: 'Create volume',
+            onSelect: (i) => setVolumeFrom(i.id),
+            hidden: (i) => i.status !== 'active' || !can['volume:create'],
+          },
           { label: 'Edit', onSelect: setEditing, hidden: () => !can['image:modify_image'] },
           {
             label: 'Delete',
@@ -124,6 +142,7 @@ export function ImagesPanel() {
         onClose={() => setUploading(false)}
         canPublicize={can['image:publicize_image']}
       />
+      <CreateVolumeDialog open={volumeFrom !== null} preset={volumePreset} onClose={() => setVolumeFrom(null)} />
       <EditImageDialog image={editing} onClose={() => setEditing(null)} canPublicize={can['image:publicize_image']} />
       <ConfirmAction
         target={deleting}

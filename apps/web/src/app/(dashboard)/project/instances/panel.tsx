@@ -15,6 +15,8 @@ import { PowerState, useNow } from '@/components/compute/status';
 import { DataTable, FilterSelect, Refreshing, useListFilters } from '@/components/data-table';
 import { Icon } from '@/components/icons';
 import { Button, PageHeader } from '@/components/ui';
+import { AttachToInstanceDialog, attachableServer } from '@/components/volume/dialogs';
+import { useCan } from '@/lib/can';
 import { useTRPC } from '@/lib/trpc';
 
 /**
@@ -31,6 +33,8 @@ export function InstancesPanel() {
   const list = useListFilters({ status: '' });
   const [selected, setSelected] = useState<ReadonlySet<string>>(new Set());
   const [launch, setLaunch] = useState<{ imageId?: string } | null>(null);
+  const [attachTo, setAttachTo] = useState<ServerRow | null>(null);
+  const can = useCan(['os_compute_api:os-volumes-attachments:create']);
 
   // "Launch" from an image arrives as ?launch=<image id>.
   const launchParam = params.get('launch');
@@ -54,6 +58,7 @@ export function InstancesPanel() {
   const imageName = (id: string) => images.data?.items.find((i) => i.id === id)?.name ?? id.slice(0, 8);
   const { run, dialog } = useServerActions();
   const col = serverColumns<ServerRow>(now);
+  const rowActions = serverActions<ServerRow>(SERVER_ACTIONS, (a, r) => void run(a, [r]));
 
   // Selection follows the rows that still exist.
   const chosen = rows?.filter((r) => selected.has(r.id)) ?? [];
@@ -142,10 +147,20 @@ export function InstancesPanel() {
           },
           col.age,
         ]}
-        actions={serverActions<ServerRow>(SERVER_ACTIONS, (a, r) => void run(a, [r]))}
+        actions={[
+          ...rowActions.slice(0, 1),
+          // Horizon's "Attach Volume" on the row: the instance is fixed, a volume is chosen.
+          {
+            label: 'Attach volume',
+            hidden: (r) => !can['os_compute_api:os-volumes-attachments:create'] || !attachableServer(r),
+            onSelect: setAttachTo,
+          },
+          ...rowActions.slice(1),
+        ]}
         actionsLabel={serverActionsLabel}
       />
       <LaunchWizard open={launch !== null} imageId={launch?.imageId} onClose={() => setLaunch(null)} />
+      <AttachToInstanceDialog server={attachTo} onClose={() => setAttachTo(null)} />
       {dialog}
     </>
   );

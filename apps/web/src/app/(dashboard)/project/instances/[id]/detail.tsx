@@ -6,6 +6,7 @@ import Link from 'next/link';
 import { useRouter } from 'next/navigation';
 import { type ReactNode, useCallback, useEffect, useRef, useState } from 'react';
 import { allows, SERVER_ACTIONS, type ServerRow, useServerActions } from '@/components/compute/actions';
+import { InstanceVolumes } from '@/components/compute/instance-volumes';
 import { age, formatRam, PowerState, ServerStatus, taskLabel, useNow } from '@/components/compute/status';
 import { ConsoleLog as LiveConsoleLog, SerialConsole, VncConsole } from '@/components/console';
 import { Icon } from '@/components/icons';
@@ -15,10 +16,10 @@ import { useTRPC } from '@/lib/trpc';
 import type { AppRouter } from '@/server/routers';
 
 type Action = inferRouterOutputs<AppRouter>['compute']['servers']['actions'][number];
-const TABS = ['Overview', 'Action log', 'Console log', 'Console', 'Serial'] as const;
+const TABS = ['Overview', 'Volumes', 'Action log', 'Console log', 'Console', 'Serial'] as const;
 type Tab = (typeof TABS)[number];
 
-/** One instance: overview, the live task timeline, its console log and both consoles. */
+/** One instance: overview, attached volumes, the live task timeline, its console log and both consoles. */
 export function InstanceDetail({ id }: { id: string }) {
   const trpc = useTRPC();
   const router = useRouter();
@@ -131,6 +132,7 @@ export function InstanceDetail({ id }: { id: string }) {
       </div>
       <div role="tabpanel">
         {tab === 'Overview' && <Overview s={s} />}
+        {tab === 'Volumes' && <InstanceVolumes server={s} />}
         {tab === 'Action log' && <ActionLog serverId={s.id} />}
         {tab === 'Console log' && <ConsoleLog s={s} />}
         {tab === 'Console' && <RemoteConsole s={s} protocol="vnc" />}
@@ -153,7 +155,11 @@ function Prop({ label, children }: { label: string; children: ReactNode }) {
 function Overview({ s }: { s: ServerRow }) {
   const trpc = useTRPC();
   const now = useNow();
-  const image = useQuery({ ...trpc.image.images.get.queryOptions({ imageId: s.imageId }), retry: false });
+  const image = useQuery({
+    ...trpc.image.images.get.queryOptions({ imageId: s.imageId }),
+    enabled: Boolean(s.imageId),
+    retry: false,
+  });
   return (
     <div className="grid gap-6 lg:grid-cols-2">
       <Card title="Instance">
@@ -185,9 +191,13 @@ function Overview({ s }: { s: ServerRow }) {
               </span>
             </Prop>
             <Prop label="Image">
-              <Link className="text-sky-600 hover:underline" href={`/project/images/${s.imageId}`}>
-                {image.data?.name ?? s.imageId}
-              </Link>
+              {s.imageId ? (
+                <Link className="text-sky-600 hover:underline" href={`/project/images/${s.imageId}`}>
+                  {image.data?.name ?? s.imageId}
+                </Link>
+              ) : (
+                'Booted from a volume (see Volumes)'
+              )}
             </Prop>
             <Prop label="Key pair">{s.keyName}</Prop>
             <Prop label="Server group">{s.serverGroupId}</Prop>
