@@ -31,7 +31,17 @@ export function Modal({
   useEffect(() => {
     const d = ref.current;
     if (!d) return;
-    if (open && !d.open) d.showModal();
+    if (open && !d.open) {
+      d.showModal();
+      // React's autoFocus ran while the dialog was still closed (nothing in it can take
+      // focus then), so showModal would leave focus on the header's Close button: focus
+      // the first field instead, or the primary button of a dialog without fields.
+      const first =
+        d.querySelector<HTMLElement>(
+          'input:not([type=hidden]):not([disabled]), select:not([disabled]), textarea:not([disabled])',
+        ) ?? d.querySelector<HTMLElement>('footer button[type=submit]:not([disabled])');
+      first?.focus();
+    }
     if (!open && d.open) d.close();
   }, [open]);
   const body = (
