@@ -48,7 +48,11 @@ export type ObjectStorageConfig = Pick<
   | 'objectReplicatorSeconds'
   | 'objectAuditorSeconds'
   | 'objectAuditorBytesPerSecond'
->;
+> &
+  Partial<Pick<Config, 'objectHashCacheSeconds'>>;
+
+/** The suffix-hash cache's age limit for the object server and the replicator (one setting). */
+const hashCacheMaxAgeMs = (config: ObjectStorageConfig) => (config.objectHashCacheSeconds ?? 3600) * 1000;
 
 export interface ObjectStorage {
   server: RunningObjectServer;
@@ -132,6 +136,7 @@ export async function startObjectStorage(opts: {
     listen: config.objectServerListen,
     port: config.objectServerPort,
     log,
+    hashCacheMaxAgeMs: hashCacheMaxAgeMs(config),
   });
   const wildcard = config.objectServerListen === '0.0.0.0' || config.objectServerListen === '::';
   const address = config.objectServerAddress ?? (wildcard ? config.host : config.objectServerListen);
@@ -178,7 +183,13 @@ export async function startObjectStorage(opts: {
         log.info({ ...due }, 'object ring rebalanced');
         await watcher.reload();
       }
-      const stats = await replicateOnce({ ring: watcher, devicesRoot, isLocal, log });
+      const stats = await replicateOnce({
+        ring: watcher,
+        devicesRoot,
+        isLocal,
+        log,
+        hashCacheMaxAgeMs: hashCacheMaxAgeMs(config),
+      });
       if (stats.filesPushed || stats.handoffPartitionsRemoved || stats.failures)
         log.info({ ...stats }, 'object replicator pass');
       return stats;

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { loadConfig } from '../platform/config.ts';
 import { notFound } from '../platform/errors.ts';
+import { ObjectImageStore, processObjectBackend } from './store-object.ts';
 
 /*
  * Where image data lives. `put` streams the data in (never buffering it whole),
@@ -415,19 +416,28 @@ async function fsyncDir(dir: string): Promise<void> {
   }
 }
 
-let current: { dir: string; store: ImageStore } | undefined;
+let current: { key: string; store: ImageStore } | undefined;
 let override: ImageStore | undefined;
 
-/** The configured store: the filesystem store under imageStoreDir or <stateDir>/images. */
+/**
+ * The configured store: the filesystem store under imageStoreDir or <stateDir>/images, or
+ * with imageStore=object the object store (store-object.ts), staging uploads under
+ * <that dir>/staging and still reading images stored in the filesystem store before.
+ */
 export function imageStore(): ImageStore {
   if (override) return override;
   const c = loadConfig();
   const dir = c.imageStoreDir ?? join(c.stateDir, 'images');
-  if (current?.dir !== dir) {
-    const store = new FilesystemImageStore(dir);
+  const key = `${c.imageStore}:${dir}`;
+  if (current?.key !== key) {
+    const files = new FilesystemImageStore(dir);
+    const store =
+      c.imageStore === 'object'
+        ? new ObjectImageStore({ backend: processObjectBackend, stagingDir: join(dir, 'staging'), fallback: files })
+        : files;
     // Leftovers of uploads whose process died (a live upload's file is written to, so recent).
     void store.cleanupTemp().catch(() => {});
-    current = { dir, store };
+    current = { key, store };
   }
   return current.store;
 }

@@ -5,6 +5,7 @@ import { Readable } from 'node:stream';
 import v8 from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { waitFor } from '../../../../test/helpers.ts';
 import type { ObjectPath } from './backend.ts';
 import { swiftTimestamp } from './hash.ts';
 import { startTestObjectCluster, type TestObjectCluster } from './test-support.ts';
@@ -145,6 +146,16 @@ describe('replicated object store (3 replicas on 4 devices)', () => {
     if (!file) throw new Error('no data file');
     await unlink(join(c.objectDir(victim, p), file));
     expect(md5(await readAll((await c.backend.get(p))?.body ?? Readable.from([])))).toBe(md5(data));
+    // The victim's suffix-hash cache still lists the file: the read that found it missing
+    // asks it to rehash that suffix (in the background; a later read asks again).
+    const { partition, hash } = c.locate(p);
+    const invalidLog = join(victim.path, 'objects', String(partition), 'hashes.invalid');
+    await waitFor(async () => {
+      const log = await readFile(invalidLog, 'utf8').catch(() => '');
+      if (log.split('\n').includes(hash.slice(-3))) return true;
+      await c.backend.head(p);
+      return false;
+    });
     const stats = await c.replicate();
     expect(stats.filesPushed).toBeGreaterThanOrEqual(1);
     expect(await dataFile(c, victim, p)).toBe(file);

@@ -12,8 +12,8 @@ import type {
   PutObjectInput,
   SwiftTimestamp,
 } from './backend.ts';
-import { compareTimestamps, normalizeTimestamp } from './hash.ts';
-import { decodeHeaderJson, encodeHeaderJson } from './node/server.ts';
+import { compareTimestamps, normalizeTimestamp, suffixOfHash } from './hash.ts';
+import { decodeHeaderJson, encodeHeaderJson, OBJECT_LENGTH_HEADER } from './node/server.ts';
 import type { RingDevice } from './ring/builder.ts';
 import type { Ring, RingSource } from './ring/ring.ts';
 
@@ -188,8 +188,14 @@ export class ReplicatedObjectBackend implements ObjectBackend {
       }),
       expect: '100-continue',
     };
-    if (input.contentLength !== undefined) headers['content-length'] = input.contentLength;
-    else headers['transfer-encoding'] = 'chunked';
+    // Always chunked to the replicas, the declared length in a header of its own: a replica
+    // then commits only on the proxy's final chunk, once the proxy has seen the end of its
+    // input, its length and md5. With Content-Length framing a replica commits as soon as it
+    // has the bytes (at once for 0 bytes), and its early 201 raced the proxy's end of input
+    // (counted as a refusal: "replicas failed during the upload"), or left an object the
+    // proxy then refused (body longer than declared).
+    headers['transfer-encoding'] = 'chunked';
+    if (input.contentLength !== undefined) headers[OBJECT_LENGTH_HEADER] = input.contentLength;
     if (input.expectedEtag) headers['x-stratus-etag'] = input.expectedEtag.toLowerCase();
 
     const quorum = this.quorum(ring);
@@ -413,6 +419,7 @@ export class ReplicatedObjectBackend implements ObjectBackend {
       }
     }
     for (const a of answers) if (a !== best?.answer) discard(a.res);
+    if (best) this.readRepair(answers, best.metadata.timestamp, partition, hash);
     if (!best || (tombstone && compareTimestamps(tombstone, best.metadata.timestamp) >= 0)) {
       discard(best?.answer.res);
       return null;
@@ -423,6 +430,21 @@ export class ReplicatedObjectBackend implements ObjectBackend {
       .filter((a) => a !== chosen.answer && a.res && metadataOf(a.res)?.timestamp === chosen.metadata.timestamp)
       .map((a) => a.device);
     return { ...chosen, others };
+  }
+
+  /**
+   * Replicas that answered with nothing or an older version than `newest` are told to rehash
+   * that suffix, so that their suffix-hash cache (node/hashes.ts) does not hide a file lost
+   * behind the object server's back and the replicator brings the object back.
+   */
+  private readRepair(answers: NodeAnswer[], newest: SwiftTimestamp, partition: number, hash: string): void {
+    for (const a of answers) {
+      const t = a.status === 404 ? a.res?.headers['x-backend-timestamp'] : a.res?.headers['x-timestamp'];
+      const behind = a.status === 404 || a.status === 200 || a.status === 206;
+      if (!behind || (typeof t === 'string' && compareTimestamps(t, newest) >= 0)) continue;
+      const path = `/_r/${encodeURIComponent(a.device.device)}/${partition}/${suffixOfHash(hash)}`;
+      void this.call(a.device, 'POST', path, {});
+    }
   }
 
   /**

@@ -83,8 +83,11 @@ export interface TestObjectCluster {
   /** Stops / restarts a device's object server (same port). */
   stopServer(dev: TestDevice): Promise<void>;
   startServer(dev: TestDevice): Promise<void>;
-  /** One replicator pass over every device (each server's devices, as each host would). */
-  replicate(opts?: { reclaimAgeSeconds?: number }): Promise<ReplicationStats>;
+  /**
+   * One replicator pass over every device (each server's devices, as each host would).
+   * `hashCacheMaxAgeMs` here applies to the replicators only (the servers keep theirs).
+   */
+  replicate(opts?: { reclaimAgeSeconds?: number; hashCacheMaxAgeMs?: number }): Promise<ReplicationStats>;
   /** One auditor pass over every device. */
   audit(): Promise<AuditStats>;
   close(): Promise<void>;
@@ -98,10 +101,18 @@ export async function startTestObjectCluster(
     zones?: number;
     /** Run each object server in its own process (to measure the proxy apart). */
     processes?: boolean;
+    /** Suffix-hash cache maximum age for in-process servers and replicate() (0 = no cache). */
+    hashCacheMaxAgeMs?: number;
   } = {},
 ): Promise<TestObjectCluster> {
   const serve = (root: string, port: number) =>
-    opts.processes ? spawnServer(root, port) : startObjectServer({ devicesRoot: root, port });
+    opts.processes
+      ? spawnServer(root, port)
+      : startObjectServer({
+          devicesRoot: root,
+          port,
+          ...(opts.hashCacheMaxAgeMs !== undefined ? { hashCacheMaxAgeMs: opts.hashCacheMaxAgeMs } : {}),
+        });
   const n = opts.devices ?? 3;
   const root = mkdtempSync(join(tmpdir(), 'stratus-objects-'));
   const devices: TestDevice[] = [];
@@ -174,6 +185,9 @@ export async function startTestObjectCluster(
         handoffPartitionsRemoved: 0,
         handoffPushes: 0,
         failures: 0,
+        hashCacheHits: 0,
+        partitionsHashed: 0,
+        suffixesRehashed: 0,
       };
       for (const d of devices) {
         if (!d.server) continue; // a stopped host runs no replicator either
@@ -182,6 +196,7 @@ export async function startTestObjectCluster(
           devicesRoot: d.root,
           isLocal: (x) => x.id === d.ring.id,
           timeoutMs: 10_000,
+          ...(opts.hashCacheMaxAgeMs !== undefined ? { hashCacheMaxAgeMs: opts.hashCacheMaxAgeMs } : {}),
           ...extra,
         });
         for (const k of Object.keys(total) as Array<keyof ReplicationStats>) total[k] += s[k];

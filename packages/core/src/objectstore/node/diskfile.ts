@@ -7,6 +7,14 @@ import { pipeline } from 'node:stream/promises';
 import { z } from 'zod';
 import type { ObjectMetadata, SwiftTimestamp } from '../backend.ts';
 import { compareTimestamps, HASH_RE, SUFFIX_RE, suffixOfHash, TIMESTAMP_RE } from '../hash.ts';
+import {
+  cachedSuffixHashes,
+  HASHES_FILE,
+  type HashCacheOptions,
+  type HashCacheStats,
+  INVALID_FILE,
+  invalidateHashDir,
+} from './hashes.ts';
 
 /*
  * The on-disk layout of one device, as Swift's:
@@ -98,6 +106,7 @@ async function commit(tmp: string, dir: string, name: string): Promise<void> {
   await rename(tmp, join(dir, name));
   await fsyncDir(dir);
   await cleanupHashDir(dir);
+  await invalidateHashDir(dir);
 }
 
 /** Stream chunks in binary mode are Buffers; anything else is copied into one. */
@@ -441,6 +450,21 @@ export async function listSuffix(
   return out;
 }
 
+/** md5 over one suffix's (hash, files) listing; undefined when it holds nothing. */
+export async function suffixHash(
+  devPath: string,
+  partition: number,
+  suffix: string,
+  reclaimBefore?: SwiftTimestamp,
+): Promise<string | undefined> {
+  const listing = await listSuffix(devPath, partition, suffix, reclaimBefore);
+  const keys = Object.keys(listing).sort();
+  if (!keys.length) return undefined;
+  const md5 = createHash('md5');
+  for (const k of keys) md5.update(`${k}:${(listing[k] ?? []).join(',')};`);
+  return md5.digest('hex');
+}
+
 /** md5 over each suffix's (hash, files) listing: equal hashes mean equal contents. */
 export async function suffixHashes(
   devPath: string,
@@ -451,14 +475,31 @@ export async function suffixHashes(
   const out: Record<string, string> = {};
   for (const s of (await listDir(pdir)).sort()) {
     if (!SUFFIX_RE.test(s)) continue;
-    const listing = await listSuffix(devPath, partition, s, reclaimBefore);
-    const keys = Object.keys(listing).sort();
-    if (!keys.length) continue;
-    const md5 = createHash('md5');
-    for (const k of keys) md5.update(`${k}:${(listing[k] ?? []).join(',')};`);
-    out[s] = md5.digest('hex');
+    const h = await suffixHash(devPath, partition, s, reclaimBefore);
+    if (h !== undefined) out[s] = h;
   }
   return out;
+}
+
+/**
+ * suffixHashes through the per-partition cache (hashes.ts); `maxAgeMs` 0 lists every suffix.
+ */
+export function cachedPartitionHashes(
+  devPath: string,
+  partition: number,
+  opts: HashCacheOptions & { reclaimBefore?: SwiftTimestamp },
+  stats?: HashCacheStats,
+): Promise<Record<string, string>> {
+  return cachedSuffixHashes(
+    devPath,
+    partition,
+    opts,
+    {
+      all: () => suffixHashes(devPath, partition, opts.reclaimBefore),
+      one: (s) => suffixHash(devPath, partition, s, opts.reclaimBefore),
+    },
+    stats,
+  );
 }
 
 /** Replication: stores a file pushed by another node as-is (atomically), then applies newest-wins. */
@@ -513,11 +554,17 @@ export async function removeHashFiles(
   const dir = hashDir(devPath, partition, hash);
   for (const f of files) await unlink(join(dir, f)).catch(() => {});
   await rmdir(dir).catch(() => {});
+  await invalidateHashDir(dir);
 }
 
 export async function removeEmptyDirs(devPath: string, partition: number): Promise<void> {
   const pdir = join(devPath, 'objects', String(partition));
-  for (const s of await listDir(pdir)) await rmdir(join(pdir, s)).catch(() => {});
+  for (const s of await listDir(pdir)) if (SUFFIX_RE.test(s)) await rmdir(join(pdir, s)).catch(() => {});
+  // No suffix left: the partition's hash cache goes with it (cache first: a change logged
+  // meanwhile then finds no cache and the next reader lists the partition in full).
+  if ((await listDir(pdir)).every((n) => !SUFFIX_RE.test(n))) {
+    for (const f of [HASHES_FILE, INVALID_FILE]) await unlink(join(pdir, f)).catch(() => {});
+  }
   await rmdir(pdir).catch(() => {});
 }
 
@@ -529,6 +576,7 @@ export async function quarantineHashDir(devPath: string, partition: number, hash
   const dest = join(qdir, `${hash}-${randomUUID()}`);
   await rename(src, dest);
   await fsyncDir(qdir);
+  await invalidateHashDir(src);
   return dest;
 }
 

@@ -8,6 +8,7 @@ import { swiftTimestamp } from '../hash.ts';
 import type { RingDevice } from '../ring/builder.ts';
 import type { Ring, RingSource } from '../ring/ring.ts';
 import {
+  cachedPartitionHashes,
   hashDir,
   isMounted,
   listPartitions,
@@ -16,9 +17,9 @@ import {
   removeEmptyDirs,
   removeHashFiles,
   stateOfFiles,
-  suffixHashes,
   verifyDataFile,
 } from './diskfile.ts';
+import { DEFAULT_HASH_CACHE_MAX_AGE_MS, type HashCacheStats, RECLAIM_AGE_SECONDS } from './hashes.ts';
 import { readdir } from 'node:fs/promises';
 
 /*
@@ -27,7 +28,9 @@ import { readdir } from 'node:fs/promises';
  * for the suffixes that differ push every file the other side lacks and would keep (newest
  * wins there too). A partition on a device that is not one of its primaries (a handoff copy,
  * or the ring moved it) is pushed to all primaries and removed here once every primary
- * accepted it.
+ * accepted it. The local suffix hashes, and the remote ones its object server answers with,
+ * come from each partition's suffix-hash cache (hashes.ts): a pass over a partition where
+ * nothing changed reads one small file per device instead of every hash directory.
  *
  * Auditor: reads every .data file, compares the md5 of its bytes with the etag stored in its
  * trailer, and moves a corrupt object's directory to <device>/quarantined/, so that the
@@ -50,9 +53,11 @@ export interface ReplicatorOptions {
   timeoutMs?: number;
   /** Tombstones older than this are removed (default a week, as Swift's reclaim_age). */
   reclaimAgeSeconds?: number;
+  /** Maximum age of a partition's suffix-hash cache (hashes.ts); 0 = no cache. Default 1 h. */
+  hashCacheMaxAgeMs?: number;
 }
 
-export const RECLAIM_AGE_SECONDS = 7 * 24 * 3600;
+export { RECLAIM_AGE_SECONDS };
 
 export interface ReplicationStats {
   partitions: number;
@@ -62,6 +67,12 @@ export interface ReplicationStats {
   /** Partitions copied to a handoff because a primary could not be reached. */
   handoffPushes: number;
   failures: number;
+  /** Local partitions whose suffix hashes came from the cache (some suffixes maybe rehashed). */
+  hashCacheHits: number;
+  /** Local partitions listed in full (no cache, too old, or the cache is off). */
+  partitionsHashed: number;
+  /** Suffixes rehashed because a change invalidated them. */
+  suffixesRehashed: number;
 }
 
 const agent = new Agent({ keepAlive: true, maxSockets: 8 });
@@ -116,12 +127,28 @@ async function syncPartition(
   devPath: string,
   partition: number,
   targets: RingDevice[],
-  timeoutMs: number,
-  stats: ReplicationStats,
-  log?: Logger,
-  reclaimBefore?: SwiftTimestamp,
+  o: {
+    timeoutMs: number;
+    stats: ReplicationStats;
+    log?: Logger | undefined;
+    reclaimBefore?: SwiftTimestamp | undefined;
+    hashCacheMaxAgeMs?: number | undefined;
+    /** Work out which local files every target holds (to remove a handoff copy). */
+    coverage: boolean;
+  },
 ): Promise<{ allSynced: boolean; synced: Map<string, string[]>; failed: RingDevice[] }> {
-  const local = await suffixHashes(devPath, partition, reclaimBefore);
+  const { timeoutMs, stats, log, reclaimBefore } = o;
+  const hashCacheMaxAgeMs = o.hashCacheMaxAgeMs ?? DEFAULT_HASH_CACHE_MAX_AGE_MS;
+  const cacheStats: HashCacheStats = { hits: 0, full: 0, suffixesRecomputed: 0 };
+  const local = await cachedPartitionHashes(
+    devPath,
+    partition,
+    { maxAgeMs: hashCacheMaxAgeMs, ...(reclaimBefore ? { reclaimBefore } : {}) },
+    cacheStats,
+  );
+  stats.hashCacheHits += cacheStats.hits;
+  stats.partitionsHashed += cacheStats.full;
+  stats.suffixesRehashed += cacheStats.suffixesRecomputed;
   const listings = new Map<string, Record<string, string[]>>();
   const localListing = async (suffix: string) => {
     let l = listings.get(suffix);
@@ -144,11 +171,12 @@ async function syncPartition(
     try {
       const remote = SuffixHashes.parse(await httpJson(t, rpath(t, partition), timeoutMs));
       for (const [suffix, h] of Object.entries(local)) {
-        const mine = await localListing(suffix);
         if (remote[suffix] === h) {
-          for (const [hash, files] of Object.entries(mine)) cover(hash, files);
+          // In sync: nothing to read here unless a handoff copy is to be given up.
+          if (o.coverage) for (const [hash, files] of Object.entries(await localListing(suffix))) cover(hash, files);
           continue;
         }
+        const mine = await localListing(suffix);
         const theirs = SuffixListing.parse(await httpJson(t, rpath(t, partition, suffix), timeoutMs));
         for (const [hash, files] of Object.entries(mine)) {
           const have = theirs[hash] ?? [];
@@ -195,6 +223,9 @@ export async function replicateOnce(opts: ReplicatorOptions): Promise<Replicatio
     handoffPartitionsRemoved: 0,
     handoffPushes: 0,
     failures: 0,
+    hashCacheHits: 0,
+    partitionsHashed: 0,
+    suffixesRehashed: 0,
   };
   for (const dev of ring.devices.filter((d) => opts.isLocal(d))) {
     const devPath = join(opts.devicesRoot, dev.device);
@@ -205,15 +236,14 @@ export async function replicateOnce(opts: ReplicatorOptions): Promise<Replicatio
       const primaries = ring.primaries(partition);
       const targets = primaries.filter((p) => p.id !== dev.id);
       const handoff = !primaries.some((p) => p.id === dev.id);
-      const { allSynced, synced, failed } = await syncPartition(
-        devPath,
-        partition,
-        targets,
+      const { allSynced, synced, failed } = await syncPartition(devPath, partition, targets, {
         timeoutMs,
         stats,
-        opts.log,
+        log: opts.log,
         reclaimBefore,
-      );
+        hashCacheMaxAgeMs: opts.hashCacheMaxAgeMs,
+        coverage: handoff,
+      });
       if (!handoff && failed.length > 0) {
         // A primary that cannot be reached: keep the replica count with a handoff device,
         // whose replicator gives the copy back once the primary answers again.
@@ -221,7 +251,13 @@ export async function replicateOnce(opts: ReplicatorOptions): Promise<Replicatio
         for (const _ of failed) {
           const spare = spares.shift();
           if (!spare) break;
-          const r = await syncPartition(devPath, partition, [spare], timeoutMs, stats, opts.log);
+          const r = await syncPartition(devPath, partition, [spare], {
+            timeoutMs,
+            stats,
+            log: opts.log,
+            hashCacheMaxAgeMs: opts.hashCacheMaxAgeMs,
+            coverage: false,
+          });
           if (r.allSynced) stats.handoffPushes++;
         }
       }

@@ -4,20 +4,21 @@ import { join } from 'node:path';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { z } from 'zod';
-import { HASH_RE, normalizeTimestamp, SUFFIX_RE } from '../hash.ts';
+import { HASH_RE, normalizeTimestamp, SUFFIX_RE, swiftTimestamp } from '../hash.ts';
 import {
+  cachedPartitionHashes,
   DiskError,
   isMounted,
   listSuffix,
   type MetaFile,
   openObject,
   readBody,
-  suffixHashes,
   writeData,
   writeMeta,
   writeRawFile,
   writeTombstone,
 } from './diskfile.ts';
+import { DEFAULT_HASH_CACHE_MAX_AGE_MS, invalidateSuffix, RECLAIM_AGE_SECONDS } from './hashes.ts';
 
 /*
  * The object server: one per host, serving the devices under one folder. It knows nothing of
@@ -25,11 +26,14 @@ import {
  *   PUT|GET|HEAD|POST|DELETE /<device>/<partition>/<hash>     an object's replica
  *   GET  /_r/<device>/<partition>                            suffix → md5 of its listing
  *   GET  /_r/<device>/<partition>/<suffix>                   hash → files
+ *   POST /_r/<device>/<partition>/<suffix>                   rehash this suffix (read repair)
  *   PUT  /_r/<device>/<partition>/<suffix>/<hash>/<file>     a file pushed by a replicator
  *   GET  /healthcheck
  * Metadata travels in X-Stratus-Metadata as URI-encoded JSON; X-Timestamp carries the
  * data's timestamp and X-Backend-Timestamp a tombstone's (on 404). An unmounted device
- * answers 507, before any body is read (Expect: 100-continue).
+ * answers 507, before any body is read (Expect: 100-continue). The proxy sends object bodies
+ * chunked with the declared length in X-Stratus-Content-Length, so a replica commits only
+ * when the proxy ends the request (Content-Length is still accepted, e.g. from curl).
  */
 
 export interface ObjectServerOptions {
@@ -39,6 +43,10 @@ export interface ObjectServerOptions {
   /** 0 = any free port. */
   port?: number;
   log?: { warn(obj: object, msg: string): void };
+  /** Maximum age of a partition's suffix-hash cache (hashes.ts); 0 = no cache. Default 1 h. */
+  hashCacheMaxAgeMs?: number;
+  /** Tombstones older than this are removed when a suffix is rehashed (default a week). */
+  reclaimAgeSeconds?: number;
 }
 
 export interface RunningObjectServer {
@@ -52,6 +60,9 @@ const DEVICE_RE = /^[A-Za-z0-9_][A-Za-z0-9._-]{0,63}$/;
 const Meta = z.record(z.string(), z.string());
 const PutMeta = z.object({ name: z.string(), contentType: z.string(), userMeta: Meta, sysMeta: Meta });
 const PostMeta = z.object({ userMeta: Meta, sysMeta: Meta, contentType: z.string().optional() });
+
+/** The object's length when its body comes chunked (the proxy always sends it chunked). */
+export const OBJECT_LENGTH_HEADER = 'x-stratus-content-length';
 
 export function encodeHeaderJson(v: unknown): string {
   return encodeURIComponent(JSON.stringify(v));
@@ -112,6 +123,8 @@ export function createObjectServer(opts: ObjectServerOptions): Server {
 }
 
 function buildObjectServer(opts: ObjectServerOptions): { server: Server; drain(): Promise<void> } {
+  const hashCacheMaxAgeMs = opts.hashCacheMaxAgeMs ?? DEFAULT_HASH_CACHE_MAX_AGE_MS;
+  const reclaimAgeSeconds = opts.reclaimAgeSeconds ?? RECLAIM_AGE_SECONDS;
   const devPath = (dev: string) => {
     if (!DEVICE_RE.test(dev)) throw new HttpError(400, 'bad device');
     return join(opts.devicesRoot, dev);
@@ -133,7 +146,8 @@ function buildObjectServer(opts: ObjectServerOptions): { server: Server; drain()
       const ts = timestampHeader(req);
       const m = PutMeta.safeParse(decodeHeaderJson(req.headers['x-stratus-metadata']));
       if (!m.success) throw new HttpError(400, 'bad X-Stratus-Metadata');
-      const cl = req.headers['content-length'];
+      const cl = req.headers['content-length'] ?? req.headers[OBJECT_LENGTH_HEADER];
+      if (typeof cl === 'string' && !/^\d{1,15}$/.test(cl)) throw new HttpError(400, 'bad content length');
       const expected = req.headers['x-stratus-etag'];
       const meta = await writeData(dev, part, hash, {
         body: req,
@@ -218,7 +232,15 @@ function buildObjectServer(opts: ObjectServerOptions): { server: Server; drain()
     if (!(await isMounted(dev))) throw new DiskError('unmounted', 'unmounted');
     if (suffix !== undefined && !SUFFIX_RE.test(suffix)) throw new HttpError(400, 'bad suffix');
     if (req.method === 'GET' && suffix === undefined) {
-      send(res, 200, JSON.stringify(await suffixHashes(dev, part)), { 'content-type': 'application/json' });
+      // Rehashing here reclaims old tombstones as the replicator does: this rehash may be the
+      // one that consumes a suffix's invalidation.
+      const reclaimBefore = swiftTimestamp(Date.now() - reclaimAgeSeconds * 1000);
+      const hashes = await cachedPartitionHashes(dev, part, { maxAgeMs: hashCacheMaxAgeMs, reclaimBefore });
+      send(res, 200, JSON.stringify(hashes), { 'content-type': 'application/json' });
+    } else if (req.method === 'POST' && suffix !== undefined && hash === undefined) {
+      // Read repair: the proxy found this replica missing an object the others hold.
+      await invalidateSuffix(dev, part, suffix);
+      send(res, 204);
     } else if (req.method === 'GET' && suffix !== undefined && hash === undefined) {
       send(res, 200, JSON.stringify(await listSuffix(dev, part, suffix)), { 'content-type': 'application/json' });
     } else if (req.method === 'PUT' && suffix !== undefined && hash && file) {
