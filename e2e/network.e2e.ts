@@ -4,7 +4,7 @@ import { expect, type Page, test } from '@playwright/test';
 
 /*
  * Networking end to end, through the dashboard only: create a network with its first
- * subnet and a second (IPv6) subnet, a router with the external gateway and an interface
+ * subnet and a second (IPv6, SLAAC) subnet, a router with the external gateway and an interface
  * on the subnet; the topology draws the network, the router and both links, and follows
  * a change made in another tab without a reload (socket.io events); its nodes click
  * through to their pages. Then a security-group rule from a preset shows in the rule
@@ -104,11 +104,30 @@ test('network, subnet and router from the dashboard; the live topology shows the
     await dialog.getByRole('button', { name: 'Create subnet' }).click();
     await expect(dialog.getByRole('alert')).toContainText('overlaps');
     await dialog.getByLabel('IP version').selectOption('6');
+    // IPv6 address mode (Horizon's choices): SLAAC by default, which hides the pools and
+    // keeps DHCP on; stateful DHCPv6 uses pools again. SLAAC needs a /64, in core's words.
+    const mode = dialog.getByLabel('IPv6 address mode');
+    await expect(mode).toHaveValue('slaac');
+    await expect(dialog.getByLabel('Allocation pools')).toHaveCount(0);
+    await expect(dialog.getByLabel('Enable DHCP')).toHaveCount(0);
+    await mode.selectOption('dhcpv6-stateful');
+    await expect(dialog.getByLabel('Allocation pools')).toBeVisible();
+    await mode.selectOption('slaac');
+    await dialog.getByLabel('Network address (CIDR)').fill(`fd00:${octet}:7::/80`);
+    await dialog.getByRole('button', { name: 'Create subnet' }).click();
+    await expect(dialog.getByRole('alert')).toContainText('requires the prefix to be /64');
     await dialog.getByLabel('Network address (CIDR)').fill(`fd00:${octet}:7::/64`);
     await dialog.getByLabel('Subnet name').fill(`${net}-v6`);
     await dialog.getByRole('button', { name: 'Create subnet' }).click();
     await expect(dialog).toBeHidden();
     await expect(page.locator(`[data-testid="subnet-row"][data-cidr="fd00:${octet}:7::/64"]`)).toBeVisible();
+    await expect(
+      page
+        .getByRole('table', { name: 'Subnets' })
+        .getByRole('row')
+        .filter({ hasText: `fd00:${octet}:7::/64` })
+        .getByTestId('subnet-ipv6-mode'),
+    ).toHaveText('SLAAC');
 
     // The list shows it with its subnets.
     await page.goto('/project/networks');

@@ -6,82 +6,20 @@ import { useToast } from '@/components/toast';
 import { Checkbox, Field, Input, Select, Textarea } from '@/components/ui';
 import { QUIET, useTRPC } from '@/lib/trpc';
 import { useInvalidate } from '@/lib/resource';
-import { formatPools, formatRoutes, lines, parsePools, parseRoutes, type SubnetRow } from './common';
+import type { SubnetRow } from './common';
+import { asIpv6FormMode, IPV6_MODE_OPTIONS, isAutoAddressMode } from './ipv6-modes';
+import {
+  emptySubnet,
+  modeOf,
+  poolsApply,
+  type SubnetValues,
+  subnetInput,
+  subnetPatch,
+  subnetProblem,
+  subnetValuesOf,
+} from './subnet-values';
 
-/** The subnet form's state: text as typed; core validates the addressing and answers in words. */
-export interface SubnetValues {
-  name: string;
-  cidr: string;
-  ipVersion: '4' | '6';
-  gatewayMode: 'auto' | 'custom' | 'none';
-  gatewayIp: string;
-  enableDhcp: boolean;
-  pools: string;
-  dns: string;
-  routes: string;
-}
-
-export const emptySubnet = (): SubnetValues => ({
-  name: '',
-  cidr: '',
-  ipVersion: '4',
-  gatewayMode: 'auto',
-  gatewayIp: '',
-  enableDhcp: true,
-  pools: '',
-  dns: '',
-  routes: '',
-});
-
-export const subnetValuesOf = (s: SubnetRow): SubnetValues => ({
-  name: s.name,
-  cidr: s.cidr,
-  ipVersion: s.ipVersion === 6 ? '6' : '4',
-  gatewayMode: s.gatewayIp ? 'custom' : 'none',
-  gatewayIp: s.gatewayIp ?? '',
-  enableDhcp: s.enableDhcp,
-  pools: formatPools(s.allocationPools),
-  dns: s.dnsNameservers.join('\n'),
-  routes: formatRoutes(s.hostRoutes),
-});
-
-/** The form's own checks, before asking the server; null when fine. */
-export function subnetProblem(v: SubnetValues): string | null {
-  if (!v.cidr.trim()) return 'A network address (CIDR) is required, e.g. 10.0.0.0/24.';
-  if (v.gatewayMode === 'custom' && !v.gatewayIp.trim()) return 'Enter the gateway address or choose another option.';
-  return null;
-}
-
-/** Neutron's subnet body (without network_id) from the form. */
-export function subnetInput(v: SubnetValues) {
-  const pools = parsePools(v.pools);
-  return {
-    name: v.name.trim(),
-    cidr: v.cidr.trim(),
-    ip_version: v.ipVersion === '6' ? (6 as const) : (4 as const),
-    ...(v.gatewayMode === 'none'
-      ? { gateway_ip: null }
-      : v.gatewayMode === 'custom'
-        ? { gateway_ip: v.gatewayIp.trim() }
-        : {}),
-    ...(pools.length ? { allocation_pools: pools } : {}),
-    dns_nameservers: lines(v.dns),
-    host_routes: parseRoutes(v.routes),
-    enable_dhcp: v.enableDhcp,
-  };
-}
-
-/** The changes an edit may make (CIDR and IP version are fixed once created). */
-export function subnetPatch(v: SubnetValues) {
-  return {
-    name: v.name.trim(),
-    gateway_ip: v.gatewayMode === 'none' ? null : v.gatewayMode === 'custom' ? v.gatewayIp.trim() : undefined,
-    allocation_pools: parsePools(v.pools),
-    dns_nameservers: lines(v.dns),
-    host_routes: parseRoutes(v.routes),
-    enable_dhcp: v.enableDhcp,
-  };
-}
+export { emptySubnet, type SubnetValues, subnetInput, subnetProblem } from './subnet-values';
 
 /** The subnet fields, shared by "create network" (first subnet) and the subnet dialog. */
 export function SubnetFields({
@@ -98,6 +36,14 @@ export function SubnetFields({
   const set = <K extends keyof SubnetValues>(k: K, value: SubnetValues[K]) => onChange({ ...v, [k]: value });
   const id = (f: string) => `${prefix}-${f}`;
   const six = v.ipVersion === '6';
+  const mode = modeOf(v);
+  const modeHint = editing
+    ? 'Fixed once the subnet exists.'
+    : v.ipv6Mode === 'none'
+      ? 'No router advertisements: guests need their address set by hand or by another system.'
+      : isAutoAddressMode(v.ipv6Mode)
+        ? 'Each port gets the EUI-64 address of its MAC; the CIDR must be a /64.'
+        : 'Ports get addresses from the allocation pools, handed out by DHCPv6.';
   return (
     <div className="space-y-4">
       <Field label="Subnet name" htmlFor={id('name')}>
@@ -131,6 +77,22 @@ export function SubnetFields({
           </Select>
         </Field>
       </div>
+      {six && (
+        <Field label="IPv6 address mode" htmlFor={id('ipv6-mode')} hint={modeHint}>
+          <Select
+            id={id('ipv6-mode')}
+            value={v.ipv6Mode}
+            disabled={editing}
+            onChange={(e) => set('ipv6Mode', asIpv6FormMode(e.target.value))}
+          >
+            {IPV6_MODE_OPTIONS.map((o) => (
+              <option key={o.value} value={o.value}>
+                {o.label}
+              </option>
+            ))}
+          </Select>
+        </Field>
+      )}
       <div className="grid gap-4 sm:grid-cols-3">
         <Field label="Gateway" htmlFor={id('gateway-mode')}>
           <Select
@@ -159,33 +121,47 @@ export function SubnetFields({
           </div>
         )}
       </div>
-      <Checkbox
-        id={id('dhcp')}
-        label="Enable DHCP"
-        checked={v.enableDhcp}
-        onChange={(e) => set('enableDhcp', e.target.checked)}
-      />
-      <Field
-        label="Allocation pools"
-        htmlFor={id('pools')}
-        hint="One range per line: start,end. Empty: the whole subnet except the gateway."
-      >
-        <Textarea
-          id={id('pools')}
-          value={v.pools}
-          placeholder={six ? 'fd00:10::10,fd00:10::ff' : '10.0.0.10,10.0.0.200'}
-          onChange={(e) => set('pools', e.target.value)}
+      {mode ? (
+        // Neutron requires DHCP under an IPv6 mode (it runs the RA / DHCPv6 service), so no switch here.
+        <p className="text-sm text-slate-600 dark:text-slate-300" data-testid="subnet-dhcp-required">
+          DHCP is enabled: the IPv6 address mode needs it.
+        </p>
+      ) : (
+        <Checkbox
+          id={id('dhcp')}
+          label="Enable DHCP"
+          checked={v.enableDhcp}
+          onChange={(e) => set('enableDhcp', e.target.checked)}
         />
-      </Field>
+      )}
+      {poolsApply(v) && (
+        <Field
+          label="Allocation pools"
+          htmlFor={id('pools')}
+          hint="One range per line: start,end. Empty: the whole subnet except the gateway."
+        >
+          <Textarea
+            id={id('pools')}
+            value={v.pools}
+            placeholder={six ? 'fd00:10::10,fd00:10::ff' : '10.0.0.10,10.0.0.200'}
+            onChange={(e) => set('pools', e.target.value)}
+          />
+        </Field>
+      )}
       <div className="grid gap-4 sm:grid-cols-2">
         <Field label="DNS servers" htmlFor={id('dns')} hint="One address per line.">
-          <Textarea id={id('dns')} value={v.dns} onChange={(e) => set('dns', e.target.value)} />
+          <Textarea
+            id={id('dns')}
+            value={v.dns}
+            placeholder={six ? 'fd00:10::53' : undefined}
+            onChange={(e) => set('dns', e.target.value)}
+          />
         </Field>
         <Field label="Host routes" htmlFor={id('routes')} hint="One per line: destination CIDR,next hop.">
           <Textarea
             id={id('routes')}
             value={v.routes}
-            placeholder="192.168.0.0/24,10.0.0.5"
+            placeholder={six ? 'fd00:20::/64,fd00:10::5' : '192.168.0.0/24,10.0.0.5'}
             onChange={(e) => set('routes', e.target.value)}
           />
         </Field>

@@ -5,6 +5,8 @@ import { type EventListener, listenEvents, type StratusEvent } from '@stratus/db
 import { TRPCError } from '@trpc/server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { testDb, waitFor } from '../../../../../../test/helpers.ts';
+import { ipv6ModeAttributes, ipv6ModeText } from '../../../components/network/ipv6-modes';
+import { emptySubnet, subnetInput, subnetPatch, subnetValuesOf } from '../../../components/network/subnet-values';
 import { createCallerFactory } from '../../trpc/init';
 import { sessionRouter } from '../identity/session';
 import { networkRouter } from './index';
@@ -32,6 +34,16 @@ async function codeOf(p: Promise<unknown>): Promise<string> {
   );
   if (!(e instanceof TRPCError)) throw new Error(`expected a TRPCError, got ${String(e)}`);
   return e.code;
+}
+
+/** The tRPC error's code and message (core's Neutron text, as the form shows it). */
+async function errorOf(p: Promise<unknown>): Promise<{ code: string; message: string }> {
+  const e = await p.then(
+    () => null,
+    (err: unknown) => err,
+  );
+  if (!(e instanceof TRPCError)) throw new Error(`expected a TRPCError, got ${String(e)}`);
+  return { code: e.code, message: e.message };
 }
 
 beforeAll(async () => {
@@ -81,6 +93,113 @@ describe('network router', () => {
       'BAD_REQUEST',
     );
     expect((await m.networks.list({ name: bad })).items).toEqual([]);
+  });
+
+  it('creates IPv6 subnets with the form’s modes; Neutron’s rules refuse bad ones in its words', async () => {
+    const m = caller(a);
+    const name = unique('v6');
+    const { network } = await m.networks.create({ network: { name }, subnet: null });
+    // Exactly what the subnet form sends for IPv6 with its default mode (SLAAC sets both
+    // attributes, as Horizon's address configuration mode does; pools typed before
+    // choosing the mode are not sent, the field is hidden under SLAAC).
+    const form = { ...emptySubnet(), ipVersion: '6' as const, name: `${name}-slaac`, cidr: 'fd00:61::/64' };
+    const slaac = await m.subnets.create({
+      ...subnetInput({ ...form, pools: '10.0.0.5,10.0.0.9' }),
+      network_id: network.id,
+    });
+    expect(slaac).toMatchObject({ ipVersion: 6, ipv6RaMode: 'slaac', ipv6AddressMode: 'slaac', enableDhcp: true });
+    expect(slaac.gatewayIp).toBe('fd00:61::1');
+    const got = await m.networks.get({ id: network.id });
+    expect(got.subnets.map((s) => ipv6ModeText(s))).toEqual(['SLAAC']);
+    // The DHCP port holds the EUI-64 address of its MAC on the SLAAC subnet.
+    const dhcp = got.ports.find((p) => p.deviceOwner === 'network:dhcp');
+    expect(dhcp?.fixedIps.find((f) => f.subnetId === slaac.id)?.ip).toMatch(/^fd00:61::[0-9a-f:]*ff:fe[0-9a-f:]+$/);
+    const listed = (await m.networks.list({ name })).items[0]?.subnets;
+    expect(listed).toEqual([
+      expect.objectContaining({ cidr: 'fd00:61::/64', ipv6RaMode: 'slaac', ipv6AddressMode: 'slaac' }),
+    ]);
+    // What the edit form sends for a SLAAC subnet (no pools, DHCP kept on) is accepted; modes stay fixed.
+    const row = (await m.networks.get({ id: network.id })).subnets[0];
+    if (!row) throw new Error('no subnet row');
+    const edited = await m.subnets.update({
+      id: slaac.id,
+      patch: subnetPatch({ ...subnetValuesOf(row), name: `${name}-renamed`, dns: 'fd00:61::53' }),
+    });
+    expect(edited).toMatchObject({ name: `${name}-renamed`, ipv6RaMode: 'slaac', dnsNameservers: ['fd00:61::53'] });
+    expect(await errorOf(m.subnets.update({ id: slaac.id, patch: { ipv6_address_mode: 'dhcpv6-stateful' } }))).toEqual({
+      code: 'BAD_REQUEST',
+      message: 'Invalid input for operation: Cannot update read-only attribute ipv6_address_mode',
+    });
+    expect(await errorOf(m.subnets.update({ id: slaac.id, patch: { enable_dhcp: false } }))).toEqual({
+      code: 'BAD_REQUEST',
+      message: 'Invalid input for operation: Cannot disable enable_dhcp with ipv6 attributes set',
+    });
+
+    const base = { network_id: network.id, ip_version: 6 as const };
+    expect(
+      await errorOf(
+        m.subnets.create({
+          ...base,
+          cidr: 'fd00:62::/64',
+          ipv6_ra_mode: 'slaac',
+          ipv6_address_mode: 'dhcpv6-stateful',
+        }),
+      ),
+    ).toEqual({
+      code: 'BAD_REQUEST',
+      message:
+        "Invalid input for operation: ipv6_ra_mode set to 'slaac' with ipv6_address_mode set to 'dhcpv6-stateful' is not valid. If both attributes are set, they must be the same value",
+    });
+    expect(
+      await errorOf(m.subnets.create({ ...base, cidr: 'fd00:63::/80', ...ipv6ModeAttributes('dhcpv6-stateless') })),
+    ).toEqual({
+      code: 'BAD_REQUEST',
+      message:
+        'Invalid input for operation: Invalid CIDR fd00:63::/80 for IPv6 address mode. OpenStack uses the EUI-64 address format, which requires the prefix to be /64',
+    });
+    expect(
+      await errorOf(
+        m.subnets.create({ ...base, cidr: 'fd00:64::/64', enable_dhcp: false, ...ipv6ModeAttributes('slaac') }),
+      ),
+    ).toEqual({
+      code: 'BAD_REQUEST',
+      message:
+        'Invalid input for operation: ipv6_ra_mode or ipv6_address_mode cannot be set when enable_dhcp is set to False',
+    });
+    expect(
+      await errorOf(m.subnets.create({ network_id: network.id, cidr: '10.64.0.0/24', ipv6_ra_mode: 'slaac' })),
+    ).toEqual({
+      code: 'BAD_REQUEST',
+      message: 'Invalid input for operation: ipv6_ra_mode is not valid when ip_version is 4',
+    });
+    // A stateful subnet (pools apply) is fine next to the SLAAC one; nothing else was written.
+    const stateful = await m.subnets.create({
+      ...base,
+      cidr: 'fd00:65::/64',
+      allocation_pools: [{ start: 'fd00:65::10', end: 'fd00:65::ff' }],
+      ...ipv6ModeAttributes('dhcpv6-stateful'),
+    });
+    expect(stateful.allocationPools).toEqual([{ start: 'fd00:65::10', end: 'fd00:65::ff' }]);
+    expect((await m.networks.get({ id: network.id })).subnets.map((s) => [s.cidr, ipv6ModeText(s)])).toEqual([
+      ['fd00:61::/64', 'SLAAC'],
+      ['fd00:65::/64', 'DHCPv6 stateful'],
+    ]);
+
+    // The create-network form's first subnet takes the modes too; a refused one leaves no network.
+    const first = await m.networks.create({
+      network: { name: `${name}-first` },
+      subnet: subnetInput({ ...form, cidr: 'fd00:66::/64', ipv6Mode: 'dhcpv6-stateless', enableDhcp: false }),
+    });
+    expect(first.subnet).toMatchObject({ ipv6RaMode: 'dhcpv6-stateless', ipv6AddressMode: 'dhcpv6-stateless' });
+    expect(
+      await errorOf(
+        m.networks.create({
+          network: { name: `${name}-refused` },
+          subnet: { cidr: 'fd00:67::/64', ip_version: 6, ipv6_ra_mode: 'dhcpv6-stateless', ipv6_address_mode: 'slaac' },
+        }),
+      ),
+    ).toMatchObject({ code: 'BAD_REQUEST', message: expect.stringContaining('they must be the same value') });
+    expect((await m.networks.list({ name: `${name}-refused` })).items).toEqual([]);
   });
 
   it('pages and filters the list; other projects see nothing of it', async () => {

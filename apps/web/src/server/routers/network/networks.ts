@@ -53,7 +53,14 @@ export const networksRouter = router({
           ...networkShape(n, pid),
           subnets: subnets
             .filter((s) => s.networkId === n.id)
-            .map((s) => ({ id: s.id, name: s.name, cidr: s.cidr, ipVersion: s.ipVersion })),
+            .map((s) => ({
+              id: s.id,
+              name: s.name,
+              cidr: s.cidr,
+              ipVersion: s.ipVersion,
+              ipv6RaMode: s.ipv6RaMode,
+              ipv6AddressMode: s.ipv6AddressMode,
+            })),
         })),
         next: page.next,
       };

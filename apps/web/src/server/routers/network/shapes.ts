@@ -38,6 +38,9 @@ export const subnetShape = (s: SubnetRecord) => ({
   networkId: s.networkId,
   projectId: s.projectId,
   ipVersion: s.ipVersion,
+  /** Neutron's ipv6_ra_mode / ipv6_address_mode (null on IPv4 and when unset). */
+  ipv6RaMode: s.ipv6RaMode,
+  ipv6AddressMode: s.ipv6AddressMode,
   cidr: s.cidr,
   gatewayIp: s.gatewayIp,
   allocationPools: s.pools,

@@ -7,6 +7,7 @@ import { DataTable, FilterSelect, Refreshing, useListFilters } from '@/component
 import { Icon } from '@/components/icons';
 import { ConfirmAction } from '@/components/modal';
 import { label, NetStatus, type NetworkRow, useNetPermissions } from '@/components/network/common';
+import { ipv6ModeText } from '@/components/network/ipv6-modes';
 import { NetworkDialog } from '@/components/network/network-dialog';
 import { Badge, Button, PageHeader } from '@/components/ui';
 import { useInvalidate } from '@/lib/resource';
@@ -105,6 +106,7 @@ export function NetworksPanel() {
                     <li key={s.id} className="font-mono text-xs">
                       {s.name && <span className="font-sans text-slate-500">{s.name} </span>}
                       {s.cidr}
+                      {ipv6ModeText(s) && <span className="font-sans text-slate-500"> ({ipv6ModeText(s)})</span>}
                     </li>
                   ))}
                 </ul>

@@ -16,6 +16,7 @@ import {
   useNetPermissions,
 } from '@/components/network/common';
 import { NetworkDialog } from '@/components/network/network-dialog';
+import { ipv6ModeText } from '@/components/network/ipv6-modes';
 import { SubnetDialog } from '@/components/network/subnet-form';
 import { useToast } from '@/components/toast';
 import { Badge, Button, Card, Spinner } from '@/components/ui';
@@ -153,7 +154,23 @@ export function NetworkDetail({ id }: { id: string }) {
                 ),
               },
               { header: 'CIDR', cell: (s) => <span className="font-mono text-xs">{s.cidr}</span> },
-              { header: 'IP', cell: (s) => `IPv${s.ipVersion}`, className: 'hidden sm:table-cell' },
+              {
+                header: 'IP',
+                cell: (s) => {
+                  const mode = ipv6ModeText(s);
+                  return (
+                    <span>
+                      IPv{s.ipVersion}
+                      {mode && (
+                        <span data-testid="subnet-ipv6-mode" className="block text-xs text-slate-500">
+                          {mode}
+                        </span>
+                      )}
+                    </span>
+                  );
+                },
+                className: 'hidden sm:table-cell',
+              },
               {
                 header: 'Gateway',
                 cell: (s) => <span className="font-mono text-xs">{s.gatewayIp ?? 'none'}</span>,
