@@ -4,7 +4,8 @@ import { type APIRequestContext, expect, type Page, test } from '@playwright/tes
 
 /*
  * The admin console end to end: an admin sees the compute host with its placement
- * usage, disables its compute service with a reason and enables it again, finds a
+ * usage, disables its compute service with a reason and enables it again, forces it
+ * down and unsets it (and sees another client's forced_down change live), finds a
  * server of another project in All instances (and opens its page), creates a private
  * flavor with an extra spec and access for that project, and puts the host into a host
  * aggregate with metadata and out again (then gives the aggregate a zone and deletes
@@ -55,6 +56,27 @@ async function call<T>(api: APIRequestContext, tok: string, method: string, path
   return (res.status() === 204 ? {} : await res.json()) as T;
 }
 
+/** The id of a host's nova-compute service (os-services at 2.53). */
+async function computeServiceId(api: APIRequestContext, tok: string, host: string): Promise<string> {
+  const res = await api.get(`/compute/v2.1/os-services?binary=nova-compute&host=${encodeURIComponent(host)}`, {
+    headers: { 'X-Auth-Token': tok, 'OpenStack-API-Version': 'compute 2.53' },
+  });
+  expect(res.status(), await res.text()).toBe(200);
+  const id = ((await res.json()) as { services: Array<{ id: string }> }).services[0]?.id;
+  if (!id) throw new Error(`no nova-compute service on ${host}`);
+  return id;
+}
+
+/** PUT /os-services/{id} {"forced_down"} at 2.53, as `openstack compute service set --down|--up` sends it. */
+async function setForcedDown(api: APIRequestContext, tok: string, serviceId: string, forcedDown: boolean) {
+  const res = await api.fetch(`/compute/v2.1/os-services/${serviceId}`, {
+    method: 'PUT',
+    headers: { 'X-Auth-Token': tok, 'OpenStack-API-Version': 'compute 2.53' },
+    data: { forced_down: forcedDown },
+  });
+  expect(res.status(), await res.text()).toBe(200);
+}
+
 test('admin: hypervisor usage, compute service disable/enable, another projectâ€™s instance; members are refused', async ({
   page,
   browser,
@@ -73,6 +95,7 @@ test('admin: hypervisor usage, compute service disable/enable, another projectâ€
     flavorId?: string;
     serverId?: string;
     disabled?: string;
+    forcedDown?: string;
     aggregate?: string;
   } = {};
   try {
@@ -157,6 +180,35 @@ test('admin: hypervisor usage, compute service disable/enable, another projectâ€
     await expect(enable).toBeHidden();
     await expect(svc.getByTestId('service-status')).toHaveAttribute('data-status', 'enabled');
     made.disabled = undefined;
+
+    // Forced down (Nova's forced_down): from the page, confirmed in a dialog, then unset.
+    const state = svc.getByTestId('host-state');
+    await expect(state).toHaveAttribute('data-state', 'up');
+    await svc.getByRole('button', { name: `Force down compute service on ${host}` }).click();
+    const forceDialog = page.getByRole('dialog').filter({ hasText: 'Force compute service down' });
+    await expect(forceDialog).toContainText(host);
+    await forceDialog.getByRole('button', { name: 'Force down' }).click();
+    made.forcedDown = host;
+    await expect(forceDialog).toBeHidden();
+    await expect(state).toHaveAttribute('data-state', 'down');
+    await expect(svc).toContainText('forced down');
+    await page.screenshot({ path: 'test-results/admin-services-forced-down.png' });
+    await svc.getByRole('button', { name: `Unset forced down compute service on ${host}` }).click();
+    const unsetDialog = page.getByRole('dialog').filter({ hasText: 'Unset forced down' });
+    await unsetDialog.getByRole('button', { name: 'Unset forced down' }).click();
+    await expect(unsetDialog).toBeHidden();
+    await expect(state).toHaveAttribute('data-state', 'up');
+    await expect(svc).not.toContainText('forced down');
+    // Live: another client (as `openstack compute service set --down|--up` does) changes it;
+    // the open page follows the service.updated events without a reload.
+    const serviceId = await computeServiceId(request, admin, host);
+    await setForcedDown(request, admin, serviceId, true);
+    await expect(state).toHaveAttribute('data-state', 'down');
+    await expect(svc).toContainText('forced down');
+    await setForcedDown(request, admin, serviceId, false);
+    made.forcedDown = undefined;
+    await expect(state).toHaveAttribute('data-state', 'up');
+    await expect(svc).not.toContainText('forced down');
 
     // All instances: the other project's server, with its project's name, filtered by name.
     await page.goto('/admin/instances');
@@ -278,6 +330,10 @@ test('admin: hypervisor usage, compute service disable/enable, another projectâ€
           data: { status: 'enabled' },
         });
       }
+    }
+    // â€¦and one it forced down is up again (later tests must still be able to schedule).
+    if (made.forcedDown) {
+      await setForcedDown(request, admin, await computeServiceId(request, admin, made.forcedDown), false);
     }
     if (made.aggregate) {
       // Only after a failure above: best effort through os-aggregates.

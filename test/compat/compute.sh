@@ -19,6 +19,7 @@ VM="vm1-$suffix"
 AGG="agg-$suffix"
 ZONE="az-$suffix"
 HOST=""
+FORCED=""
 IMAGE=${STRATUS_TEST_IMAGE_NAME:-stratus-test}
 CREATED_IMAGE=""
 BOOT_LIMIT=${BOOT_LIMIT:-300}
@@ -29,6 +30,7 @@ admin() { "$OS" --os-cloud stratus-admin "$@"; }
 cleanup() {
   set +e
   step "cleanup"
+  [ -n "$FORCED" ] && admin compute service set --up "$FORCED" nova-compute >/dev/null 2>&1 && echo "    unset forced_down on $FORCED"
   admin server delete --wait "$VM" >/dev/null 2>&1 && echo "    deleted server $VM"
   [ -n "$HOST" ] && admin aggregate remove host "$AGG" "$HOST" >/dev/null 2>&1 && echo "    removed $HOST from $AGG"
   admin aggregate delete "$AGG" >/dev/null 2>&1 && echo "    deleted aggregate $AGG"
@@ -160,6 +162,57 @@ wait_status VERIFY_RESIZE
 admin server resize confirm "$VM"
 wait_status ACTIVE
 admin server show "$VM" -f value -c flavor | grep -F "$FLAVOR2" || fail "$VM did not keep $FLAVOR2"
+
+step "openstack server migrate $VM (one compute host: no valid host, 400, nothing changes)"
+if out=$(admin server migrate "$VM" 2>&1); then fail "migrate on a single host was accepted: $out"; fi
+echo "    $out"
+case "$out" in *"No valid host"*"(HTTP 400)"*) ;; *) fail "unexpected migrate refusal: $out" ;; esac
+admin server show "$VM" -f value -c status -c OS-EXT-SRV-ATTR:host | tr '\n' ' ' | tee -a /dev/stderr \
+  | grep -x "$HOST ACTIVE " || fail "$VM changed after a refused migrate"
+
+step "openstack compute service set --down $HOST nova-compute (forced_down, 2.53 PUT /os-services/{id})"
+FORCED=$HOST
+admin compute service set --down "$HOST" nova-compute
+admin compute service list --long --service nova-compute -f value -c Host -c State -c "Forced Down" \
+  | tee -a /dev/stderr | grep -x "$HOST down True" || fail "$HOST is not forced down"
+admin hypervisor list -f value -c "Hypervisor Hostname" -c State | grep -E "^$HOST down$" \
+  || fail "the hypervisor of $HOST is not down"
+step "openstack compute service set --up $HOST nova-compute"
+admin compute service set --up "$HOST" nova-compute
+admin compute service list --long --service nova-compute -f value -c Host -c State -c "Forced Down" \
+  | tee -a /dev/stderr | grep -x "$HOST up False" || fail "$HOST is still forced down"
+
+step "openstack --os-compute-api-version 2.11 compute service set --down / --up (PUT /os-services/force-down)"
+admin --os-compute-api-version 2.11 compute service set --down "$HOST" nova-compute
+admin compute service list --long --service nova-compute -f value -c Host -c "Forced Down" | grep -x "$HOST True" \
+  || fail "2.11: $HOST is not forced down"
+admin --os-compute-api-version 2.11 compute service set --up "$HOST" nova-compute
+admin compute service list --long --service nova-compute -f value -c Host -c "Forced Down" | grep -x "$HOST False" \
+  || fail "2.11: $HOST is still forced down"
+FORCED=""
+
+step "forced_down refusals: a scheduler service, a malformed body (400, nothing changes)"
+# The client only says "Failed to set service state to down"; the API's answer is checked below.
+if out=$(admin compute service set --down "$HOST" nova-scheduler 2>&1); then fail "forcing nova-scheduler down was accepted"; fi
+echo "    $out"
+TOKEN=$(admin token issue -f value -c id)
+put_service() { # <service id> <json body> → HTTP status; the body is printed
+  local out="/tmp/compat-svc-$suffix.json" code
+  code=$(curl -s -o "$out" -w '%{http_code}' -X PUT -H "X-Auth-Token: $TOKEN" \
+    -H 'OpenStack-API-Version: compute 2.53' -H 'Content-Type: application/json' \
+    -d "$2" "$STRATUS_URL/compute/v2.1/os-services/$1")
+  printf '    %s → %s %s\n' "$2" "$code" "$(cat "$out")" >&2
+  rm -f "$out"
+  echo "$code"
+}
+SCHED=$(admin compute service list --service nova-scheduler --host "$HOST" -f value -c ID)
+[ -n "$SCHED" ] || fail "no nova-scheduler service on $HOST"
+[ "$(put_service "$SCHED" '{"forced_down": true}')" = 400 ] || fail "forced_down on nova-scheduler was not 400"
+SVC=$(admin compute service list --service nova-compute --host "$HOST" -f value -c ID)
+[ "$(put_service "$SVC" '{"forced_down": "yes"}')" = 400 ] || fail "a malformed forced_down was not 400"
+[ "$(put_service "$SVC" '{}')" = 400 ] || fail "an empty update was not 400"
+admin compute service list --long --host "$HOST" -f value -c Binary -c State -c "Forced Down" | tee -a /dev/stderr \
+  | grep -c " up False$" | grep -x 3 || fail "services of $HOST changed after refused updates"
 
 step "openstack server delete --wait $VM"
 admin server delete --wait "$VM"

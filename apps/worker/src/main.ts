@@ -2,6 +2,7 @@ import {
   heartbeat,
   initLogger,
   releaseLocksOfDownHosts,
+  reportStaleServices,
   startRuntime,
   toTask,
   type JobDefinition,
@@ -44,6 +45,7 @@ if (config.workerRoles.includes('network') || config.workerRoles.includes('compu
 
 const beat = setInterval(() => {
   heartbeat(db, svc)
+    .then(() => reportStaleServices(db, config.serviceDownSeconds))
     .then(() => releaseLocksOfDownHosts(db, config.serviceDownSeconds))
     .then((hosts) => {
       if (hosts.length) log.warn({ hosts }, 'released queue locks of hosts that are down');
@@ -62,7 +64,9 @@ if (config.workerRoles.includes('compute')) {
   } catch (err) {
     log.error({ err }, 'compute: cannot register this host (is libvirtd running?); no builds will be scheduled here');
   }
-  metadataServer = await startMetadataServer(config.metadataSocket ?? join(config.stateDir, 'run', 'metadata.sock')).catch((err: unknown) => {
+  metadataServer = await startMetadataServer(
+    config.metadataSocket ?? join(config.stateDir, 'run', 'metadata.sock'),
+  ).catch((err: unknown) => {
     log.error({ err }, 'metadata service did not start');
     return undefined;
   });
@@ -73,14 +77,19 @@ const stopVolumeRole = config.workerRoles.includes('volume') ? startVolumeRole()
 
 // Console role: the websocket proxy to this host's VNC servers and serial ptys (docs/consoles.md).
 const consoleProxy = config.workerRoles.includes('console')
-  ? await startConsoleProxy({ host: config.host, listen: config.consoleProxyListen, port: config.consoleProxyPort, targets: computeDeps().driver }).catch(
-      (err: unknown) => void log.error({ err }, 'console proxy did not start'),
-    )
+  ? await startConsoleProxy({
+      host: config.host,
+      listen: config.consoleProxyListen,
+      port: config.consoleProxyPort,
+      targets: computeDeps().driver,
+    }).catch((err: unknown) => void log.error({ err }, 'console proxy did not start'))
   : undefined;
 
 // Object role: this host's object server and devices in the ring, replicator and auditor (docs/object-storage.md).
 const objectStorage = config.workerRoles.includes('object')
-  ? await startObjectStorage({ config, db, databaseUrl: rt.databaseUrl, log }).catch((err: unknown) => void log.error({ err }, 'object server did not start'))
+  ? await startObjectStorage({ config, db, databaseUrl: rt.databaseUrl, log }).catch(
+      (err: unknown) => void log.error({ err }, 'object server did not start'),
+    )
   : undefined;
 
 log.info({ host: config.host, roles: config.workerRoles, jobs: jobs.map((j) => j.name) }, 'worker started');

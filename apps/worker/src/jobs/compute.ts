@@ -27,6 +27,11 @@ import {
   confirmResizeJobDef,
   revertResizeJobDef,
   selectHostForResize,
+  selectHostForMigration,
+  migrateSourceJobDef,
+  finishMigrationJobDef,
+  finishRevertMigrationJobDef,
+  MIGRATION_TYPE,
   settledVmState,
   logger,
   makeFault,
@@ -325,6 +330,22 @@ export function computeJobs(deps: () => ComputeDeps): JobDefinition[] {
       await db.$transaction(async (tx) => {
         const cur = await lockServer(tx, serverId);
         if (!cur || cur.deleted) return;
+        // A cold migration still open: its source host drops what it kept for a revert.
+        const moved = await tx.migration.findMany({
+          where: {
+            serverId,
+            migrationType: MIGRATION_TYPE.MIGRATION,
+            status: { in: ['post-migrating', 'finished', 'reverting'] },
+            sourceHost: { not: host },
+          },
+        });
+        for (const m of moved)
+          await enqueueJob(
+            tx,
+            confirmResizeJobDef,
+            { serverId, actionId, migrationId: m.id },
+            { host: m.sourceHost, queueName: serverQueue(serverId) },
+          );
         await finishDelete(tx, serverId, actionId);
       }, TX);
       await refreshNodeUsage(host, db);
@@ -472,7 +493,13 @@ export function computeJobs(deps: () => ComputeDeps): JobDefinition[] {
       await updateServer(tx, o.serverId, {
         taskState: null,
         ...(o.vmState ? { vmState: o.vmState } : {}),
-        fault: makeFault(500, o.error, `Resize to flavor ${FlavorSnapshot.parse(m.newFlavor).name} failed.`),
+        fault: makeFault(
+          500,
+          o.error,
+          m.migrationType === MIGRATION_TYPE.MIGRATION
+            ? `Migration from ${m.sourceHost} failed.`
+            : `Resize to flavor ${FlavorSnapshot.parse(m.newFlavor).name} failed.`,
+        ),
       });
       await eventFinish(tx, o.actionId, o.event, 'Error', { message: o.error });
       await finishAction(tx, o.actionId, 'Error');
@@ -491,10 +518,15 @@ export function computeJobs(deps: () => ComputeDeps): JobDefinition[] {
         if (await hasAllocation(tx, migrationId)) return;
         await moveAllocations(tx, { from: serverId, to: migrationId, projectId: m.projectId, userId: m.userId });
       }, TX);
-      // 2. The new flavor is claimed for the server on its own host, through the scheduler's filters.
-      const picked = (await hasAllocation(db, serverId))
-        ? { host: m.destHost, nodename: m.destNode }
-        : await selectHostForResize(s, FlavorSnapshot.parse(m.newFlavor), m.sourceHost);
+      // 2. The new flavor is claimed for the server on its own host (a resize) or on another
+      // one (a cold migration), through the scheduler's filters.
+      const migrating = m.migrationType === MIGRATION_TYPE.MIGRATION;
+      const picked =
+        (await hasAllocation(db, serverId)) && m.destNode
+          ? { host: m.destHost, nodename: m.destNode }
+          : migrating
+            ? await selectHostForMigration(s, { source: m.sourceHost, host: m.destHost || null })
+            : await selectHostForResize(s, FlavorSnapshot.parse(m.newFlavor), m.sourceHost);
       if ('error' in picked) {
         await abandonResize(db, {
           serverId,
@@ -512,14 +544,18 @@ export function computeJobs(deps: () => ComputeDeps): JobDefinition[] {
           await releaseAllocation(tx, serverId);
           return;
         }
-        await tx.migration.update({ where: { id: migrationId }, data: { status: 'migrating' } });
+        await tx.migration.update({
+          where: { id: migrationId },
+          data: { status: 'migrating', destHost: picked.host, destNode: picked.nodename },
+        });
         await updateServer(tx, serverId, { taskState: TaskState.RESIZE_MIGRATING });
         await eventFinish(tx, actionId, 'conductor_migrate_server', 'Success', { host: picked.host });
+        // A resize runs on its host; a cold migration starts on the source.
         await enqueueJob(
           tx,
-          resizeJobDef,
+          migrating ? migrateSourceJobDef : resizeJobDef,
           { serverId, actionId, migrationId },
-          { host: m.destHost, queueName: serverQueue(serverId) },
+          { host: migrating ? m.sourceHost : picked.host, queueName: serverQueue(serverId) },
         );
       }, TX);
     },
@@ -572,10 +608,13 @@ export function computeJobs(deps: () => ComputeDeps): JobDefinition[] {
 
   const confirm: JobDefinition<typeof confirmResizeJobDef.payload> = {
     ...confirmResizeJobDef,
-    async handler({ serverId, actionId }) {
+    async handler({ serverId, actionId, migrationId }) {
       const { db, host, driver } = deps();
       await db.$transaction((tx) => eventStart(tx, actionId, 'compute_confirm_resize', host), TX);
-      await driver.confirmResize(serverId);
+      const m = await db.migration.findUnique({ where: { id: migrationId } });
+      // A cold migration's source drops its kept copy; a resize drops the kept disk.
+      if (m?.migrationType === MIGRATION_TYPE.MIGRATION) await driver.confirmMigration(serverId);
+      else await driver.confirmResize(serverId);
       await db.$transaction(async (tx) => {
         await eventFinish(tx, actionId, 'compute_confirm_resize', 'Success', { host });
         await finishAction(tx, actionId);
@@ -593,6 +632,27 @@ export function computeJobs(deps: () => ComputeDeps): JobDefinition[] {
       if (!s || !m || s.deleted || s.taskState !== TaskState.RESIZE_REVERTING || m.status !== 'reverting') return;
       await db.$transaction((tx) => eventStart(tx, actionId, 'compute_revert_resize', host), TX);
       const old = FlavorSnapshot.parse(m.oldFlavor);
+      if (m.migrationType === MIGRATION_TYPE.MIGRATION) {
+        // The destination drops its copy (domain, disk); the source takes the guest back.
+        try {
+          await driver.destroy(serverId);
+          await db.$transaction(async (tx) => {
+            const cur = await lockServer(tx, serverId);
+            if (!cur || cur.deleted) return;
+            await eventFinish(tx, actionId, 'compute_revert_resize', 'Success', { host });
+            await enqueueJob(
+              tx,
+              finishRevertMigrationJobDef,
+              { serverId, actionId, migrationId },
+              { host: m.sourceHost, queueName: serverQueue(serverId) },
+            );
+          }, TX);
+        } catch (err) {
+          await failRevert(db, { serverId, actionId, migrationId, host, err });
+        }
+        await refreshNodeUsage(host, db);
+        return;
+      }
       try {
         const wasRunning = await stopForChange(driver, serverId);
         await driver.revertResize(serverId, { vcpus: old.vcpus, memoryMb: old.ramMb, rootDiskGb: old.diskGb });
@@ -615,24 +675,208 @@ export function computeJobs(deps: () => ComputeDeps): JobDefinition[] {
           await finishAction(tx, actionId);
         }, TX);
       } catch (err) {
-        const e = errText(err);
-        logger().warn({ err, serverId }, 'revert resize failed');
+        await failRevert(db, { serverId, actionId, migrationId, host, err });
+      }
+      await refreshNodeUsage(host, db);
+    },
+  };
+
+  /** A revert that failed half-way: ERROR with the fault, as Nova leaves it. */
+  const failRevert = async (
+    db: PrismaClient,
+    o: { serverId: string; actionId: string; migrationId: string; host: string; err: unknown; event?: string },
+  ) => {
+    const e = errText(o.err);
+    logger().warn({ err: o.err, serverId: o.serverId }, 'revert resize failed');
+    await db.$transaction(async (tx) => {
+      const cur = await lockServer(tx, o.serverId);
+      if (!cur || cur.deleted) return;
+      await tx.migration.update({ where: { id: o.migrationId }, data: { status: 'error' } });
+      await updateServer(tx, o.serverId, {
+        vmState: VmState.ERROR,
+        taskState: null,
+        fault: makeFault(500, `Revert of the resize failed: ${e.message}`, e.traceback),
+      });
+      await eventFinish(tx, o.actionId, o.event ?? 'compute_revert_resize', 'Error', { host: o.host, ...e });
+      await finishAction(tx, o.actionId, 'Error');
+    }, TX);
+  };
+
+  // ------------------------------------------------------------ cold migration between hosts
+
+  const migrateSource: JobDefinition<typeof migrateSourceJobDef.payload> = {
+    ...migrateSourceJobDef,
+    async handler({ serverId, actionId, migrationId }) {
+      const { db, host, driver } = deps();
+      const s = await db.server.findUnique({ where: { id: serverId } });
+      const m = await db.migration.findUnique({ where: { id: migrationId } });
+      if (!s || !m || s.deleted || s.taskState !== TaskState.RESIZE_MIGRATING || m.status !== 'migrating') return;
+      if (s.host !== host || m.sourceHost !== host) return;
+      await db.$transaction((tx) => eventStart(tx, actionId, 'compute_resize_instance', host), TX);
+      try {
+        const handed = await driver.migrateDiskAndPowerOff(serverId);
         await db.$transaction(async (tx) => {
           const cur = await lockServer(tx, serverId);
           if (!cur || cur.deleted) return;
-          await tx.migration.update({ where: { id: migrationId }, data: { status: 'error' } });
+          await tx.migration.update({ where: { id: migrationId }, data: { status: 'post-migrating' } });
+          await updateServer(tx, serverId, { taskState: TaskState.RESIZE_MIGRATED });
+          await eventFinish(tx, actionId, 'compute_resize_instance', 'Success', { host });
+          await enqueueJob(
+            tx,
+            finishMigrationJobDef,
+            { serverId, actionId, migrationId, sourceDiskPath: handed.diskPath },
+            { host: m.destHost, queueName: serverQueue(serverId) },
+          );
+        }, TX);
+      } catch (err) {
+        const e = errText(err);
+        logger().warn({ err, serverId, host }, 'migration: handing the guest over failed');
+        // The guest may be stopped and undefined half-way: take it back here if we can.
+        const start = s.vmState === VmState.ACTIVE;
+        const back = await driver.finishRevertMigration(serverId, { start }).then(
+          () => true,
+          () => false,
+        );
+        const ps = await driver.powerState(serverId).catch(() => PowerState.NOSTATE);
+        await abandonResize(db, {
+          serverId,
+          actionId,
+          migrationId,
+          event: 'compute_resize_instance',
+          error: e.message,
+          ...(back ? {} : { vmState: VmState.ERROR }),
+        });
+        if (back) await db.$transaction((tx) => updateServer(tx, serverId, { powerState: ps }), TX);
+      }
+    },
+  };
+
+  const finishMigration: JobDefinition<typeof finishMigrationJobDef.payload> = {
+    ...finishMigrationJobDef,
+    async handler({ serverId, actionId, migrationId, sourceDiskPath }) {
+      const d = deps();
+      const { db, host, driver, images } = d;
+      const s = await db.server.findUnique({ where: { id: serverId } });
+      const m = await db.migration.findUnique({ where: { id: migrationId } });
+      if (!s || !m || s.deleted || s.taskState !== TaskState.RESIZE_MIGRATED || m.status !== 'post-migrating') return;
+      if (m.destHost !== host) return;
+      await db.$transaction(async (tx) => {
+        await updateServer(tx, serverId, { taskState: TaskState.RESIZE_FINISH });
+        await eventStart(tx, actionId, 'compute_finish_resize', host);
+      }, TX);
+      const flavor = FlavorSnapshot.parse(m.newFlavor);
+      try {
+        // The overlay's base image comes from this host's cache (fetched when missing).
+        const { image, bytes } = await imageBackend().open(s.imageId);
+        const base = await images.ensureBaseImage(image.id, bytes, image.checksum ? { checksum: image.checksum } : {});
+        const nics = await plugServerPorts(d, { ...s, host });
+        await driver.finishMigration({
+          uuid: serverId,
+          vcpus: flavor.vcpus,
+          memoryMb: flavor.ramMb,
+          rootDiskGb: flavor.diskGb,
+          baseImagePath: base,
+          nics,
+          displayName: s.name,
+          sourceDiskPath,
+          // Nova powers the guest on at the destination unless it was stopped.
+          start: s.vmState !== VmState.STOPPED,
+        });
+        const ps = await driver.powerState(serverId);
+        await db.$transaction(async (tx) => {
+          const cur = await lockServer(tx, serverId);
+          if (!cur || cur.deleted) return;
+          await tx.migration.update({ where: { id: migrationId }, data: { status: 'finished' } });
           await updateServer(tx, serverId, {
-            vmState: VmState.ERROR,
+            vmState: VmState.RESIZED,
             taskState: null,
-            fault: makeFault(500, `Revert of the resize failed: ${e.message}`, e.traceback),
+            powerState: ps,
+            host,
+            node: m.destNode,
           });
-          await eventFinish(tx, actionId, 'compute_revert_resize', 'Error', { host, ...e });
-          await finishAction(tx, actionId, 'Error');
+          await eventFinish(tx, actionId, 'compute_finish_resize', 'Success', { host });
+          await finishAction(tx, actionId);
+        }, TX);
+      } catch (err) {
+        const e = errText(err);
+        logger().warn({ err, serverId, host }, 'migration: finishing on the destination failed');
+        // Nothing of the destination's copy stays; the source still has the guest.
+        await driver.destroy(serverId).catch(() => undefined);
+        await db.$transaction(async (tx) => {
+          const cur = await lockServer(tx, serverId);
+          if (!cur || cur.deleted) return;
+          await tx.migration.update({ where: { id: migrationId }, data: { status: 'reverting' } });
+          await updateServer(tx, serverId, {
+            taskState: TaskState.RESIZE_REVERTING,
+            fault: makeFault(500, `Migration to ${host} failed: ${e.message}`, e.traceback),
+          });
+          await eventFinish(tx, actionId, 'compute_finish_resize', 'Error', { host, ...e });
+          await enqueueJob(
+            tx,
+            finishRevertMigrationJobDef,
+            { serverId, actionId, migrationId },
+            { host: m.sourceHost, queueName: serverQueue(serverId) },
+          );
         }, TX);
       }
       await refreshNodeUsage(host, db);
     },
   };
 
-  return [schedule, build, del, power, rebuild, resizePrep, resize, confirm, revert] as JobDefinition[];
+  const finishRevertMigration: JobDefinition<typeof finishRevertMigrationJobDef.payload> = {
+    ...finishRevertMigrationJobDef,
+    async handler({ serverId, actionId, migrationId }) {
+      const d = deps();
+      const { db, host, driver } = d;
+      const s = await db.server.findUnique({ where: { id: serverId } });
+      const m = await db.migration.findUnique({ where: { id: migrationId } });
+      if (!s || !m || s.deleted || s.taskState !== TaskState.RESIZE_REVERTING || m.status !== 'reverting') return;
+      if (m.sourceHost !== host) return;
+      await db.$transaction((tx) => eventStart(tx, actionId, 'compute_finish_revert_resize', host), TX);
+      try {
+        // VERIFY_RESIZE's power state says whether the guest runs (a failed finish: the old one).
+        const running =
+          s.vmState === VmState.RESIZED ? s.powerState === PowerState.RUNNING : s.powerState !== PowerState.SHUTDOWN;
+        await plugServerPorts(d, { ...s, host });
+        await driver.finishRevertMigration(serverId, { start: running });
+        const ps = await driver.powerState(serverId);
+        const failed = s.vmState !== VmState.RESIZED;
+        await db.$transaction(async (tx) => {
+          const cur = await lockServer(tx, serverId);
+          if (!cur || cur.deleted) return;
+          // The server takes the source's allocations back from the migration.
+          await moveAllocations(tx, { from: migrationId, to: serverId, projectId: m.projectId, userId: m.userId });
+          await tx.migration.update({ where: { id: migrationId }, data: { status: failed ? 'error' : 'reverted' } });
+          await updateServer(tx, serverId, {
+            vmState: settledVmState(ps),
+            taskState: null,
+            powerState: ps,
+            host,
+            node: m.sourceNode,
+          });
+          await eventFinish(tx, actionId, 'compute_finish_revert_resize', 'Success', { host });
+          await finishAction(tx, actionId, failed ? 'Error' : undefined);
+        }, TX);
+      } catch (err) {
+        await failRevert(db, { serverId, actionId, migrationId, host, err, event: 'compute_finish_revert_resize' });
+      }
+      await refreshNodeUsage(host, db);
+      if (m.destHost) await refreshNodeUsage(m.destHost, db);
+    },
+  };
+
+  return [
+    schedule,
+    build,
+    del,
+    power,
+    rebuild,
+    resizePrep,
+    resize,
+    confirm,
+    revert,
+    migrateSource,
+    finishMigration,
+    finishRevertMigration,
+  ] as JobDefinition[];
 }

@@ -7,22 +7,31 @@ import { fileURLToPath } from 'node:url';
 import {
   type AuthContext,
   addAggregateHost,
+  confirmResize,
   createAggregate,
   createServerGroup,
   createServers,
   deleteServer,
+  getConsumerAllocations,
   loadConfig,
+  migrateServer,
+  revertResize,
 } from '@stratus/core';
 import { projectWithMember, unique } from '@stratus/core/identity/test-support';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { testDb, waitFor } from '../../../../test/helpers.ts';
+import { runTool } from '../drivers/compute/libvirt.ts';
 import { testFlavor } from './compute/test-support.ts';
 import {
+  BOOT_MARKER,
+  bootCount,
   deleteServersQuietly,
   expectGuestGone,
+  GUEST_LIMIT_MS,
   guestStack,
   isRoot,
   waitDeleted,
+  waitForNextBoot,
   waitForServer,
 } from './guest-test-support.ts';
 
@@ -33,6 +42,9 @@ import {
  * servers must land one on each host, and each guest boots (real libvirt, TCG) under its
  * host's state directory. Both workers and everything they made are removed afterwards.
  * The workers share the image store (STRATUS_IMAGE_STORE_DIR), as hosts share Glance.
+ * A running guest is then cold-migrated between them: VERIFY_RESIZE on the other host
+ * with its disk copied into that host's instance directory and booting from there;
+ * confirm leaves nothing on the source; a second migration reverted runs it where it was.
  */
 const root = fileURLToPath(new URL('../../../../', import.meta.url));
 const tag = randomUUID().slice(0, 6);
@@ -45,13 +57,16 @@ describe.skipIf(!isRoot)('two compute hosts', () => {
   const dirs: string[] = [];
   const logs: string[] = ['', ''];
   let member: AuthContext;
+  let admin: AuthContext;
   let imageId: string;
   let flavorId: string;
   const created: string[] = [];
 
   beforeAll(async () => {
     // This process runs no guests (the two workers do): the stack's own driver stays unused.
-    const { url, db, stateDir, admin, imageId: image } = await guestStack('stratusmh-');
+    const stack = await guestStack('stratusmh-');
+    const { url, db, stateDir, imageId: image } = stack;
+    admin = stack.admin;
     imageId = image;
     member = (await projectWithMember(admin)).auth.context;
     flavorId = (await testFlavor(admin)).id;
@@ -170,5 +185,126 @@ describe.skipIf(!isRoot)('two compute hosts', () => {
       const dir = dirs[hosts.indexOf(s.host ?? '')] ?? '';
       await expectGuestGone(db, s.id, join(dir, 'instances', s.id));
     }
+  });
+  it('cold-migrates a running guest to the other host; confirm cleans the source, a reverted migration runs it back home, a delete in VERIFY_RESIZE cleans both', async () => {
+    const { db } = testDb();
+    const virsh = (...args: string[]) => runTool('virsh', ['-c', 'qemu:///system', ...args]);
+    const dirOf = (host: string) => dirs[hosts.indexOf(host)] ?? '';
+    const instanceDir = (host: string, id: string) => join(dirOf(host), 'instances', id);
+    const consoleOn = (host: string, id: string) => {
+      const log = join(instanceDir(host, id), 'console.log');
+      return existsSync(log) ? readFileSync(log, 'utf8') : '';
+    };
+    /** Resources the consumer holds, per host. */
+    const heldOn = async (consumer: string) => {
+      const nodes = await db.computeNode.findMany({ where: { host: { in: hosts } } });
+      const out: Record<string, Record<string, number>> = {};
+      for (const a of (await getConsumerAllocations('service', consumer)).allocations)
+        out[nodes.find((n) => n.resourceProviderUuid === a.providerId)?.host ?? a.providerId] = a.resources;
+      return out;
+    };
+    /** The running domain of the server and the disk it runs from. */
+    const domain = async (id: string) => {
+      const state = (await virsh('domstate', `stratus-${id}`)).stdout.trim();
+      const xml = (await virsh('dumpxml', `stratus-${id}`)).stdout;
+      const disk = /<source file='([^']+\/disk)'/.exec(xml)?.[1];
+      return { state, disk };
+    };
+
+    const { servers } = await createServers(member, {
+      name: 'mh-mig',
+      imageRef: imageId,
+      flavorRef: flavorId,
+      availabilityZone: zone,
+    });
+    const id = servers[0]?.id ?? '';
+    created.push(id);
+    const first = await waitForServer(member, id, 'ACTIVE');
+    const a = first.host ?? '';
+    const b = hosts.find((h) => h !== a) ?? '';
+    expect(hosts).toContain(a);
+    await waitFor(() => consoleOn(a, id).includes(BOOT_MARKER), {
+      timeoutMs: GUEST_LIMIT_MS,
+      intervalMs: 1000,
+      what: `${BOOT_MARKER} on ${a}`,
+    });
+    const flavor = await heldOn(id);
+    expect(Object.keys(flavor)).toEqual([a]);
+
+    // 1. migrate: the only other host is picked; the guest runs there from that host's own copy.
+    let t = performance.now();
+    await migrateServer(admin, id);
+    const moved = await waitForServer(member, id, 'VERIFY_RESIZE', { timeoutMs: GUEST_LIMIT_MS });
+    figures.migrateToVerify = Math.round(performance.now() - t);
+    expect(moved.host).toBe(b);
+    const m1 = await db.migration.findFirstOrThrow({ where: { serverId: id }, orderBy: { createdAt: 'desc' } });
+    expect(m1).toMatchObject({ migrationType: 'migration', status: 'finished', sourceHost: a, destHost: b });
+    expect(await domain(id)).toEqual({ state: 'running', disk: join(instanceDir(b, id), 'disk') });
+    // The source keeps its disk for a revert; the destination's is a copy backed by its own image cache.
+    expect(existsSync(join(instanceDir(a, id), 'disk'))).toBe(true);
+    const info = JSON.parse(
+      (await runTool('qemu-img', ['info', '-U', '--output=json', join(instanceDir(b, id), 'disk')])).stdout,
+    ) as {
+      'backing-filename'?: string;
+    };
+    expect(info['backing-filename']?.startsWith(`${dirOf(b)}/`)).toBe(true);
+    expect(existsSync(join(instanceDir(b, id), 'disk.part'))).toBe(false);
+    await waitFor(() => consoleOn(b, id).includes(BOOT_MARKER), {
+      timeoutMs: GUEST_LIMIT_MS,
+      intervalMs: 1000,
+      what: `${BOOT_MARKER} on ${b} after the migration`,
+    });
+    figures.migrateToBoot = Math.round(performance.now() - t);
+    // The server holds the destination, the migration the source.
+    expect(await heldOn(id)).toEqual({ [b]: flavor[a] });
+    expect(await heldOn(m1.id)).toEqual(flavor);
+
+    // 2. confirm: the source's allocations and its kept instance directory go.
+    await confirmResize(member, id);
+    await waitForServer(member, id, 'ACTIVE');
+    await waitFor(() => !existsSync(instanceDir(a, id)) || undefined, {
+      timeoutMs: 120_000,
+      what: `${instanceDir(a, id)} removed after the confirm`,
+    });
+    expect(await heldOn(id)).toEqual({ [b]: flavor[a] });
+    expect(await heldOn(m1.id)).toEqual({});
+    expect((await db.migration.findUniqueOrThrow({ where: { id: m1.id } })).status).toBe('confirmed');
+    expect(await domain(id)).toEqual({ state: 'running', disk: join(instanceDir(b, id), 'disk') });
+
+    // 3. migrate back, then revert: it runs on b again from b's disk; nothing stays on a.
+    const bootsOnB = bootCount(consoleOn(b, id));
+    t = performance.now();
+    await migrateServer(admin, id);
+    const back = await waitForServer(member, id, 'VERIFY_RESIZE', { timeoutMs: GUEST_LIMIT_MS });
+    expect(back.host).toBe(a);
+    expect(await domain(id)).toEqual({ state: 'running', disk: join(instanceDir(a, id), 'disk') });
+    await revertResize(member, id);
+    const reverted = await waitForServer(member, id, 'ACTIVE', { timeoutMs: GUEST_LIMIT_MS });
+    figures.migrateAndRevert = Math.round(performance.now() - t);
+    expect(reverted.host).toBe(b);
+    const m2 = await db.migration.findFirstOrThrow({ where: { serverId: id }, orderBy: { createdAt: 'desc' } });
+    expect(m2).toMatchObject({ status: 'reverted', sourceHost: b, destHost: a });
+    expect(await domain(id)).toEqual({ state: 'running', disk: join(instanceDir(b, id), 'disk') });
+    expect(existsSync(instanceDir(a, id))).toBe(false);
+    expect(existsSync(join(instanceDir(b, id), 'libvirt.xml.pre-migrate'))).toBe(false);
+    expect(await heldOn(id)).toEqual({ [b]: flavor[a] });
+    expect(await heldOn(m2.id)).toEqual({});
+    // Started again from b's kept definition: it boots once more there.
+    await waitForNextBoot(async () => consoleOn(b, id), bootsOnB, GUEST_LIMIT_MS);
+
+    // 4. Deleted while a third migration waits in VERIFY_RESIZE: the destination's guest
+    // and the source's kept copy both go, and neither consumer holds anything.
+    await migrateServer(admin, id);
+    expect((await waitForServer(member, id, 'VERIFY_RESIZE', { timeoutMs: GUEST_LIMIT_MS })).host).toBe(a);
+    const m3 = await db.migration.findFirstOrThrow({ where: { serverId: id }, orderBy: { createdAt: 'desc' } });
+    expect(existsSync(join(instanceDir(b, id), 'libvirt.xml.pre-migrate'))).toBe(true);
+    await deleteServer(member, id);
+    await waitDeleted(db, id);
+    await expectGuestGone(db, id, instanceDir(a, id));
+    await waitFor(() => !existsSync(instanceDir(b, id)) || undefined, {
+      timeoutMs: 120_000,
+      what: `${instanceDir(b, id)} removed after the delete`,
+    });
+    expect(await heldOn(m3.id)).toEqual({});
   });
 });

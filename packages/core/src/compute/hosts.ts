@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { emitEvent, type ComputeNode as NodeRow, type PrismaClient } from '@stratus/db';
 import type { AuthContext } from '../identity/types.ts';
 import { badRequest, notFound } from '../platform/errors.ts';
@@ -68,6 +68,14 @@ export async function refreshNodeUsage(host: string, client: PrismaClient = db()
     WHERE n.host = ${host}`;
 }
 
+/**
+ * A worker's service is up while its heartbeat is fresh and no operator forced it down
+ * (Nova's forced_down: the host was fenced, so its heartbeats no longer count).
+ */
+export function serviceIsUp(s: { lastHeartbeat: Date; forcedDown: boolean }, since: number): boolean {
+  return !s.forcedDown && s.lastHeartbeat.getTime() >= since;
+}
+
 export interface Hypervisor {
   node: NodeRow;
   state: 'up' | 'down';
@@ -85,7 +93,7 @@ async function withService(nodes: NodeRow[]): Promise<Hypervisor[]> {
     const s = services.find((x) => x.host === node.host);
     return {
       node,
-      state: s && s.lastHeartbeat.getTime() >= since ? 'up' : 'down',
+      state: s && serviceIsUp(s, since) ? 'up' : 'down',
       status: s?.disabled ? 'disabled' : 'enabled',
       serviceId: s?.id ?? null,
       disabledReason: s?.disabledReason ?? null,
@@ -168,19 +176,108 @@ export async function listComputeServices(
       ['conductor', 'nova-conductor'],
     ] as const) {
       if (!s.roles.includes(role) || (o.binary && o.binary !== binary)) continue;
+      // forced_down is set on nova-compute only (one worker row carries all its roles).
+      const forcedDown = role === 'compute' && s.forcedDown;
       out.push({
-        id: s.id,
+        id: roleServiceId(s.id, role),
         binary,
         host: s.host,
         zone: role === 'compute' ? zoneOf(aggregates.get(s.host)) : INTERNAL_ZONE,
         status: s.disabled ? 'disabled' : 'enabled',
-        state: s.lastHeartbeat.getTime() >= since ? 'up' : 'down',
+        state: serviceIsUp({ lastHeartbeat: s.lastHeartbeat, forcedDown }, since) ? 'up' : 'down',
         updatedAt: s.lastHeartbeat,
         disabledReason: s.disabledReason,
-        forcedDown: false,
+        forcedDown,
       });
     }
   }
+  return out;
+}
+
+/** What an operator may change on a compute service (Nova's PUT /os-services). */
+export interface ComputeServiceUpdate {
+  disabled?: boolean;
+  reason?: string | null;
+  /** Nova's forced_down: the host counts as down (and takes no servers) until unset. */
+  forcedDown?: boolean;
+}
+
+/**
+ * One worker row carries all its roles; Nova lists a service per binary, each with its
+ * own id. nova-compute keeps the worker's id (the hypervisor's service id); the other
+ * roles get a stable id derived from it (name-based, RFC 4122 version 5 layout).
+ */
+export function roleServiceId(workerId: string, role: 'compute' | 'scheduler' | 'conductor'): string {
+  if (role === 'compute') return workerId;
+  const h = createHash('sha1').update(`${workerId}/${role}`).digest();
+  h[6] = ((h[6] ?? 0) & 0x0f) | 0x50;
+  h[8] = ((h[8] ?? 0) & 0x3f) | 0x80;
+  const x = h.subarray(0, 16).toString('hex');
+  return `${x.slice(0, 8)}-${x.slice(8, 12)}-${x.slice(12, 16)}-${x.slice(16, 20)}-${x.slice(20)}`;
+}
+
+async function findWorkerService(by: { id?: string; host?: string }) {
+  const s = by.id
+    ? isUuid(by.id)
+      ? await db().service.findUnique({ where: { id: by.id } })
+      : null
+    : by.host
+      ? await db().service.findFirst({ where: { host: by.host, binary: 'stratus-worker' } })
+      : null;
+  const missing = notFound(`Service ${by.id ?? by.host ?? ''} could not be found.`);
+  if (!s && by.id && isUuid(by.id)) {
+    // The id of a worker's scheduler or conductor: a service Nova does not let one update.
+    const workers = await db().service.findMany({ where: { binary: 'stratus-worker' }, select: { id: true } });
+    for (const w of workers)
+      for (const role of ['scheduler', 'conductor'] as const)
+        if (roleServiceId(w.id, role) === by.id.toLowerCase())
+          throw badRequest(
+            `Updating a nova-${role} service is not supported. Only nova-compute services can be updated.`,
+          );
+  }
+  if (!s) throw missing;
+  if (s.binary !== 'stratus-worker') throw missing;
+  return s;
+}
+
+/**
+ * Changes a host's compute service: enabled/disabled (with a reason) and forced_down.
+ * The scheduler skips a disabled or forced-down host; admins' dashboards follow through
+ * the `service.updated` event, written in the same transaction as the change.
+ */
+export async function updateComputeService(
+  ctx: AuthContext,
+  by: { id?: string; host?: string },
+  o: ComputeServiceUpdate,
+): Promise<ComputeService> {
+  enforce(ctx, 'os_compute_api:os-services:update');
+  if (o.disabled === undefined && o.forcedDown === undefined)
+    throw badRequest("'status' and/or 'forced_down' must be specified.");
+  if (o.disabled === false && o.reason)
+    throw badRequest("Specifying 'disabled_reason' with status 'enabled' is invalid.");
+  const found = await findWorkerService(by);
+  if (!found.roles.includes('compute'))
+    throw badRequest('Updating a service is only supported for nova-compute services.');
+  await db().$transaction(async (tx) => {
+    const s = await tx.service.update({
+      where: { id: found.id },
+      data: {
+        ...(o.disabled !== undefined
+          ? { disabled: o.disabled, disabledReason: o.disabled ? (o.reason ?? null) : null }
+          : {}),
+        ...(o.forcedDown !== undefined ? { forcedDown: o.forcedDown } : {}),
+      },
+    });
+    await emitEvent(tx, {
+      type: 'service.updated',
+      projectId: null,
+      resourceId: s.id,
+      data: { host: s.host, binary: 'nova-compute', disabled: s.disabled, forcedDown: s.forcedDown },
+    });
+  });
+  const list = await listComputeServices(ctx, { host: found.host, binary: 'nova-compute' });
+  const out = list[0];
+  if (!out) throw notFound(`Service ${found.id} could not be found.`);
   return out;
 }
 
@@ -190,24 +287,42 @@ export async function setComputeServiceStatus(
   by: { id?: string; host?: string },
   o: { disabled: boolean; reason?: string | null },
 ): Promise<ComputeService> {
-  enforce(ctx, 'os_compute_api:os-services:update');
-  const s = by.id
-    ? isUuid(by.id)
-      ? await db().service.findUnique({ where: { id: by.id } })
-      : null
-    : by.host
-      ? await db().service.findFirst({ where: { host: by.host, binary: 'stratus-worker' } })
-      : null;
-  if (!s) throw notFound(`Service ${by.id ?? by.host ?? ''} could not be found.`);
-  if (!s.roles.includes('compute')) throw badRequest('Only compute services can be enabled or disabled.');
-  await db().service.update({
-    where: { id: s.id },
-    data: { disabled: o.disabled, disabledReason: o.disabled ? (o.reason ?? null) : null },
+  return updateComputeService(ctx, by, { disabled: o.disabled, reason: o.disabled ? (o.reason ?? null) : null });
+}
+
+/** Sets or unsets Nova's forced_down on a host's compute service. */
+export async function setComputeServiceForcedDown(
+  ctx: AuthContext,
+  by: { id?: string; host?: string },
+  forcedDown: boolean,
+): Promise<ComputeService> {
+  return updateComputeService(ctx, by, { forcedDown });
+}
+
+/**
+ * Heartbeats are not events, so nothing is written when a worker stops beating. Every
+ * worker calls this on its heartbeat tick: services whose heartbeat just got older than
+ * the limit are marked (one conditional UPDATE, so exactly one caller wins each
+ * transition) and announced as `service.down`; the service's next heartbeat clears the
+ * mark and announces `service.up` (platform/services.ts heartbeat). Returns the hosts
+ * announced down.
+ */
+export async function reportStaleServices(client: PrismaClient, downSeconds: number): Promise<string[]> {
+  const since = new Date(Date.now() - downSeconds * 1000);
+  return client.$transaction(async (tx) => {
+    const rows = await tx.$queryRaw<Array<{ id: string; host: string; binary: string }>>`
+      UPDATE "Service" SET "reportedDown" = true
+       WHERE NOT "reportedDown" AND "lastHeartbeat" < ${since}
+       RETURNING id::text AS id, host, "binary"`;
+    for (const r of rows)
+      await emitEvent(tx, {
+        type: 'service.down',
+        projectId: null,
+        resourceId: r.id,
+        data: { host: r.host, binary: r.binary, reason: 'heartbeat' },
+      });
+    return rows.map((r) => r.host);
   });
-  const list = await listComputeServices(ctx, { host: s.host, binary: 'nova-compute' });
-  const out = list[0];
-  if (!out) throw notFound(`Service ${s.id} could not be found.`);
-  return out;
 }
 
 export interface AvailabilityZoneView {
@@ -243,8 +358,9 @@ export async function listAvailabilityZones(
     return z;
   };
   for (const s of rows) {
-    const up = s.lastHeartbeat.getTime() >= since;
-    const entry = { available: up, active: !s.disabled, updatedAt: s.lastHeartbeat };
+    const up = serviceIsUp(s, since);
+    // forced_down is nova-compute's alone; the worker's other roles follow its heartbeats.
+    const beating = s.lastHeartbeat.getTime() >= since;
     for (const [role, binary] of [
       ['compute', 'nova-compute'],
       ['scheduler', 'nova-scheduler'],
@@ -258,7 +374,12 @@ export async function listAvailabilityZones(
       if (z.hosts && !z.hosts.includes(s.host)) z.hosts.push(s.host);
       if (z.services) {
         const list = z.services[s.host] ?? [];
-        list.push({ binary, ...entry });
+        list.push({
+          binary,
+          available: role === 'compute' ? up : beating,
+          active: !s.disabled,
+          updatedAt: s.lastHeartbeat,
+        });
         z.services[s.host] = list;
       }
     }

@@ -92,5 +92,34 @@ export const revertResizeJobDef: JobDefinition<typeof MigrationJob> = {
   handler: notHere,
 };
 
+/**
+ * Cold migration on the source host (after resize_prep claimed the destination): the
+ * guest stops and hands its disk over; then finish_migration runs on the destination.
+ */
+export const migrateSourceJobDef: JobDefinition<typeof MigrationJob> = {
+  name: 'compute.migrate_source',
+  payload: MigrationJob,
+  hostBound: true,
+  maxAttempts: 3,
+  handler: notHere,
+};
+export const FinishMigrationJob = MigrationJob.extend({ sourceDiskPath: z.string().min(1).nullable() });
+/** Cold migration on the destination host: the disk copied in, the guest defined (and started): VERIFY_RESIZE. */
+export const finishMigrationJobDef: JobDefinition<typeof FinishMigrationJob> = {
+  name: 'compute.finish_migration',
+  payload: FinishMigrationJob,
+  hostBound: true,
+  maxAttempts: 3,
+  handler: notHere,
+};
+/** A reverted cold migration back on the source host (after the destination dropped its copy). */
+export const finishRevertMigrationJobDef: JobDefinition<typeof MigrationJob> = {
+  name: 'compute.finish_revert_migration',
+  payload: MigrationJob,
+  hostBound: true,
+  maxAttempts: 3,
+  handler: notHere,
+};
+
 /** Jobs on one server run one at a time, in order (graphile-worker queue name). */
 export const serverQueue = (serverId: string): string => `server:${serverId}`;

@@ -5,8 +5,10 @@ import { claimAllocationsInTx, replaceManyAllocationsInTx } from '../placement/a
 import { enqueueJob } from '../platform/jobs.ts';
 import { currentRequestId } from '../platform/log.ts';
 import { badRequest, conflict, notFound, StratusError } from '../platform/errors.ts';
-import { db, isAdmin, newUuid, overLimit } from './common.ts';
+import { enforce, registerPolicyDefaults } from '../policy/index.ts';
+import { cfg, db, isAdmin, newUuid, overLimit } from './common.ts';
 import { getFlavor } from './flavors.ts';
+import { serviceIsUp } from './hosts.ts';
 import { imageBackend } from './images.ts';
 import { confirmResizeJobDef, rebuildJobDef, resizePrepJobDef, revertResizeJobDef, serverQueue } from './jobs.ts';
 import { lockProjectQuota, quotaLimits, quotaUsage } from './quotas.ts';
@@ -177,6 +179,106 @@ export async function resizeServer(ctx: AuthContext, id: string, flavorRef: stri
     },
     { maxWait: 30_000, timeout: 30_000 },
   );
+}
+
+registerPolicyDefaults([
+  {
+    name: 'os_compute_api:os-migrate-server:migrate',
+    rule: 'rule:admin_required',
+    description: 'Cold migrate a server to another host.',
+  },
+  {
+    name: 'os_compute_api:os-migrate-server:migrate:host',
+    rule: 'rule:admin_required',
+    description: 'Cold migrate a server to a host the caller names (microversion 2.56).',
+  },
+]);
+
+/** Migration types (Nova's): a resize stays on its host, a cold migration moves. */
+export const MIGRATION_TYPE = { RESIZE: 'resize', MIGRATION: 'migration' } as const;
+
+/**
+ * Cold migration (admin): the server moves to another host with its flavor. It runs as
+ * a resize does (migration record, the source allocations held by the migration, the
+ * destination claimed for the server through the scheduler, VERIFY_RESIZE, then
+ * confirmResize/revertResize), but the destination is never the server's own host: the
+ * source stops the guest and hands its disk over, the destination copies it into its
+ * own instance directory and boots it there.
+ */
+export async function migrateServer(ctx: AuthContext, id: string, o: { host?: string | null } = {}): Promise<void> {
+  const row = await loadServer(ctx, id, 'os_compute_api:os-migrate-server:migrate');
+  const host = o.host ?? null;
+  if (host !== null) {
+    enforce(ctx, 'os_compute_api:os-migrate-server:migrate:host', { project_id: row.projectId });
+    const node = await db().computeNode.findUnique({ where: { host } });
+    if (!node) throw badRequest(`Compute host ${host} could not be found.`);
+  }
+  const requestId = currentRequestId() ?? `req-${newUuid()}`;
+  await db().$transaction(
+    async (tx) => {
+      const s = await lockServer(tx, row.id);
+      if (!s || s.deleted) throw notFound(`Instance ${id} could not be found.`);
+      check('migrate', s, ctx);
+      if (!s.host || !s.node) throw conflict(`Cannot 'migrate' instance ${id}: it is not on any host.`);
+      if (host !== null && host === s.host) throw badRequest('Cannot migrate to the host where the server exists.');
+      // Nova's API waits for the conductor's scheduling and answers NoValidHost with a
+      // 400; the obvious case — no other enabled, up compute host — is refused here, at
+      // once; the scheduler's own filters still decide in compute.resize_prep.
+      if (!(await otherComputeHosts(tx, s.host, host)))
+        throw badRequest('No valid host was found. No valid host found for cold migrate');
+      const volumes = await tx.$queryRaw<Array<{ n: bigint }>>`
+        SELECT count(*) AS n FROM "VolumeAttachment" WHERE "serverId" = ${s.id}::uuid`;
+      if (Number(volumes[0]?.n ?? 0) > 0)
+        throw badRequest('Migrating a server with volumes attached is not supported yet.');
+      const flavor = FlavorSnapshot.parse(s.flavor);
+      const actionId = await startAction(tx, {
+        serverId: s.id,
+        action: 'migrate',
+        requestId,
+        projectId: s.projectId,
+        userId: ctx.userId,
+      });
+      const migrationId = newUuid();
+      await tx.migration.create({
+        data: {
+          id: migrationId,
+          serverId: s.id,
+          projectId: s.projectId,
+          userId: s.userId,
+          migrationType: MIGRATION_TYPE.MIGRATION,
+          status: 'pre-migrating',
+          sourceHost: s.host,
+          sourceNode: s.node,
+          // The scheduler fills these in (resize_prep); a named host is what it must pick.
+          destHost: host ?? '',
+          destNode: '',
+          oldFlavor: { ...flavor },
+          newFlavor: { ...flavor },
+        },
+      });
+      await updateServer(tx, s.id, { taskState: TaskState.RESIZE_PREP });
+      await enqueueJob(
+        tx,
+        resizePrepJobDef,
+        { serverId: s.id, actionId, migrationId },
+        { queueName: serverQueue(s.id) },
+      );
+    },
+    { maxWait: 30_000, timeout: 30_000 },
+  );
+}
+
+/** Whether a compute host other than `source` (or `named`, when given) is enabled and up. */
+async function otherComputeHosts(tx: Tx, source: string, named: string | null): Promise<boolean> {
+  const since = Date.now() - cfg().serviceDownSeconds * 1000;
+  const nodes = await tx.computeNode.findMany({
+    where: { host: named ?? { not: source } },
+    select: { host: true },
+  });
+  const services = await tx.service.findMany({
+    where: { binary: 'stratus-worker', host: { in: nodes.map((n) => n.host) }, disabled: false },
+  });
+  return services.some((x) => x.roles.includes('compute') && serviceIsUp(x, since));
 }
 
 /** The vm_state a server returns to after a resize ends: what its guest's power says. */

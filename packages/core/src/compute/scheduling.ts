@@ -38,7 +38,8 @@ export const computeInfoSource: ComputeInfoSource = {
         host: n.host,
         nodename: n.hypervisorHostname,
         serviceDisabled: !s || s.disabled || !s.roles.includes('compute'),
-        lastHeartbeat: s?.lastHeartbeat ?? null,
+        // A forced-down service counts as never heard from: the ComputeFilter refuses it.
+        lastHeartbeat: s && !s.forcedDown ? s.lastHeartbeat : null,
         hypervisorType: n.hypervisorType,
         ...(arch ? { cpuArch: arch } : {}),
         availabilityZone: zoneOf(aggregates.get(n.host)),
@@ -136,6 +137,40 @@ export async function selectHostForResize(
         },
         image: { id: server.imageId },
         forceHosts: [host],
+      },
+      consumerIds: [server.id],
+      source: computeInfoSource,
+    });
+    if (!sel) return { error: 'No valid host was found.' };
+    return { host: sel.host, nodename: sel.nodename };
+  } catch (e) {
+    if (isNoValidHost(e)) return { error: e instanceof Error ? e.message : String(e) };
+    throw e;
+  }
+}
+
+/**
+ * A cold migration's claim: the server's flavor on another host than `source` (or on
+ * `host` when the admin named one), through the scheduler's filters (an unknown, disabled,
+ * down or forced-down destination, or one breaking the server group, is no valid host).
+ */
+export async function selectHostForMigration(
+  server: ServerRow,
+  o: { source: string; host?: string | null },
+): Promise<{ host: string; nodename: string } | { error: string }> {
+  const f = FlavorSnapshot.parse(server.flavor);
+  const serverGroup = await groupInfo(server);
+  try {
+    const [sel] = await selectDestinations({
+      request: {
+        projectId: server.projectId,
+        userId: server.userId,
+        resources: placementResources(f),
+        flavor: { name: f.name, vcpus: f.vcpus, memoryMb: f.ramMb, diskGb: f.diskGb, extraSpecs: f.extraSpecs },
+        image: { id: server.imageId },
+        ...(serverGroup ? { serverGroup } : {}),
+        ignoreHosts: [o.source],
+        ...(o.host ? { forceHosts: [o.host] } : {}),
       },
       consumerIds: [server.id],
       source: computeInfoSource,

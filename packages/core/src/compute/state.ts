@@ -33,6 +33,7 @@ export const TaskState = {
   REBUILD_SPAWNING: 'rebuild_spawning',
   RESIZE_PREP: 'resize_prep',
   RESIZE_MIGRATING: 'resize_migrating',
+  RESIZE_MIGRATED: 'resize_migrated',
   RESIZE_FINISH: 'resize_finish',
   RESIZE_REVERTING: 'resize_reverting',
 } as const;
@@ -69,6 +70,7 @@ export const SERVER_ACTIONS = [
   'resize',
   'confirm_resize',
   'revert_resize',
+  'migrate',
 ] as const;
 export type ServerAction = (typeof SERVER_ACTIONS)[number];
 
@@ -102,6 +104,7 @@ const RULES: Record<ServerAction, Rule> = {
   resize: { vm: ['active', 'stopped'], task: NONE, lockable: true },
   confirm_resize: { vm: ['resized'], task: NONE, lockable: true },
   revert_resize: { vm: ['resized'], task: NONE, lockable: true },
+  migrate: { vm: ['active', 'stopped'], task: NONE, lockable: true },
 };
 
 export type Verdict = { ok: true } | { ok: false; reason: string };

@@ -14,6 +14,14 @@ export async function heartbeat(
       create: { ...svc, lastHeartbeat: now, startedAt: now },
       update: { roles: svc.roles, lastHeartbeat: now, ...(opts.starting ? { startedAt: now } : {}) },
     });
+    // Back after compute's reportStaleServices announced it down: announce it up again.
+    const back = await tx.service.updateMany({
+      where: { binary: svc.binary, host: svc.host, reportedDown: true },
+      data: { reportedDown: false },
+    });
+    if (back.count > 0 && !opts.starting) {
+      await emitEvent(tx, { type: 'service.up', projectId: null, data: { binary: svc.binary, host: svc.host } });
+    }
     if (opts.starting) {
       await emitEvent(tx, { type: 'service.started', projectId: null, data: { binary: svc.binary, host: svc.host } });
     }
@@ -41,7 +49,9 @@ export async function readiness(db: PrismaClient, downSeconds: number): Promise<
   try {
     const rows = await db.$queryRaw<Array<{ n: bigint }>>`
       SELECT count(*) AS n FROM _prisma_migrations WHERE finished_at IS NULL OR rolled_back_at IS NOT NULL`;
-    const queue = await db.$queryRaw<Array<{ ok: boolean }>>`SELECT to_regclass('graphile_worker.jobs') IS NOT NULL AS ok`;
+    const queue = await db.$queryRaw<
+      Array<{ ok: boolean }>
+    >`SELECT to_regclass('graphile_worker.jobs') IS NOT NULL AS ok`;
     if (rows[0]?.n === 0n && queue[0]?.ok) out.migrations = 'ok';
     else out.checks.push('migrations: not fully applied');
   } catch {

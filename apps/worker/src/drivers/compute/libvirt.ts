@@ -24,6 +24,7 @@ import {
   type HostInfo,
   HypervisorError,
   type HypervisorErrorCode,
+  type MigrationSource,
   type HypervisorType,
   PowerState,
   type RebootType,
@@ -318,6 +319,23 @@ export class LibvirtDriver implements ComputeDriver {
     const diskMs = performance.now() - t;
 
     t = performance.now();
+    await this.defineDomain(spec, diskPath);
+    const defineMs = performance.now() - t;
+
+    t = performance.now();
+    const state = await this.powerState(spec.uuid);
+    if (state !== PowerState.RUNNING && state !== PowerState.PAUSED) {
+      await this.virshTolerant(['start', name], ['InvalidState']);
+    }
+    const startMs = performance.now() - t;
+
+    return { domainName: name, instanceDir: dir, timings: { diskMs, defineMs, startMs } };
+  }
+
+  /** Writes the domain XML beside the disk and defines it (redefining an existing domain only updates it). */
+  private async defineDomain(spec: SpawnSpec, diskPath: string): Promise<void> {
+    const name = this.domainName(spec.uuid);
+    const dir = this.instanceDir(spec.uuid);
     const xml = buildDomainXml({
       name,
       uuid: spec.uuid,
@@ -336,16 +354,6 @@ export class LibvirtDriver implements ComputeDriver {
     const xmlPath = join(dir, 'libvirt.xml');
     await writeFileAtomic(xmlPath, xml);
     await this.virsh(['define', xmlPath]);
-    const defineMs = performance.now() - t;
-
-    t = performance.now();
-    const state = await this.powerState(spec.uuid);
-    if (state !== PowerState.RUNNING && state !== PowerState.PAUSED) {
-      await this.virshTolerant(['start', name], ['InvalidState']);
-    }
-    const startMs = performance.now() - t;
-
-    return { domainName: name, instanceDir: dir, timings: { diskMs, defineMs, startMs } };
   }
 
   private async createRootDisk(spec: SpawnSpec, diskPath: string): Promise<void> {
@@ -657,6 +665,84 @@ export class LibvirtDriver implements ComputeDriver {
     await this.redefine(uuid, spec);
   }
 
+  async migrateDiskAndPowerOff(uuid: string): Promise<MigrationSource> {
+    const name = this.domainName(uuid);
+    const dir = this.instanceDir(uuid);
+    const kept = join(dir, MIGRATION_KEPT);
+    const state = await this.powerState(uuid);
+    if (state !== PowerState.NOSTATE) {
+      if (state !== PowerState.SHUTDOWN) await this.stop(uuid);
+      // The definition as it is now (a retry after the undefine keeps the first copy).
+      const { stdout } = await this.virsh(['dumpxml', '--inactive', name]);
+      await writeFileAtomic(kept, stdout);
+      await this.virshTolerant(['undefine', name, '--managed-save', '--nvram'], ['NotFound']);
+    } else if (!(await exists(kept))) {
+      throw new HypervisorError('NotFound', `no domain ${name} to migrate`);
+    }
+    const diskPath = join(dir, 'disk');
+    return { diskPath: (await exists(diskPath)) ? diskPath : null };
+  }
+
+  async finishMigration(spec: SpawnSpec & { sourceDiskPath: string | null; start: boolean }): Promise<void> {
+    const dir = this.instanceDir(spec.uuid);
+    const diskPath = join(dir, 'disk');
+    await this.ensureInstancesDir();
+    await mkdir(dir, { recursive: true, mode: 0o755 });
+    if (spec.sourceDiskPath && !(await exists(diskPath))) {
+      if (!spec.sourceDiskPath.startsWith('/') || spec.sourceDiskPath === diskPath)
+        throw new HypervisorError('InvalidSpec', `cannot copy the root disk from ${spec.sourceDiskPath}`);
+      // Copied under a temporary name: an existing `disk` is always a complete one.
+      const tmp = `${diskPath}.part`;
+      await rm(tmp, { force: true });
+      await copyFile(spec.sourceDiskPath, tmp);
+      const info = await qemuImgInfo(tmp, this.run, 'qcow2');
+      if (info['backing-filename'] && spec.baseImagePath) {
+        // Same image content, this host's cache: only the backing file's name changes.
+        const base = await qemuImgInfo(spec.baseImagePath, this.run);
+        await this.run('qemu-img', [
+          'rebase',
+          '-q',
+          '-u',
+          '-f',
+          'qcow2',
+          '-F',
+          base.format,
+          '-b',
+          spec.baseImagePath,
+          tmp,
+        ]);
+      }
+      await rename(tmp, diskPath);
+    } else if (!spec.sourceDiskPath && !spec.rootVolume) {
+      throw new HypervisorError('InvalidSpec', 'a migrated server needs its root disk or a root volume');
+    }
+    await this.defineDomain(spec, spec.rootVolume?.path ?? diskPath);
+    if (spec.start) await this.virshTolerant(['start', this.domainName(spec.uuid)], ['InvalidState']);
+  }
+
+  async confirmMigration(uuid: string): Promise<void> {
+    const dir = this.instanceDir(uuid);
+    // Hosts sharing libvirt: the domain of this uuid is the destination's now. Should it
+    // still use a file of this directory (a misconfigured shared state dir), keep it.
+    const xml = await this.virsh(['dumpxml', '--inactive', this.domainName(uuid)]).then(
+      (r) => r.stdout,
+      () => '',
+    );
+    if (parseDisks(xml).some((d) => d.source?.startsWith(`${dir}/`))) return;
+    await rm(dir, { recursive: true, force: true });
+  }
+
+  async finishRevertMigration(uuid: string, opts: { start: boolean }): Promise<void> {
+    const name = this.domainName(uuid);
+    const kept = join(this.instanceDir(uuid), MIGRATION_KEPT);
+    if ((await this.powerState(uuid)) === PowerState.NOSTATE) {
+      if (!(await exists(kept))) throw new HypervisorError('NotFound', `nothing kept to revert ${name} to`);
+      await this.virsh(['define', kept]);
+    }
+    await rm(kept, { force: true });
+    if (opts.start) await this.virshTolerant(['start', name], ['InvalidState']);
+  }
+
   /** Rewrites vCPUs and memory of the (stopped) domain's persistent definition. */
   private async redefine(uuid: string, spec: ResizeSpec): Promise<void> {
     const name = this.domainName(uuid);
@@ -688,6 +774,9 @@ export function resizeDomainXml(xml: string, spec: { vcpus: number; memoryMb: nu
     `<stratus:flavor vcpus='${spec.vcpus}' memoryMb='${spec.memoryMb}'/>`,
   );
 }
+
+/** The source's domain definition kept by a cold migration until confirm or revert. */
+const MIGRATION_KEPT = 'libvirt.xml.pre-migrate';
 
 /** Suffix of the root disk kept by resize until confirm or revert. */
 const RESIZE_KEPT = '.pre-resize';

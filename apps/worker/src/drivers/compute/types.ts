@@ -154,6 +154,34 @@ export interface ComputeDriver {
    * the grown one and the domain gets `spec` (the old vCPUs and RAM) again.
    */
   revertResize(uuid: string, spec: ResizeSpec): Promise<void>;
+
+  /*
+   * Cold migration between hosts (Nova's migrate_disk_and_power_off / finish_migration /
+   * confirm_migration / finish_revert_migration). Hosts on one machine may share libvirt,
+   * so a uuid is defined on one host at a time: the source undefines its domain before
+   * the destination defines its own, and defines it again on a revert.
+   */
+  /**
+   * Source host: stops the guest, keeps its definition beside its disk and undefines the
+   * domain; the instance directory stays (for a revert) until confirmMigration. Returns
+   * where the root disk is for the destination to copy (null: no local root disk).
+   */
+  migrateDiskAndPowerOff(uuid: string): Promise<MigrationSource>;
+  /**
+   * Destination host: copies the source's root disk into this host's instance directory
+   * (its backing file becomes this host's cached base image), defines the domain and
+   * starts it when `start`.
+   */
+  finishMigration(spec: SpawnSpec & { sourceDiskPath: string | null; start: boolean }): Promise<void>;
+  /** Source host, after a confirm: removes what it kept; never touches a domain. */
+  confirmMigration(uuid: string): Promise<void>;
+  /** Source host, after the destination dropped its copy: the kept definition again, started when `start`. */
+  finishRevertMigration(uuid: string, opts: { start: boolean }): Promise<void>;
+}
+
+export interface MigrationSource {
+  /** Absolute path of the stopped guest's root disk on the source host; null when it has none. */
+  diskPath: string | null;
 }
 
 export type HypervisorErrorCode = 'NotFound' | 'InvalidState' | 'InvalidSpec' | 'Failed';

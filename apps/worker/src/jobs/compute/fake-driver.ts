@@ -2,6 +2,7 @@ import type {
   ComputeDriver,
   DomainSummary,
   HostInfo,
+  MigrationSource,
   PowerState as DriverPowerState,
   ResizeSpec,
   SpawnResult,
@@ -22,7 +23,16 @@ export class FakeComputeDriver implements ComputeDriver {
   spawnCalls = 0;
   destroyCalls = 0;
 
-  constructor(private readonly info: Partial<HostInfo> = {}) {}
+  /** Source side of cold migrations: the domains handed off, kept until confirm or revert. */
+  readonly migratedAway = new Map<string, { state: DriverPowerState; spec: SpawnSpec; console: string }>();
+  /** Destination side: the disk each migrated domain was copied from. */
+  readonly copiedFrom = new Map<string, string | null>();
+
+  constructor(
+    private readonly info: Partial<HostInfo> = {},
+    /** Stands for this host's instances directory in the disk paths it reports. */
+    readonly name = 'fake',
+  ) {}
 
   async hostInfo(): Promise<HostInfo> {
     return {
@@ -126,6 +136,38 @@ export class FakeComputeDriver implements ComputeDriver {
       memoryMb: spec.memoryMb,
       rootDiskGb: spec.rootDiskGb ?? d.spec.rootDiskGb,
     };
+  }
+
+  async migrateDiskAndPowerOff(uuid: string): Promise<MigrationSource> {
+    const d = this.domains.get(uuid);
+    if (d) {
+      d.state = PowerState.SHUTDOWN;
+      this.migratedAway.set(uuid, d);
+      this.domains.delete(uuid);
+    } else if (!this.migratedAway.has(uuid)) throw new HypervisorError('NotFound', `fake: no domain ${uuid}`);
+    return { diskPath: `/nonexistent/${this.name}/${uuid}/disk` };
+  }
+  async finishMigration(spec: SpawnSpec & { sourceDiskPath: string | null; start: boolean }): Promise<void> {
+    this.copiedFrom.set(spec.uuid, spec.sourceDiskPath);
+    const { sourceDiskPath: _, start, ...rest } = spec;
+    this.domains.set(spec.uuid, {
+      state: start ? PowerState.RUNNING : PowerState.SHUTDOWN,
+      spec: rest,
+      console: 'STRATUS-BOOT-OK\n',
+    });
+  }
+  async confirmMigration(uuid: string): Promise<void> {
+    this.migratedAway.delete(uuid);
+  }
+  async finishRevertMigration(uuid: string, opts: { start: boolean }): Promise<void> {
+    const kept = this.migratedAway.get(uuid);
+    if (!this.domains.has(uuid)) {
+      if (!kept) throw new HypervisorError('NotFound', `fake: nothing kept for ${uuid}`);
+      this.domains.set(uuid, kept);
+    }
+    this.migratedAway.delete(uuid);
+    const d = this.dom(uuid);
+    if (opts.start) d.state = PowerState.RUNNING;
   }
 }
 

@@ -542,6 +542,21 @@ api('POST', `${V}/servers/:id/action`, async (c, ctx) => {
       await core.resizeServer(ctx, id, lastSegment(String(b.flavorRef)));
       return [202];
     }
+    case 'migrate': {
+      // {"migrate": null}; from 2.56 {"migrate": {"host": "name" | null}} (admin: os-migrate-server).
+      // Before 2.56 Nova reads no body, so none is validated.
+      const b = atLeast(c.v, 56)
+        ? parseInput(
+            z
+              .object({ host: z.string().min(1).max(255).nullish() })
+              .strict()
+              .nullable(),
+            arg ?? null,
+          )
+        : null;
+      await core.migrateServer(ctx, id, { host: b?.host ?? null });
+      return [202];
+    }
     case 'confirmResize':
       await core.confirmResize(ctx, id);
       return [204];
@@ -809,22 +824,41 @@ for (const verb of ['enable', 'disable', 'disable-log-reason'] as const) {
     });
   });
 }
+// 2.11 – 2.52: forced_down by host and binary (2.53 moved it into PUT /os-services/{id}).
+route('PUT', `${V}/os-services/force-down`, async (c) => {
+  if (!atLeast(c.v, 11) || atLeast(c.v, 53)) throw new StratusError('NotFound', 'The resource could not be found.');
+  const ctx = await requireAuth(c.req);
+  const b = parseInput(
+    z.object({ host: z.string().min(1), binary: z.string().min(1), forced_down: z.boolean() }).strict(),
+    await readJson(c.req),
+  );
+  if (b.binary !== 'nova-compute')
+    throw new StratusError('NotFound', `Service ${b.binary} on host ${b.host} could not be found.`);
+  const s = await core.setComputeServiceForcedDown(ctx, { host: b.host }, b.forced_down);
+  ok(c, 200, { service: { host: s.host, binary: b.binary, forced_down: s.forcedDown } });
+});
 route('PUT', `${V}/os-services/:id`, async (c) => {
   if (!atLeast(c.v, 53)) throw new StratusError('NotFound', 'The resource could not be found.');
   const ctx = await requireAuth(c.req);
   const b = parseInput(
-    z.object({
-      status: z.enum(['enabled', 'disabled']).optional(),
-      disabled_reason: z.string().optional(),
-      forced_down: z.boolean().optional(),
-    }),
+    z
+      .object({
+        status: z.enum(['enabled', 'disabled']).optional(),
+        disabled_reason: z.string().min(1).max(255).optional(),
+        forced_down: z.boolean().optional(),
+      })
+      .strict(),
     await readJson(c.req),
   );
-  if (!b.status) throw badRequest('status is required');
-  const s = await core.setComputeServiceStatus(
+  if (b.disabled_reason !== undefined && b.status !== 'disabled')
+    throw badRequest("Specifying 'disabled_reason' with status 'enabled' is invalid.");
+  const s = await core.updateComputeService(
     ctx,
     { id: p(c, 'id') },
-    { disabled: b.status === 'disabled', reason: b.disabled_reason },
+    {
+      ...(b.status ? { disabled: b.status === 'disabled', reason: b.disabled_reason ?? null } : {}),
+      ...(b.forced_down !== undefined ? { forcedDown: b.forced_down } : {}),
+    },
   );
   ok(c, 200, { service: serviceJson(s, c.v) });
 });

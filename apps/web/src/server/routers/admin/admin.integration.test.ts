@@ -1,4 +1,5 @@
 import type { AuthContext } from '@stratus/core/identity/index';
+import { heartbeat } from '@stratus/core/platform/services';
 import { adminContext, projectWithMember, setupIdentityTest, unique } from '@stratus/core/identity/test-support';
 import { createNetwork, deleteNetwork } from '@stratus/core/network/index';
 import { TRPCError } from '@trpc/server';
@@ -53,6 +54,29 @@ describe('admin router', () => {
     );
     expect(await codeOf(a.services.setStatus({ serviceId: 'not-a-uuid', disabled: true }))).toBe('BAD_REQUEST');
     expect(await codeOf(a.services.setStatus({ serviceId: crypto.randomUUID(), disabled: true }))).toBe('NOT_FOUND');
+  });
+
+  it('forces a compute service down and back up for admins only', async () => {
+    const host = unique('force');
+    await heartbeat(testDb().db, { binary: 'stratus-worker', host, roles: ['compute'] }, { starting: true });
+    const a = caller(admin);
+    const svc = (await a.services.list()).services.find((s) => s.host === host && s.binary === 'nova-compute');
+    if (!svc) throw new Error('service not listed');
+    expect(svc).toMatchObject({ state: 'up', forcedDown: false });
+    expect(await codeOf(caller(member).services.setForcedDown({ serviceId: svc.id, forcedDown: true }))).toBe(
+      'FORBIDDEN',
+    );
+    expect(await a.services.setForcedDown({ serviceId: svc.id, forcedDown: true })).toMatchObject({
+      state: 'down',
+      forcedDown: true,
+    });
+    expect(await a.services.setForcedDown({ serviceId: svc.id, forcedDown: false })).toMatchObject({
+      state: 'up',
+      forcedDown: false,
+    });
+    expect(await codeOf(a.services.setForcedDown({ serviceId: crypto.randomUUID(), forcedDown: true }))).toBe(
+      'NOT_FOUND',
+    );
   });
 
   it('manages host aggregates for admins only', async () => {

@@ -1,4 +1,9 @@
-import { type ComputeService, listComputeServices, setComputeServiceStatus } from '@stratus/core/compute/index';
+import {
+  type ComputeService,
+  listComputeServices,
+  setComputeServiceForcedDown,
+  setComputeServiceStatus,
+} from '@stratus/core/compute/index';
 import { loadConfig } from '@stratus/core/platform/config';
 import { z } from 'zod';
 import { protectedProcedure, router } from '../../trpc/init';
@@ -39,5 +44,14 @@ export const servicesRouter = router({
           { disabled: input.disabled, reason: input.reason || null },
         ),
       ),
+    ),
+  /**
+   * Nova's forced_down: the host counts as down whatever its heartbeats say (an operator
+   * fenced it), so the scheduler places nothing there until it is unset.
+   */
+  setForcedDown: protectedProcedure
+    .input(z.object({ serviceId: z.string().uuid(), forcedDown: z.boolean() }))
+    .mutation(async ({ ctx, input }) =>
+      shape(await setComputeServiceForcedDown(ctx.auth, { id: input.serviceId }, input.forcedDown)),
     ),
 });

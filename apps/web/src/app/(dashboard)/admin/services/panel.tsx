@@ -4,7 +4,7 @@ import { useState } from 'react';
 import { HostState, ServiceStatus, useHeartbeatExpiry } from '@/components/admin/usage';
 import { age, useNow } from '@/components/compute/status';
 import { DataTable } from '@/components/data-table';
-import { Modal } from '@/components/modal';
+import { ConfirmAction, Modal } from '@/components/modal';
 import { useToast } from '@/components/toast';
 import { Badge, Button, Field, FormError, Input, PageHeader } from '@/components/ui';
 import { useInvalidate } from '@/lib/resource';
@@ -14,6 +14,12 @@ interface Target {
   id: string;
   host: string;
   disable: boolean;
+}
+
+interface ForceTarget {
+  id: string;
+  host: string;
+  forcedDown: boolean;
 }
 
 /**
@@ -26,6 +32,9 @@ export function ServicesPanel() {
   const query = useQuery(trpc.admin.services.list.queryOptions());
   const d = query.data;
   const [target, setTarget] = useState<Target | null>(null);
+  const [force, setForce] = useState<ForceTarget | null>(null);
+  const invalidate = useInvalidate();
+  const setForcedDown = useMutation(trpc.admin.services.setForcedDown.mutationOptions());
   useHeartbeatExpiry(
     d && {
       rows: d.services.map((s) => ({ state: s.state, lastHeartbeat: s.updatedAt })),
@@ -83,19 +92,49 @@ export function ServicesPanel() {
             // Only compute services can be enabled or disabled (what the scheduler's host filter reads).
             cell: (s) =>
               s.binary === 'nova-compute' ? (
-                <Button
-                  variant={s.status === 'enabled' ? 'secondary' : 'primary'}
-                  aria-label={`${s.status === 'enabled' ? 'Disable' : 'Enable'} compute service on ${s.host}`}
-                  onClick={() => setTarget({ id: s.id, host: s.host, disable: s.status === 'enabled' })}
-                >
-                  {s.status === 'enabled' ? 'Disable' : 'Enable'}
-                </Button>
+                <span className="inline-flex gap-2">
+                  <Button
+                    variant={s.status === 'enabled' ? 'secondary' : 'primary'}
+                    aria-label={`${s.status === 'enabled' ? 'Disable' : 'Enable'} compute service on ${s.host}`}
+                    onClick={() => setTarget({ id: s.id, host: s.host, disable: s.status === 'enabled' })}
+                  >
+                    {s.status === 'enabled' ? 'Disable' : 'Enable'}
+                  </Button>
+                  <Button
+                    variant={s.forcedDown ? 'primary' : 'secondary'}
+                    aria-label={`${s.forcedDown ? 'Unset forced down' : 'Force down'} compute service on ${s.host}`}
+                    onClick={() => setForce({ id: s.id, host: s.host, forcedDown: !s.forcedDown })}
+                  >
+                    {s.forcedDown ? 'Unset forced down' : 'Force down'}
+                  </Button>
+                </span>
               ) : null,
             className: 'text-right',
           },
         ]}
       />
       <StatusDialog target={target} onClose={() => setTarget(null)} />
+      <ConfirmAction
+        target={force}
+        title={force?.forcedDown ? 'Force compute service down' : 'Unset forced down'}
+        confirmLabel={force?.forcedDown ? 'Force down' : 'Unset forced down'}
+        message={(t) =>
+          t.forcedDown ? (
+            <>
+              <strong>{t.host}</strong> will count as down whatever its heartbeats say, and the scheduler places no new
+              servers there. Do this once the host is fenced (powered off or isolated).
+            </>
+          ) : (
+            <>
+              <strong>{t.host}</strong> counts as up again while its worker sends heartbeats.
+            </>
+          )
+        }
+        action={(t) => setForcedDown.mutateAsync({ serviceId: t.id, forcedDown: t.forcedDown })}
+        done={(t) => `Compute service on ${t.host} ${t.forcedDown ? 'forced down' : 'no longer forced down'}`}
+        refresh={() => invalidate(trpc.admin.services.pathKey(), trpc.admin.hypervisors.pathKey())}
+        onClose={() => setForce(null)}
+      />
     </>
   );
 }
