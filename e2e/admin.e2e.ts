@@ -1,6 +1,5 @@
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { type APIRequestContext, expect, type Page, test } from '@playwright/test';
+import { type APIRequestContext, expect, test } from '@playwright/test';
+import { adminPassword, login } from './support.ts';
 
 /*
  * The admin console end to end: an admin sees the compute host with its placement
@@ -14,22 +13,6 @@ import { type APIRequestContext, expect, type Page, test } from '@playwright/tes
  * the server uses a flavor no host can hold, so it goes to ERROR at once instead of
  * booting a guest.
  */
-
-function adminPassword(): string {
-  const dir = process.env.STRATUS_STATE_DIR;
-  if (!dir) throw new Error('STRATUS_STATE_DIR must name the running stack’s state directory');
-  const m = /^admin password: (\S+)$/m.exec(readFileSync(join(dir, 'credentials.txt'), 'utf8'));
-  if (!m?.[1]) throw new Error('no admin password in credentials.txt');
-  return m[1];
-}
-
-async function login(page: Page, user: string, password: string) {
-  await page.goto('/login');
-  await page.getByLabel('User name').fill(user);
-  await page.getByLabel('Password').fill(password);
-  await page.getByLabel('Password').press('Enter');
-  await expect(page).toHaveURL(/\/project$/);
-}
 
 async function token(api: APIRequestContext, user: string, password: string, project: string): Promise<string> {
   const res = await api.post('/identity/v3/auth/tokens', {

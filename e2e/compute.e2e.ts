@@ -1,8 +1,9 @@
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect, type Page, test } from '@playwright/test';
+import { login } from './support.ts';
 
 /*
  * Compute end to end: an admin makes sure a flavor and an image exist (through the
@@ -11,22 +12,6 @@ import { expect, type Page, test } from '@playwright/test';
  * instance page shows the task timeline; the instance is then deleted.
  * Real guests boot slowly on a loaded machine: the waits are long on purpose.
  */
-
-function adminPassword(): string {
-  const dir = process.env.STRATUS_STATE_DIR;
-  if (!dir) throw new Error('STRATUS_STATE_DIR must name the running stack’s state directory');
-  const m = /^admin password: (\S+)$/m.exec(readFileSync(join(dir, 'credentials.txt'), 'utf8'));
-  if (!m?.[1]) throw new Error('no admin password in credentials.txt');
-  return m[1];
-}
-
-async function login(page: Page) {
-  await page.goto('/login');
-  await page.getByLabel('User name').fill('admin');
-  await page.getByLabel('Password').fill(adminPassword());
-  await page.getByLabel('Password').press('Enter');
-  await expect(page).toHaveURL(/\/project$/);
-}
 
 /** The seeded test image if the stack registered one, else a small qcow2 uploaded through the panel. */
 async function ensureImage(page: Page, name: string, dir: string): Promise<{ name: string; uploaded: boolean }> {

@@ -1,20 +1,11 @@
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { type APIRequestContext, expect, type Page, test } from '@playwright/test';
+import { type APIRequestContext, expect, test } from '@playwright/test';
+import { adminPassword, login } from './support.ts';
 
 /*
  * The console pages in a real browser against a real guest: a server is created through
  * the REST APIs (as `openstack` would), then `remote-consoles` URLs open noVNC and the
  * xterm.js serial terminal. Timeouts are generous: guests boot slowly on loaded hosts.
  */
-
-function adminPassword(): string {
-  const dir = process.env.STRATUS_STATE_DIR;
-  if (!dir) throw new Error('STRATUS_STATE_DIR must name the running stack’s state directory');
-  const m = /^admin password: (\S+)$/m.exec(readFileSync(join(dir, 'credentials.txt'), 'utf8'));
-  if (!m?.[1]) throw new Error('no admin password in credentials.txt');
-  return m[1];
-}
 
 async function adminToken(request: APIRequestContext): Promise<string> {
   const res = await request.post('/identity/v3/auth/tokens', {
@@ -32,14 +23,6 @@ async function adminToken(request: APIRequestContext): Promise<string> {
   const token = res.headers()['x-subject-token'];
   if (!token) throw new Error('no X-Subject-Token');
   return token;
-}
-
-async function login(page: Page): Promise<void> {
-  await page.goto('/login');
-  await page.getByLabel('User name').fill('admin');
-  await page.getByLabel('Password').fill(adminPassword());
-  await page.getByLabel('Password').press('Enter');
-  await expect(page).toHaveURL(/\/project$/);
 }
 
 async function poll<T>(what: string, fn: () => Promise<T | undefined>, limitMs = 240_000): Promise<T> {

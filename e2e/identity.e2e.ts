@@ -1,6 +1,5 @@
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { expect, type Page, test } from '@playwright/test';
+import { adminPassword, login } from './support.ts';
 
 /*
  * The identity shell end to end: an admin creates a project and a member user through
@@ -9,20 +8,8 @@ import { expect, type Page, test } from '@playwright/test';
  * project appear without a reload (identity live events).
  */
 
-function adminPassword(): string {
-  const dir = process.env.STRATUS_STATE_DIR;
-  if (!dir) throw new Error('STRATUS_STATE_DIR must name the running stack’s state directory');
-  const m = /^admin password: (\S+)$/m.exec(readFileSync(join(dir, 'credentials.txt'), 'utf8'));
-  if (!m?.[1]) throw new Error('no admin password in credentials.txt');
-  return m[1];
-}
-
-async function login(page: Page, user: string, password: string) {
-  await page.goto('/login');
-  await page.getByLabel('User name').fill(user);
-  await page.getByLabel('Password').fill(password);
-  await page.getByLabel('Password').press('Enter');
-  await expect(page).toHaveURL(/\/project$/);
+async function loginAs(page: Page, user: string, password: string) {
+  await login(page, user, password);
   await expect(page.getByTestId('user-name')).toHaveText(user);
 }
 
@@ -61,7 +48,7 @@ test('admin creates a project and a member; the member sees only that project; l
   await page.getByRole('button', { name: 'Sign in' }).click();
   await expect(page.getByTestId('login-error')).toContainText('user name or password is incorrect');
 
-  await login(page, 'admin', adminPassword());
+  await loginAs(page, 'admin', adminPassword());
   await expect(
     page.getByRole('navigation', { name: 'Main navigation' }).getByRole('link', { name: 'Users' }),
   ).toBeVisible();
@@ -109,7 +96,7 @@ test('admin creates a project and a member; the member sees only that project; l
   expect([401, 404]).toContain(await tokenStatus(page, adminToken));
 
   // The new user lands in their project and can switch to nothing else.
-  await login(page, user, password);
+  await loginAs(page, user, password);
   await expect(page.getByTestId('current-project')).toHaveText(project);
   await page.getByRole('button', { name: 'Switch project' }).click();
   const items = page.getByTestId('project-list').getByRole('menuitem');
@@ -131,7 +118,7 @@ test('admin creates a project and a member; the member sees only that project; l
   await expect(page).toHaveURL(/\/login\?returnTo=%2Fproject/);
 
   // Clean up through the UI (and exercise the confirmation dialogs).
-  await login(page, 'admin', adminPassword());
+  await loginAs(page, 'admin', adminPassword());
   await page.goto('/iam/users');
   await page.getByLabel('Filter by name', { exact: true }).fill(user);
   const userRow = page.getByRole('row').filter({ hasText: user });
@@ -150,7 +137,7 @@ test('admin creates a project and a member; the member sees only that project; l
 });
 
 test('the project switcher rescopes the session to another project of the user', async ({ page }) => {
-  await login(page, 'admin', adminPassword());
+  await loginAs(page, 'admin', adminPassword());
   await expect(page.getByTestId('current-project')).toHaveText('admin');
 
   // Give admin a role on the demo project through the assignments panel.
@@ -188,7 +175,7 @@ test('the project switcher rescopes the session to another project of the user',
 });
 
 test('a token revoked elsewhere sends the browser back to sign in, returning to the same page', async ({ page }) => {
-  await login(page, 'admin', adminPassword());
+  await loginAs(page, 'admin', adminPassword());
   await page.goto('/iam/roles');
   await expect(page.getByRole('table', { name: 'Roles' }).getByText('member', { exact: true })).toBeVisible();
   const token = await sessionToken(page);

@@ -1,7 +1,8 @@
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { expect, type Page, test } from '@playwright/test';
+import { expect, test } from '@playwright/test';
+import { stateDir, login } from './support.ts';
 
 /*
  * Block storage from the compute side: the project Overview shows the block-storage quota
@@ -12,26 +13,6 @@ import { expect, type Page, test } from '@playwright/test';
  * booted with the openstack CLI from the seeded test image (as e2e/volumes.e2e.ts does)
  * and the detach waits for the guest to have booted (its kernel must release the disk).
  */
-
-function stateDir(): string {
-  const dir = process.env.STRATUS_STATE_DIR;
-  if (!dir) throw new Error('STRATUS_STATE_DIR must name the running stack’s state directory');
-  return dir;
-}
-
-function adminPassword(): string {
-  const m = /^admin password: (\S+)$/m.exec(readFileSync(join(stateDir(), 'credentials.txt'), 'utf8'));
-  if (!m?.[1]) throw new Error('no admin password in credentials.txt');
-  return m[1];
-}
-
-async function login(page: Page) {
-  await page.goto('/login');
-  await page.getByLabel('User name').fill('admin');
-  await page.getByLabel('Password').fill(adminPassword());
-  await page.getByLabel('Password').press('Enter');
-  await expect(page).toHaveURL(/\/project$/);
-}
 
 /** The cloud of clouds.yaml whose user is the dashboard's (admin), so both act in one project. */
 function cloudName(): string {

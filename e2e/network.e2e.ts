@@ -1,6 +1,5 @@
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { expect, type Page, test } from '@playwright/test';
+import { login } from './support.ts';
 
 /*
  * Networking end to end, through the dashboard only: create a network with its first
@@ -10,22 +9,6 @@ import { expect, type Page, test } from '@playwright/test';
  * through to their pages. Then a security-group rule from a preset shows in the rule
  * list and is deleted with confirmation. Everything created is deleted again.
  */
-
-function adminPassword(): string {
-  const dir = process.env.STRATUS_STATE_DIR;
-  if (!dir) throw new Error('STRATUS_STATE_DIR must name the running stack’s state directory');
-  const m = /^admin password: (\S+)$/m.exec(readFileSync(join(dir, 'credentials.txt'), 'utf8'));
-  if (!m?.[1]) throw new Error('no admin password in credentials.txt');
-  return m[1];
-}
-
-async function login(page: Page) {
-  await page.goto('/login');
-  await page.getByLabel('User name').fill('admin');
-  await page.getByLabel('Password').fill(adminPassword());
-  await page.getByLabel('Password').press('Enter');
-  await expect(page).toHaveURL(/\/project$/);
-}
 
 /** Opens a table row's "⋯" menu and picks an action. */
 async function rowAction(page: Page, table: string, rowText: string, action: string) {

@@ -3,6 +3,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect, type Page, test } from '@playwright/test';
+import { adminPassword, login } from './support.ts';
 
 /*
  * Object Store browser end to end, against a running stack with the object role:
@@ -11,22 +12,6 @@ import { expect, type Page, test } from '@playwright/test';
  * public and read the object through its public URL without a token, delete an object and
  * then the container (with its contents) through the confirmation dialogs.
  */
-
-function adminPassword(): string {
-  const dir = process.env.STRATUS_STATE_DIR;
-  if (!dir) throw new Error('STRATUS_STATE_DIR must name the running stack’s state directory');
-  const m = /^admin password: (\S+)$/m.exec(readFileSync(join(dir, 'credentials.txt'), 'utf8'));
-  if (!m?.[1]) throw new Error('no admin password in credentials.txt');
-  return m[1];
-}
-
-async function login(page: Page) {
-  await page.goto('/login');
-  await page.getByLabel('User name').fill('admin');
-  await page.getByLabel('Password').fill(adminPassword());
-  await page.getByLabel('Password').press('Enter');
-  await expect(page).toHaveURL(/\/project$/);
-}
 
 /** Opens a row's action menu and picks an item. */
 async function rowAction(page: Page, testId: string, name: string, action: string) {

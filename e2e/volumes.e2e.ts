@@ -2,6 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect, type Locator, type Page, test } from '@playwright/test';
+import { stateDir, login } from './support.ts';
 
 /*
  * Block storage end to end: create a blank volume in the Volumes panel and see it turn
@@ -13,26 +14,6 @@ import { expect, type Locator, type Page, test } from '@playwright/test';
  * disk), attaches a volume to it from the volume's page and sees in-use with the device
  * name, then detaches it. Waits are long on purpose: the machine is shared and guests use TCG.
  */
-
-function stateDir(): string {
-  const dir = process.env.STRATUS_STATE_DIR;
-  if (!dir) throw new Error('STRATUS_STATE_DIR must name the running stack’s state directory');
-  return dir;
-}
-
-function adminPassword(): string {
-  const m = /^admin password: (\S+)$/m.exec(readFileSync(join(stateDir(), 'credentials.txt'), 'utf8'));
-  if (!m?.[1]) throw new Error('no admin password in credentials.txt');
-  return m[1];
-}
-
-async function login(page: Page) {
-  await page.goto('/login');
-  await page.getByLabel('User name').fill('admin');
-  await page.getByLabel('Password').fill(adminPassword());
-  await page.getByLabel('Password').press('Enter');
-  await expect(page).toHaveURL(/\/project$/);
-}
 
 const volumeRow = (page: Page, name: string): Locator =>
   page.getByRole('row').filter({ has: page.locator(`[data-testid="volume-row"][data-name="${name}"]`) });
