@@ -170,6 +170,16 @@ case "$out" in *"No valid host"*"(HTTP 400)"*) ;; *) fail "unexpected migrate re
 admin server show "$VM" -f value -c status -c OS-EXT-SRV-ATTR:host | tr '\n' ' ' | tee -a /dev/stderr \
   | grep -x "$HOST ACTIVE " || fail "$VM changed after a refused migrate"
 
+step "openstack server migration list --server $VM (GET /os-migrations: the two resizes, no record of the refused migrate)"
+migs=$(admin --os-compute-api-version 2.59 server migration list --server "$VM" -f value -c Status -c Type -c "Source Compute" \
+  | sort | tr '\n' ';')
+echo "    $migs"
+[ "$migs" = "$HOST confirmed resize;$HOST reverted resize;" ] || fail "unexpected migrations of $VM: $migs"
+admin server migration list --server "$VM" --status confirmed -f value -c Status | tee -a /dev/stderr \
+  | grep -x confirmed || fail "no confirmed migration of $VM with --status confirmed"
+[ "$(admin --os-compute-api-version 2.59 server migration list --server "$VM" --limit 1 -f value -c Status)" = confirmed ] \
+  || fail "the newest migration of $VM is not the confirmed resize"
+
 step "openstack compute service set --down $HOST nova-compute (forced_down, 2.53 PUT /os-services/{id})"
 FORCED=$HOST
 admin compute service set --down "$HOST" nova-compute

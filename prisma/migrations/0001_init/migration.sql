@@ -246,6 +246,7 @@ CREATE TABLE "AggregateHost" (
 -- CreateTable
 CREATE TABLE "Migration" (
     "id" UUID NOT NULL,
+    "number" SERIAL NOT NULL,
     "serverId" UUID NOT NULL,
     "projectId" TEXT NOT NULL,
     "userId" TEXT NOT NULL,
@@ -1079,10 +1080,16 @@ CREATE UNIQUE INDEX "Aggregate_name_key" ON "Aggregate"("name");
 CREATE INDEX "AggregateHost_host_idx" ON "AggregateHost"("host");
 
 -- CreateIndex
+CREATE UNIQUE INDEX "Migration_number_key" ON "Migration"("number");
+
+-- CreateIndex
 CREATE INDEX "Migration_serverId_createdAt_idx" ON "Migration"("serverId", "createdAt");
 
 -- CreateIndex
 CREATE INDEX "Migration_status_idx" ON "Migration"("status");
+
+-- CreateIndex
+CREATE INDEX "Migration_createdAt_idx" ON "Migration"("createdAt");
 
 -- CreateIndex
 CREATE UNIQUE INDEX "ConsoleToken_tokenHash_key" ON "ConsoleToken"("tokenHash");

@@ -2,10 +2,8 @@ import { randomUUID } from 'node:crypto';
 import {
   type AuthContext,
   confirmResize,
-  createServers,
   deleteServer,
   getConsumerAllocations,
-  getServer,
   listInstanceActions,
   getInstanceAction,
   quotaUsage,
@@ -15,19 +13,17 @@ import {
   serverPowerAction,
 } from '@stratus/core';
 import { adminContext, setupIdentityTest } from '@stratus/core/identity/test-support';
-import type { Runner } from 'graphile-worker';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { testDb, waitFor } from '../../../../test/helpers.ts';
 import { PowerState } from '../drivers/compute/types.ts';
 import type { FakeComputeDriver } from './compute/fake-driver.ts';
+import { FAKE_IMAGE_ID, testFlavor, useFakeImage } from './compute/test-support.ts';
 import {
-  FAKE_IMAGE_ID,
-  fakeHost,
-  keepAlive,
-  startComputeWorker,
-  testFlavor,
-  useFakeImage,
-} from './compute/test-support.ts';
+  bootOnHost,
+  type FakeComputeHosts,
+  startFakeComputeHosts,
+  untilStatus,
+} from './compute/integration-support.ts';
 
 /*
  * Rebuild and resize/confirm/revert through the real jobs, queue, placement and
@@ -36,8 +32,7 @@ import {
  * delete leave of them.
  */
 const tag = randomUUID().slice(0, 8);
-const runners: Runner[] = [];
-let beat: NodeJS.Timeout | undefined;
+let hosts: FakeComputeHosts;
 let admin: AuthContext;
 let member: AuthContext;
 let projectId: string;
@@ -46,32 +41,12 @@ let small: { id: string };
 let big: { id: string };
 let tinyDisk: { id: string };
 
-async function until(id: string, status: string) {
-  return waitFor(
-    async () => {
-      const s = await getServer(member, id);
-      if (s.status === 'ERROR' && status !== 'ERROR') throw new Error(`server went to ERROR: ${s.fault?.message}`);
-      return s.status === status && s.taskState === null ? s : undefined;
-    },
-    { timeoutMs: 60_000, intervalMs: 50, what: `server ${id} ${status}` },
-  );
-}
+const until = (id: string, status: string) => untilStatus(member, id, status);
 /**
  * Boots a server on this file's fake host (forced: other test files' hosts may be
  * registered without a worker). Forcing a host needs an admin, so the test acts as one.
  */
-async function boot(name: string): Promise<string> {
-  const { servers } = await createServers(member, {
-    name,
-    imageRef: FAKE_IMAGE_ID,
-    flavorRef: small.id,
-    availabilityZone: `nova:life-${tag}`,
-  });
-  const id = servers[0]?.id ?? '';
-  const s = await until(id, 'ACTIVE');
-  expect(s.host).toBe(`life-${tag}`);
-  return id;
-}
+const boot = (name: string) => bootOnHost(member, { name, flavorRef: small.id, host: `life-${tag}` });
 const allocationsOf = async (consumer: string) =>
   (await getConsumerAllocations('service', consumer)).allocations.map((a) => a.resources);
 
@@ -86,14 +61,12 @@ beforeAll(async () => {
   big = await testFlavor(admin, { vcpus: 2, ramMb: 256, diskGb: 2 });
   tinyDisk = await testFlavor(admin, { vcpus: 1, ramMb: 128, diskGb: 0 });
   const host = `life-${tag}`;
-  driver = await fakeHost(url, host);
-  runners.push(await startComputeWorker(url, host, driver));
-  beat = keepAlive(url, [host]);
+  hosts = await startFakeComputeHosts(url, [host]);
+  driver = hosts.drivers.get(host) as FakeComputeDriver;
 });
 
 afterAll(async () => {
-  clearInterval(beat);
-  await Promise.all(runners.map((r) => r.stop()));
+  await hosts.stop();
 });
 
 describe('rebuild and resize', () => {

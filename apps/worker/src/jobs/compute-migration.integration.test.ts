@@ -17,19 +17,17 @@ import {
 } from '@stratus/core';
 import { adminContext, projectWithMember, setupIdentityTest } from '@stratus/core/identity/test-support';
 import { getPrisma } from '@stratus/db';
-import type { Runner } from 'graphile-worker';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { testDb, waitFor } from '../../../../test/helpers.ts';
 import { PowerState } from '../drivers/compute/types.ts';
 import { FakeComputeDriver } from './compute/fake-driver.ts';
+import { FAKE_IMAGE_ID, testFlavor, useFakeImage } from './compute/test-support.ts';
 import {
-  FAKE_IMAGE_ID,
-  fakeHost,
-  keepAlive,
-  startComputeWorker,
-  testFlavor,
-  useFakeImage,
-} from './compute/test-support.ts';
+  bootOnHost,
+  type FakeComputeHosts,
+  startFakeComputeHosts,
+  untilStatus,
+} from './compute/integration-support.ts';
 
 /*
  * Cold migration across hosts through the real jobs, queue, scheduler, placement and
@@ -42,36 +40,14 @@ const tag = randomUUID().slice(0, 8);
 const A = `mig-a-${tag}`;
 const B = `mig-b-${tag}`;
 const C = `mig-c-${tag}`;
-const runners: Runner[] = [];
-let beat: NodeJS.Timeout | undefined;
+let hosts: FakeComputeHosts;
 let admin: AuthContext;
 let flavor: { id: string };
-const drivers = new Map<string, FakeComputeDriver>();
-const drv = (h: string) => drivers.get(h) as FakeComputeDriver;
+const drv = (h: string) => hosts.drivers.get(h) as FakeComputeDriver;
 
-async function until(id: string, status: string) {
-  return waitFor(
-    async () => {
-      const s = await getServer(admin, id);
-      if (s.status === 'ERROR' && status !== 'ERROR') throw new Error(`server went to ERROR: ${s.fault?.message}`);
-      return s.status === status && s.taskState === null ? s : undefined;
-    },
-    { timeoutMs: 60_000, intervalMs: 50, what: `server ${id} ${status}` },
-  );
-}
+const until = (id: string, status: string) => untilStatus(admin, id, status);
 
-async function boot(name: string, host = A): Promise<string> {
-  const { servers } = await createServers(admin, {
-    name,
-    imageRef: FAKE_IMAGE_ID,
-    flavorRef: flavor.id,
-    availabilityZone: `nova:${host}`,
-  });
-  const id = servers[0]?.id ?? '';
-  const s = await until(id, 'ACTIVE');
-  expect(s.host).toBe(host);
-  return id;
-}
+const boot = (name: string, host = A) => bootOnHost(admin, { name, flavorRef: flavor.id, host });
 
 /** Resources a consumer holds, per host. */
 async function heldOn(consumer: string): Promise<Record<string, Record<string, number>>> {
@@ -93,17 +69,15 @@ beforeAll(async () => {
   useFakeImage();
   admin = await adminContext();
   flavor = await testFlavor(admin, { vcpus: 1, ramMb: 128, diskGb: 1 });
-  for (const h of [A, B, C]) {
-    const d = await fakeHost(url, h, new FakeComputeDriver({ vcpus: 64, memoryMb: 65536, diskGbTotal: 1000 }, h));
-    drivers.set(h, d);
-    runners.push(await startComputeWorker(url, h, d));
-  }
-  beat = keepAlive(url, [A, B, C]);
+  hosts = await startFakeComputeHosts(
+    url,
+    [A, B, C],
+    (h) => new FakeComputeDriver({ vcpus: 64, memoryMb: 65536, diskGbTotal: 1000 }, h),
+  );
 });
 
 afterAll(async () => {
-  clearInterval(beat);
-  await Promise.all(runners.map((r) => r.stop()));
+  await hosts.stop();
   await getPrisma(testDb().url).service.updateMany({ where: { host: C }, data: { forcedDown: false } });
 });
 

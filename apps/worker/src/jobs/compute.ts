@@ -36,6 +36,7 @@ import {
   logger,
   makeFault,
   type PowerOp,
+  type ServerPatch,
   powerJobDef,
   PowerState,
   refreshNodeUsage,
@@ -47,7 +48,7 @@ import {
   updateServer,
   VmState,
 } from '@stratus/core';
-import type { PrismaClient, Server as ServerRow } from '@stratus/db';
+import type { Migration as MigrationRow, PrismaClient, Server as ServerRow, Tx } from '@stratus/db';
 import type { ImageChecksum, ImageSource } from '../drivers/compute/image-cache.ts';
 import type { ComputeDriver, NicSpec } from '../drivers/compute/types.ts';
 import type { BootDevices } from './volume.ts';
@@ -477,6 +478,95 @@ export function computeJobs(deps: () => ComputeDeps): JobDefinition[] {
   };
 
   /** Ends a resize that could not go on: allocations back to the server, migration in error. */
+  /**
+   * The server and migration a resize/migration job works on, when both are still in the
+   * state the job expects (a retry after the step, or a deleted server, finds them not).
+   */
+  const loadMigrating = async (
+    db: PrismaClient,
+    ids: { serverId: string; migrationId: string },
+    taskState: string,
+    status: string,
+  ): Promise<{ s: ServerRow; m: MigrationRow } | undefined> => {
+    const s = await db.server.findUnique({ where: { id: ids.serverId } });
+    const m = await db.migration.findUnique({ where: { id: ids.migrationId } });
+    if (!s || !m || s.deleted || s.taskState !== taskState || m.status !== status) return undefined;
+    return { s, m };
+  };
+
+  /**
+   * A step that hands the work on to the next job (one transaction; nothing when the
+   * server is gone, but `gone`): migration and server updates, the event's end, `next`.
+   */
+  const handOn = (
+    db: PrismaClient,
+    o: {
+      serverId: string;
+      actionId: string;
+      event: string;
+      result?: 'Success' | 'Error';
+      detail: Record<string, unknown>;
+      migration?: { id: string; data: { status: string; destHost?: string; destNode?: string } };
+      server?: ServerPatch;
+      next: (tx: Tx) => Promise<unknown>;
+      gone?: (tx: Tx) => Promise<void>;
+    },
+  ) =>
+    db.$transaction(async (tx) => {
+      const cur = await lockServer(tx, o.serverId);
+      if (!cur || cur.deleted) {
+        await o.gone?.(tx);
+        return;
+      }
+      if (o.migration) await tx.migration.update({ where: { id: o.migration.id }, data: o.migration.data });
+      if (o.server) await updateServer(tx, o.serverId, o.server);
+      await eventFinish(tx, o.actionId, o.event, o.result ?? 'Success', o.detail);
+      await o.next(tx);
+    }, TX);
+
+  /**
+   * The last step of a resize, a migration or their revert (one transaction; nothing when
+   * the server is gone): the migration's allocations back to the server when reverting,
+   * the migration's status, the server's state, the event's and the action's end.
+   */
+  const settle = (
+    db: PrismaClient,
+    o: {
+      serverId: string;
+      actionId: string;
+      m: MigrationRow;
+      host: string;
+      event: string;
+      status: string;
+      server: ServerPatch;
+      giveBack?: boolean;
+      result?: 'Error';
+    },
+  ) =>
+    db.$transaction(async (tx) => {
+      const cur = await lockServer(tx, o.serverId);
+      if (!cur || cur.deleted) return;
+      if (o.giveBack)
+        await moveAllocations(tx, { from: o.m.id, to: o.serverId, projectId: o.m.projectId, userId: o.m.userId });
+      await tx.migration.update({ where: { id: o.m.id }, data: { status: o.status } });
+      await updateServer(tx, o.serverId, o.server);
+      await eventFinish(tx, o.actionId, o.event, 'Success', { host: o.host });
+      await finishAction(tx, o.actionId, o.result);
+    }, TX);
+
+  /** An in-place flavor change (resize or its revert) on this host; returns the power state after. */
+  const reshapeGuest = async (
+    driver: ComputeDriver,
+    serverId: string,
+    f: FlavorSnapshot,
+    op: 'resize' | 'revertResize',
+  ): Promise<number> => {
+    const wasRunning = await stopForChange(driver, serverId);
+    await driver[op](serverId, { vcpus: f.vcpus, memoryMb: f.ramMb, rootDiskGb: f.diskGb });
+    if (wasRunning) await driver.start(serverId);
+    return driver.powerState(serverId);
+  };
+
   const abandonResize = async (
     db: PrismaClient,
     o: { serverId: string; actionId: string; migrationId: string; event: string; error: string; vmState?: string },
@@ -509,9 +599,9 @@ export function computeJobs(deps: () => ComputeDeps): JobDefinition[] {
     ...resizePrepJobDef,
     async handler({ serverId, actionId, migrationId }) {
       const { db } = deps();
-      const s = await db.server.findUnique({ where: { id: serverId } });
-      const m = await db.migration.findUnique({ where: { id: migrationId } });
-      if (!s || !m || s.deleted || s.taskState !== TaskState.RESIZE_PREP || m.status !== 'pre-migrating') return;
+      const found = await loadMigrating(db, { serverId, migrationId }, TaskState.RESIZE_PREP, 'pre-migrating');
+      if (!found) return;
+      const { s, m } = found;
       await db.$transaction((tx) => eventStart(tx, actionId, 'conductor_migrate_server'), TX);
       // 1. The old flavor's allocations become the migration's (skipped on a retry that did it).
       await db.$transaction(async (tx) => {
@@ -537,27 +627,24 @@ export function computeJobs(deps: () => ComputeDeps): JobDefinition[] {
         });
         return;
       }
-      await db.$transaction(async (tx) => {
-        const cur = await lockServer(tx, serverId);
-        if (!cur || cur.deleted) {
-          // Deleted meanwhile: finishDelete freed the migration; the new claim goes too.
-          await releaseAllocation(tx, serverId);
-          return;
-        }
-        await tx.migration.update({
-          where: { id: migrationId },
-          data: { status: 'migrating', destHost: picked.host, destNode: picked.nodename },
-        });
-        await updateServer(tx, serverId, { taskState: TaskState.RESIZE_MIGRATING });
-        await eventFinish(tx, actionId, 'conductor_migrate_server', 'Success', { host: picked.host });
+      await handOn(db, {
+        serverId,
+        actionId,
+        event: 'conductor_migrate_server',
+        detail: { host: picked.host },
+        migration: { id: migrationId, data: { status: 'migrating', destHost: picked.host, destNode: picked.nodename } },
+        server: { taskState: TaskState.RESIZE_MIGRATING },
         // A resize runs on its host; a cold migration starts on the source.
-        await enqueueJob(
-          tx,
-          migrating ? migrateSourceJobDef : resizeJobDef,
-          { serverId, actionId, migrationId },
-          { host: migrating ? m.sourceHost : picked.host, queueName: serverQueue(serverId) },
-        );
-      }, TX);
+        next: (tx) =>
+          enqueueJob(
+            tx,
+            migrating ? migrateSourceJobDef : resizeJobDef,
+            { serverId, actionId, migrationId },
+            { host: migrating ? m.sourceHost : picked.host, queueName: serverQueue(serverId) },
+          ),
+        // Deleted meanwhile: finishDelete freed the migration; the new claim goes too.
+        gone: (tx) => releaseAllocation(tx, serverId),
+      });
     },
   };
 
@@ -565,30 +652,22 @@ export function computeJobs(deps: () => ComputeDeps): JobDefinition[] {
     ...resizeJobDef,
     async handler({ serverId, actionId, migrationId }) {
       const { db, host, driver } = deps();
-      const s = await db.server.findUnique({ where: { id: serverId } });
-      const m = await db.migration.findUnique({ where: { id: migrationId } });
-      if (!s || !m || s.deleted || s.taskState !== TaskState.RESIZE_MIGRATING || m.status !== 'migrating') return;
+      const found = await loadMigrating(db, { serverId, migrationId }, TaskState.RESIZE_MIGRATING, 'migrating');
+      if (!found) return;
+      const { m } = found;
       await db.$transaction((tx) => eventStart(tx, actionId, 'compute_resize_instance', host), TX);
       const next = FlavorSnapshot.parse(m.newFlavor);
       try {
-        const wasRunning = await stopForChange(driver, serverId);
-        await driver.resize(serverId, { vcpus: next.vcpus, memoryMb: next.ramMb, rootDiskGb: next.diskGb });
-        if (wasRunning) await driver.start(serverId);
-        const ps = await driver.powerState(serverId);
-        await db.$transaction(async (tx) => {
-          const cur = await lockServer(tx, serverId);
-          if (!cur || cur.deleted) return;
-          await tx.migration.update({ where: { id: migrationId }, data: { status: 'finished' } });
-          await updateServer(tx, serverId, {
-            vmState: VmState.RESIZED,
-            taskState: null,
-            powerState: ps,
-            flavor: { ...next },
-            flavorId: next.id,
-          });
-          await eventFinish(tx, actionId, 'compute_resize_instance', 'Success', { host });
-          await finishAction(tx, actionId);
-        }, TX);
+        const ps = await reshapeGuest(driver, serverId, next, 'resize');
+        await settle(db, {
+          serverId,
+          actionId,
+          m,
+          host,
+          event: 'compute_resize_instance',
+          status: 'finished',
+          server: { vmState: VmState.RESIZED, taskState: null, powerState: ps, flavor: { ...next }, flavorId: next.id },
+        });
       } catch (err) {
         const e = errText(err);
         logger().warn({ err, serverId }, 'resize failed');
@@ -627,26 +706,28 @@ export function computeJobs(deps: () => ComputeDeps): JobDefinition[] {
     ...revertResizeJobDef,
     async handler({ serverId, actionId, migrationId }) {
       const { db, host, driver } = deps();
-      const s = await db.server.findUnique({ where: { id: serverId } });
-      const m = await db.migration.findUnique({ where: { id: migrationId } });
-      if (!s || !m || s.deleted || s.taskState !== TaskState.RESIZE_REVERTING || m.status !== 'reverting') return;
+      const found = await loadMigrating(db, { serverId, migrationId }, TaskState.RESIZE_REVERTING, 'reverting');
+      if (!found) return;
+      const { m } = found;
       await db.$transaction((tx) => eventStart(tx, actionId, 'compute_revert_resize', host), TX);
       const old = FlavorSnapshot.parse(m.oldFlavor);
       if (m.migrationType === MIGRATION_TYPE.MIGRATION) {
         // The destination drops its copy (domain, disk); the source takes the guest back.
         try {
           await driver.destroy(serverId);
-          await db.$transaction(async (tx) => {
-            const cur = await lockServer(tx, serverId);
-            if (!cur || cur.deleted) return;
-            await eventFinish(tx, actionId, 'compute_revert_resize', 'Success', { host });
-            await enqueueJob(
-              tx,
-              finishRevertMigrationJobDef,
-              { serverId, actionId, migrationId },
-              { host: m.sourceHost, queueName: serverQueue(serverId) },
-            );
-          }, TX);
+          await handOn(db, {
+            serverId,
+            actionId,
+            event: 'compute_revert_resize',
+            detail: { host },
+            next: (tx) =>
+              enqueueJob(
+                tx,
+                finishRevertMigrationJobDef,
+                { serverId, actionId, migrationId },
+                { host: m.sourceHost, queueName: serverQueue(serverId) },
+              ),
+          });
         } catch (err) {
           await failRevert(db, { serverId, actionId, migrationId, host, err });
         }
@@ -654,26 +735,24 @@ export function computeJobs(deps: () => ComputeDeps): JobDefinition[] {
         return;
       }
       try {
-        const wasRunning = await stopForChange(driver, serverId);
-        await driver.revertResize(serverId, { vcpus: old.vcpus, memoryMb: old.ramMb, rootDiskGb: old.diskGb });
-        if (wasRunning) await driver.start(serverId);
-        const ps = await driver.powerState(serverId);
-        await db.$transaction(async (tx) => {
-          const cur = await lockServer(tx, serverId);
-          if (!cur || cur.deleted) return;
-          // The server takes the old flavor's allocations back from the migration.
-          await moveAllocations(tx, { from: migrationId, to: serverId, projectId: m.projectId, userId: m.userId });
-          await tx.migration.update({ where: { id: migrationId }, data: { status: 'reverted' } });
-          await updateServer(tx, serverId, {
+        const ps = await reshapeGuest(driver, serverId, old, 'revertResize');
+        // The server takes the old flavor's allocations back from the migration.
+        await settle(db, {
+          serverId,
+          actionId,
+          m,
+          host,
+          event: 'compute_revert_resize',
+          status: 'reverted',
+          giveBack: true,
+          server: {
             vmState: settledVmState(ps),
             taskState: null,
             powerState: ps,
             flavor: { ...old },
             flavorId: old.id,
-          });
-          await eventFinish(tx, actionId, 'compute_revert_resize', 'Success', { host });
-          await finishAction(tx, actionId);
-        }, TX);
+          },
+        });
       } catch (err) {
         await failRevert(db, { serverId, actionId, migrationId, host, err });
       }
@@ -708,26 +787,28 @@ export function computeJobs(deps: () => ComputeDeps): JobDefinition[] {
     ...migrateSourceJobDef,
     async handler({ serverId, actionId, migrationId }) {
       const { db, host, driver } = deps();
-      const s = await db.server.findUnique({ where: { id: serverId } });
-      const m = await db.migration.findUnique({ where: { id: migrationId } });
-      if (!s || !m || s.deleted || s.taskState !== TaskState.RESIZE_MIGRATING || m.status !== 'migrating') return;
+      const found = await loadMigrating(db, { serverId, migrationId }, TaskState.RESIZE_MIGRATING, 'migrating');
+      if (!found) return;
+      const { s, m } = found;
       if (s.host !== host || m.sourceHost !== host) return;
       await db.$transaction((tx) => eventStart(tx, actionId, 'compute_resize_instance', host), TX);
       try {
         const handed = await driver.migrateDiskAndPowerOff(serverId);
-        await db.$transaction(async (tx) => {
-          const cur = await lockServer(tx, serverId);
-          if (!cur || cur.deleted) return;
-          await tx.migration.update({ where: { id: migrationId }, data: { status: 'post-migrating' } });
-          await updateServer(tx, serverId, { taskState: TaskState.RESIZE_MIGRATED });
-          await eventFinish(tx, actionId, 'compute_resize_instance', 'Success', { host });
-          await enqueueJob(
-            tx,
-            finishMigrationJobDef,
-            { serverId, actionId, migrationId, sourceDiskPath: handed.diskPath },
-            { host: m.destHost, queueName: serverQueue(serverId) },
-          );
-        }, TX);
+        await handOn(db, {
+          serverId,
+          actionId,
+          event: 'compute_resize_instance',
+          detail: { host },
+          migration: { id: migrationId, data: { status: 'post-migrating' } },
+          server: { taskState: TaskState.RESIZE_MIGRATED },
+          next: (tx) =>
+            enqueueJob(
+              tx,
+              finishMigrationJobDef,
+              { serverId, actionId, migrationId, sourceDiskPath: handed.diskPath },
+              { host: m.destHost, queueName: serverQueue(serverId) },
+            ),
+        });
       } catch (err) {
         const e = errText(err);
         logger().warn({ err, serverId, host }, 'migration: handing the guest over failed');
@@ -756,9 +837,9 @@ export function computeJobs(deps: () => ComputeDeps): JobDefinition[] {
     async handler({ serverId, actionId, migrationId, sourceDiskPath }) {
       const d = deps();
       const { db, host, driver, images } = d;
-      const s = await db.server.findUnique({ where: { id: serverId } });
-      const m = await db.migration.findUnique({ where: { id: migrationId } });
-      if (!s || !m || s.deleted || s.taskState !== TaskState.RESIZE_MIGRATED || m.status !== 'post-migrating') return;
+      const found = await loadMigrating(db, { serverId, migrationId }, TaskState.RESIZE_MIGRATED, 'post-migrating');
+      if (!found) return;
+      const { s, m } = found;
       if (m.destHost !== host) return;
       await db.$transaction(async (tx) => {
         await updateServer(tx, serverId, { taskState: TaskState.RESIZE_FINISH });
@@ -783,41 +864,39 @@ export function computeJobs(deps: () => ComputeDeps): JobDefinition[] {
           start: s.vmState !== VmState.STOPPED,
         });
         const ps = await driver.powerState(serverId);
-        await db.$transaction(async (tx) => {
-          const cur = await lockServer(tx, serverId);
-          if (!cur || cur.deleted) return;
-          await tx.migration.update({ where: { id: migrationId }, data: { status: 'finished' } });
-          await updateServer(tx, serverId, {
-            vmState: VmState.RESIZED,
-            taskState: null,
-            powerState: ps,
-            host,
-            node: m.destNode,
-          });
-          await eventFinish(tx, actionId, 'compute_finish_resize', 'Success', { host });
-          await finishAction(tx, actionId);
-        }, TX);
+        await settle(db, {
+          serverId,
+          actionId,
+          m,
+          host,
+          event: 'compute_finish_resize',
+          status: 'finished',
+          server: { vmState: VmState.RESIZED, taskState: null, powerState: ps, host, node: m.destNode },
+        });
       } catch (err) {
         const e = errText(err);
         logger().warn({ err, serverId, host }, 'migration: finishing on the destination failed');
         // Nothing of the destination's copy stays; the source still has the guest.
         await driver.destroy(serverId).catch(() => undefined);
-        await db.$transaction(async (tx) => {
-          const cur = await lockServer(tx, serverId);
-          if (!cur || cur.deleted) return;
-          await tx.migration.update({ where: { id: migrationId }, data: { status: 'reverting' } });
-          await updateServer(tx, serverId, {
+        await handOn(db, {
+          serverId,
+          actionId,
+          event: 'compute_finish_resize',
+          result: 'Error',
+          detail: { host, ...e },
+          migration: { id: migrationId, data: { status: 'reverting' } },
+          server: {
             taskState: TaskState.RESIZE_REVERTING,
             fault: makeFault(500, `Migration to ${host} failed: ${e.message}`, e.traceback),
-          });
-          await eventFinish(tx, actionId, 'compute_finish_resize', 'Error', { host, ...e });
-          await enqueueJob(
-            tx,
-            finishRevertMigrationJobDef,
-            { serverId, actionId, migrationId },
-            { host: m.sourceHost, queueName: serverQueue(serverId) },
-          );
-        }, TX);
+          },
+          next: (tx) =>
+            enqueueJob(
+              tx,
+              finishRevertMigrationJobDef,
+              { serverId, actionId, migrationId },
+              { host: m.sourceHost, queueName: serverQueue(serverId) },
+            ),
+        });
       }
       await refreshNodeUsage(host, db);
     },
@@ -828,9 +907,9 @@ export function computeJobs(deps: () => ComputeDeps): JobDefinition[] {
     async handler({ serverId, actionId, migrationId }) {
       const d = deps();
       const { db, host, driver } = d;
-      const s = await db.server.findUnique({ where: { id: serverId } });
-      const m = await db.migration.findUnique({ where: { id: migrationId } });
-      if (!s || !m || s.deleted || s.taskState !== TaskState.RESIZE_REVERTING || m.status !== 'reverting') return;
+      const found = await loadMigrating(db, { serverId, migrationId }, TaskState.RESIZE_REVERTING, 'reverting');
+      if (!found) return;
+      const { s, m } = found;
       if (m.sourceHost !== host) return;
       await db.$transaction((tx) => eventStart(tx, actionId, 'compute_finish_revert_resize', host), TX);
       try {
@@ -841,22 +920,18 @@ export function computeJobs(deps: () => ComputeDeps): JobDefinition[] {
         await driver.finishRevertMigration(serverId, { start: running });
         const ps = await driver.powerState(serverId);
         const failed = s.vmState !== VmState.RESIZED;
-        await db.$transaction(async (tx) => {
-          const cur = await lockServer(tx, serverId);
-          if (!cur || cur.deleted) return;
-          // The server takes the source's allocations back from the migration.
-          await moveAllocations(tx, { from: migrationId, to: serverId, projectId: m.projectId, userId: m.userId });
-          await tx.migration.update({ where: { id: migrationId }, data: { status: failed ? 'error' : 'reverted' } });
-          await updateServer(tx, serverId, {
-            vmState: settledVmState(ps),
-            taskState: null,
-            powerState: ps,
-            host,
-            node: m.sourceNode,
-          });
-          await eventFinish(tx, actionId, 'compute_finish_revert_resize', 'Success', { host });
-          await finishAction(tx, actionId, failed ? 'Error' : undefined);
-        }, TX);
+        // The server takes the source's allocations back from the migration.
+        await settle(db, {
+          serverId,
+          actionId,
+          m,
+          host,
+          event: 'compute_finish_revert_resize',
+          status: failed ? 'error' : 'reverted',
+          giveBack: true,
+          server: { vmState: settledVmState(ps), taskState: null, powerState: ps, host, node: m.sourceNode },
+          ...(failed ? { result: 'Error' as const } : {}),
+        });
       } catch (err) {
         await failRevert(db, { serverId, actionId, migrationId, host, err, event: 'compute_finish_revert_resize' });
       }

@@ -12,6 +12,7 @@ export * from './servers.ts';
 export * from './hosts.ts';
 export * from './aggregates.ts';
 export * from './lifecycle.ts';
+export * from './migrations.ts';
 export * from './server-groups.ts';
 export * from './limits.ts';
 export * from './metadata.ts';

@@ -23,7 +23,7 @@ import { canDo, PowerState, type ServerAction, TaskState, VmState } from './stat
  *  - resize: the server's current allocations move to a migration record's id as their
  *    placement consumer and the server claims the new flavor on its host (Nova's
  *    "migration-based allocations"; a resize stays on the server's host, Nova's
- *    allow_resize_to_same_host behaviour, there is no cold migration between hosts).
+ *    allow_resize_to_same_host behaviour; moving is cold migration, below).
  *    The host stops the guest, grows the disk, redefines vCPUs/RAM, starts it again:
  *    VERIFY_RESIZE. confirmResize drops the migration's allocations (and the kept disk);
  *    revertResize gives the server its old flavor, disk and allocations back.
@@ -109,6 +109,57 @@ export async function openMigration(tx: Pick<Tx, 'migration'>, serverId: string)
   });
 }
 
+/** Migration types (Nova's): a resize stays on its host, a cold migration moves. */
+export const MIGRATION_TYPE = { RESIZE: 'resize', MIGRATION: 'migration' } as const;
+
+/**
+ * What resize and cold migration share once the request is accepted (inside the caller's
+ * transaction, the server locked): the instance action, the migration record in
+ * pre-migrating, RESIZE_PREP and the conductor's resize_prep job. The two differ only by
+ * the action, the type, the destination and the flavors.
+ */
+async function beginMigration(
+  tx: Tx,
+  ctx: AuthContext,
+  s: ServerRow,
+  o: {
+    action: 'resize' | 'migrate';
+    migrationType: (typeof MIGRATION_TYPE)[keyof typeof MIGRATION_TYPE];
+    requestId: string;
+    source: { host: string; node: string };
+    dest: { host: string; node: string };
+    oldFlavor: FlavorSnapshot;
+    newFlavor: FlavorSnapshot;
+  },
+): Promise<void> {
+  const actionId = await startAction(tx, {
+    serverId: s.id,
+    action: o.action,
+    requestId: o.requestId,
+    projectId: s.projectId,
+    userId: ctx.userId,
+  });
+  const migrationId = newUuid();
+  await tx.migration.create({
+    data: {
+      id: migrationId,
+      serverId: s.id,
+      projectId: s.projectId,
+      userId: s.userId,
+      migrationType: o.migrationType,
+      status: 'pre-migrating',
+      sourceHost: o.source.host,
+      sourceNode: o.source.node,
+      destHost: o.dest.host,
+      destNode: o.dest.node,
+      oldFlavor: { ...o.oldFlavor },
+      newFlavor: { ...o.newFlavor },
+    },
+  });
+  await updateServer(tx, s.id, { taskState: TaskState.RESIZE_PREP });
+  await enqueueJob(tx, resizePrepJobDef, { serverId: s.id, actionId, migrationId }, { queueName: serverQueue(s.id) });
+}
+
 /** Starts a resize to `flavorRef`; the host finishes it (VERIFY_RESIZE). */
 export async function resizeServer(ctx: AuthContext, id: string, flavorRef: string): Promise<void> {
   const row = await loadServer(ctx, id, 'os_compute_api:servers:resize');
@@ -146,36 +197,15 @@ export async function resizeServer(ctx: AuthContext, id: string, flavorRef: stri
         throw overLimit(
           `Quota exceeded for ram: Requested ${extraRam}, but already used ${used.ram} of ${limits.ram} ram`,
         );
-      const actionId = await startAction(tx, {
-        serverId: s.id,
+      await beginMigration(tx, ctx, s, {
         action: 'resize',
+        migrationType: MIGRATION_TYPE.RESIZE,
         requestId,
-        projectId: s.projectId,
-        userId: ctx.userId,
+        source: { host: s.host, node: s.node },
+        dest: { host: s.host, node: s.node },
+        oldFlavor: old,
+        newFlavor: next,
       });
-      const migrationId = newUuid();
-      await tx.migration.create({
-        data: {
-          id: migrationId,
-          serverId: s.id,
-          projectId: s.projectId,
-          userId: s.userId,
-          status: 'pre-migrating',
-          sourceHost: s.host,
-          sourceNode: s.node,
-          destHost: s.host,
-          destNode: s.node,
-          oldFlavor: { ...old },
-          newFlavor: { ...next },
-        },
-      });
-      await updateServer(tx, s.id, { taskState: TaskState.RESIZE_PREP });
-      await enqueueJob(
-        tx,
-        resizePrepJobDef,
-        { serverId: s.id, actionId, migrationId },
-        { queueName: serverQueue(s.id) },
-      );
     },
     { maxWait: 30_000, timeout: 30_000 },
   );
@@ -193,9 +223,6 @@ registerPolicyDefaults([
     description: 'Cold migrate a server to a host the caller names (microversion 2.56).',
   },
 ]);
-
-/** Migration types (Nova's): a resize stays on its host, a cold migration moves. */
-export const MIGRATION_TYPE = { RESIZE: 'resize', MIGRATION: 'migration' } as const;
 
 /**
  * Cold migration (admin): the server moves to another host with its flavor. It runs as
@@ -231,38 +258,16 @@ export async function migrateServer(ctx: AuthContext, id: string, o: { host?: st
       if (Number(volumes[0]?.n ?? 0) > 0)
         throw badRequest('Migrating a server with volumes attached is not supported yet.');
       const flavor = FlavorSnapshot.parse(s.flavor);
-      const actionId = await startAction(tx, {
-        serverId: s.id,
+      await beginMigration(tx, ctx, s, {
         action: 'migrate',
+        migrationType: MIGRATION_TYPE.MIGRATION,
         requestId,
-        projectId: s.projectId,
-        userId: ctx.userId,
+        source: { host: s.host, node: s.node },
+        // The scheduler fills these in (resize_prep); a named host is what it must pick.
+        dest: { host: host ?? '', node: '' },
+        oldFlavor: flavor,
+        newFlavor: flavor,
       });
-      const migrationId = newUuid();
-      await tx.migration.create({
-        data: {
-          id: migrationId,
-          serverId: s.id,
-          projectId: s.projectId,
-          userId: s.userId,
-          migrationType: MIGRATION_TYPE.MIGRATION,
-          status: 'pre-migrating',
-          sourceHost: s.host,
-          sourceNode: s.node,
-          // The scheduler fills these in (resize_prep); a named host is what it must pick.
-          destHost: host ?? '',
-          destNode: '',
-          oldFlavor: { ...flavor },
-          newFlavor: { ...flavor },
-        },
-      });
-      await updateServer(tx, s.id, { taskState: TaskState.RESIZE_PREP });
-      await enqueueJob(
-        tx,
-        resizePrepJobDef,
-        { serverId: s.id, actionId, migrationId },
-        { queueName: serverQueue(s.id) },
-      );
     },
     { maxWait: 30_000, timeout: 30_000 },
   );
@@ -285,22 +290,40 @@ async function otherComputeHosts(tx: Tx, source: string, named: string | null): 
 export const settledVmState = (powerState: number): string =>
   powerState === PowerState.SHUTDOWN || powerState === PowerState.NOSTATE ? VmState.STOPPED : VmState.ACTIVE;
 
+/**
+ * Confirm's and revert's common start (inside their transaction): the server locked and
+ * in VERIFY_RESIZE, its finished migration, and the instance action recorded.
+ */
+async function lockResized(
+  tx: Tx,
+  ctx: AuthContext,
+  o: { id: string; serverId: string; requestId: string; action: 'confirm_resize' | 'revert_resize' },
+): Promise<{ s: ServerRow; m: MigrationRow; actionId: string }> {
+  const s = await lockServer(tx, o.serverId);
+  if (!s || s.deleted) throw notFound(`Instance ${o.id} could not be found.`);
+  check(o.action, s, ctx);
+  const m = await openMigration(tx, s.id);
+  if (m?.status !== 'finished') throw badRequest(`Instance ${o.id} has not been resized.`);
+  const actionId = await startAction(tx, {
+    serverId: s.id,
+    action: o.action === 'confirm_resize' ? 'confirmResize' : 'revertResize',
+    requestId: o.requestId,
+    projectId: s.projectId,
+    userId: ctx.userId,
+  });
+  return { s, m, actionId };
+}
+
 /** Keeps the new flavor: the migration's (old flavor's) allocations are freed. */
 export async function confirmResize(ctx: AuthContext, id: string): Promise<void> {
   const row = await loadServer(ctx, id, 'os_compute_api:servers:confirm_resize');
   const requestId = currentRequestId() ?? `req-${newUuid()}`;
   await db().$transaction(async (tx) => {
-    const s = await lockServer(tx, row.id);
-    if (!s || s.deleted) throw notFound(`Instance ${id} could not be found.`);
-    check('confirm_resize', s, ctx);
-    const m = await openMigration(tx, s.id);
-    if (m?.status !== 'finished') throw badRequest(`Instance ${id} has not been resized.`);
-    const actionId = await startAction(tx, {
-      serverId: s.id,
-      action: 'confirmResize',
+    const { s, m, actionId } = await lockResized(tx, ctx, {
+      id,
+      serverId: row.id,
       requestId,
-      projectId: s.projectId,
-      userId: ctx.userId,
+      action: 'confirm_resize',
     });
     await releaseConsumer(tx, m.id);
     await tx.migration.update({ where: { id: m.id }, data: { status: 'confirmed' } });
@@ -319,18 +342,7 @@ export async function revertResize(ctx: AuthContext, id: string): Promise<void> 
   const row = await loadServer(ctx, id, 'os_compute_api:servers:revert_resize');
   const requestId = currentRequestId() ?? `req-${newUuid()}`;
   await db().$transaction(async (tx) => {
-    const s = await lockServer(tx, row.id);
-    if (!s || s.deleted) throw notFound(`Instance ${id} could not be found.`);
-    check('revert_resize', s, ctx);
-    const m = await openMigration(tx, s.id);
-    if (m?.status !== 'finished') throw badRequest(`Instance ${id} has not been resized.`);
-    const actionId = await startAction(tx, {
-      serverId: s.id,
-      action: 'revertResize',
-      requestId,
-      projectId: s.projectId,
-      userId: ctx.userId,
-    });
+    const { s, m, actionId } = await lockResized(tx, ctx, { id, serverId: row.id, requestId, action: 'revert_resize' });
     await tx.migration.update({ where: { id: m.id }, data: { status: 'reverting' } });
     await updateServer(tx, s.id, { taskState: TaskState.RESIZE_REVERTING });
     await enqueueJob(

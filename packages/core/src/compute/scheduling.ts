@@ -79,49 +79,24 @@ async function groupInfo(server: ServerRow): Promise<ServerGroupInfo | undefined
   };
 }
 
-/**
- * Picks a host for the server and claims its resources in placement (committed on
- * return). `error` is the NoValidHost reason when nothing fits.
- */
-export async function selectHost(
-  server: ServerRow,
-): Promise<{ host: string; nodename: string; availabilityZone: string } | { error: string }> {
-  const f = FlavorSnapshot.parse(server.flavor);
-  const serverGroup = await groupInfo(server);
-  try {
-    const [sel] = await selectDestinations({
-      request: {
-        projectId: server.projectId,
-        userId: server.userId,
-        resources: placementResources(f),
-        flavor: { name: f.name, vcpus: f.vcpus, memoryMb: f.ramMb, diskGb: f.diskGb, extraSpecs: f.extraSpecs },
-        image: { id: server.imageId },
-        ...(server.availabilityZone ? { availabilityZone: server.availabilityZone } : {}),
-        ...(serverGroup ? { serverGroup } : {}),
-        ignoreHosts: server.triedHosts,
-      },
-      consumerIds: [server.id],
-      source: computeInfoSource,
-    });
-    if (!sel) return { error: 'No valid host was found.' };
-    // The server is in its host's zone from now on (Nova sets the instance's zone so).
-    const zone = zoneOf((await aggregatesOfHosts([sel.host])).get(sel.host));
-    return { host: sel.host, nodename: sel.nodename, availabilityZone: zone };
-  } catch (e) {
-    if (isNoValidHost(e)) return { error: e instanceof Error ? e.message : String(e) };
-    throw e;
-  }
-}
+type Claimed = { host: string; nodename: string } | { error: string };
 
 /**
- * A resize's claim: the new flavor for the server on `host` (its own: resizes stay on
- * their host), through the scheduler so the filters still judge the new flavor.
+ * One scheduler call for the server with `flavor` (its own unless a resize's new one),
+ * claiming in placement with the server's id as consumer: build, resize and cold
+ * migration differ only by where they may land (zone, server group, hosts to skip or
+ * the only host allowed). `error` is the NoValidHost reason when nothing fits.
  */
-export async function selectHostForResize(
+async function claimHost(
   server: ServerRow,
   flavor: FlavorSnapshot,
-  host: string,
-): Promise<{ host: string; nodename: string } | { error: string }> {
+  where: {
+    availabilityZone?: string;
+    serverGroup?: ServerGroupInfo;
+    ignoreHosts?: string[];
+    forceHosts?: string[];
+  },
+): Promise<Claimed> {
   try {
     const [sel] = await selectDestinations({
       request: {
@@ -136,7 +111,7 @@ export async function selectHostForResize(
           extraSpecs: flavor.extraSpecs,
         },
         image: { id: server.imageId },
-        forceHosts: [host],
+        ...where,
       },
       consumerIds: [server.id],
       source: computeInfoSource,
@@ -150,6 +125,33 @@ export async function selectHostForResize(
 }
 
 /**
+ * Picks a host for the server and claims its resources in placement (committed on
+ * return). `error` is the NoValidHost reason when nothing fits.
+ */
+export async function selectHost(
+  server: ServerRow,
+): Promise<{ host: string; nodename: string; availabilityZone: string } | { error: string }> {
+  const serverGroup = await groupInfo(server);
+  const sel = await claimHost(server, FlavorSnapshot.parse(server.flavor), {
+    ...(server.availabilityZone ? { availabilityZone: server.availabilityZone } : {}),
+    ...(serverGroup ? { serverGroup } : {}),
+    ignoreHosts: server.triedHosts,
+  });
+  if ('error' in sel) return sel;
+  // The server is in its host's zone from now on (Nova sets the instance's zone so).
+  const zone = zoneOf((await aggregatesOfHosts([sel.host])).get(sel.host));
+  return { ...sel, availabilityZone: zone };
+}
+
+/**
+ * A resize's claim: the new flavor for the server on `host` (its own: resizes stay on
+ * their host), through the scheduler so the filters still judge the new flavor.
+ */
+export async function selectHostForResize(server: ServerRow, flavor: FlavorSnapshot, host: string): Promise<Claimed> {
+  return claimHost(server, flavor, { forceHosts: [host] });
+}
+
+/**
  * A cold migration's claim: the server's flavor on another host than `source` (or on
  * `host` when the admin named one), through the scheduler's filters (an unknown, disabled,
  * down or forced-down destination, or one breaking the server group, is no valid host).
@@ -157,30 +159,13 @@ export async function selectHostForResize(
 export async function selectHostForMigration(
   server: ServerRow,
   o: { source: string; host?: string | null },
-): Promise<{ host: string; nodename: string } | { error: string }> {
-  const f = FlavorSnapshot.parse(server.flavor);
+): Promise<Claimed> {
   const serverGroup = await groupInfo(server);
-  try {
-    const [sel] = await selectDestinations({
-      request: {
-        projectId: server.projectId,
-        userId: server.userId,
-        resources: placementResources(f),
-        flavor: { name: f.name, vcpus: f.vcpus, memoryMb: f.ramMb, diskGb: f.diskGb, extraSpecs: f.extraSpecs },
-        image: { id: server.imageId },
-        ...(serverGroup ? { serverGroup } : {}),
-        ignoreHosts: [o.source],
-        ...(o.host ? { forceHosts: [o.host] } : {}),
-      },
-      consumerIds: [server.id],
-      source: computeInfoSource,
-    });
-    if (!sel) return { error: 'No valid host was found.' };
-    return { host: sel.host, nodename: sel.nodename };
-  } catch (e) {
-    if (isNoValidHost(e)) return { error: e instanceof Error ? e.message : String(e) };
-    throw e;
-  }
+  return claimHost(server, FlavorSnapshot.parse(server.flavor), {
+    ...(serverGroup ? { serverGroup } : {}),
+    ignoreHosts: [o.source],
+    ...(o.host ? { forceHosts: [o.host] } : {}),
+  });
 }
 
 /** Gives the server's resources back to placement; a no-op when it holds none. */

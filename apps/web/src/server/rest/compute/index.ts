@@ -37,6 +37,7 @@ import {
   type ServerView,
 } from './shapes.ts';
 import { registerAggregateRoutes } from './aggregates.ts';
+import { registerMigrationRoutes } from './migrations.ts';
 import { registerVolumeAttachmentRoutes } from './volume-attachments.ts';
 
 /*
@@ -894,6 +895,7 @@ api('DELETE', `${V}/os-server-groups/:id`, async (c, ctx) => {
 
 registerVolumeAttachmentRoutes(route, V);
 registerAggregateRoutes(route, V);
+registerMigrationRoutes(route, V);
 
 // ---------------------------------------------------------------- mount
 
