@@ -303,6 +303,16 @@ test('back up a volume and restore it; transfer a volume to another project with
     await expect(brow.getByTestId('backup-status')).toHaveAttribute('data-status', 'available', {
       timeout: 5 * 60_000,
     });
+    // Where it lives: the stack runs object servers, so the object store, in the default
+    // container, linked to the backup's folder in the object browser.
+    const where = brow.getByTestId('backup-location');
+    await expect(where).toHaveAttribute('data-driver', 'object');
+    await expect(where).toContainText('Object store');
+    await expect(where.getByRole('link', { name: 'volumebackups' })).toHaveAttribute(
+      'href',
+      /^\/project\/object-store\/containers\/volumebackups\?path=[0-9a-f-]{36}%2F$/,
+    );
+    await page.screenshot({ path: 'test-results/volume-backups.png' });
 
     // Restore into a new volume.
     await brow.getByRole('button', { name: 'Actions' }).click();

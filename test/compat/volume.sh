@@ -133,6 +133,9 @@ step "openstack volume backup create --name $BACKUP $V1, then --incremental; res
 BACKUP_ID=$(admin volume backup create --name "$BACKUP" "$V1" -f value -c id)
 wait_for "volume backup" "$BACKUP" available
 [ "$(admin volume backup show "$BACKUP" -f value -c container)" = volumebackups ] || fail "default container is not volumebackups"
+# Where it lives (a Stratus field; ./stratus up runs object servers) and 3.56's user_id.
+[ "$(admin volume backup show "$BACKUP" -f value -c 'stratus:store')" = object ] || fail "backup not reported in the object store"
+[ -n "$(admin --os-volume-api-version 3.56 volume backup show "$BACKUP" -f value -c user_id)" ] || fail "no user_id at 3.56"
 wait_for volume "$V1" available
 INC_ID=$(admin volume backup create --name "$BACKUP_INC" --incremental "$V1" -f value -c id)
 wait_for "volume backup" "$BACKUP_INC" available

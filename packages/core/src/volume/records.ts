@@ -157,6 +157,9 @@ export interface BackupView {
   isIncremental: boolean;
   parentId: string | null;
   hasDependentBackups: boolean;
+  /** Where the data lives: the owner's object-store account (`object`) or the filesystem target (`file`). */
+  driver: 'object' | 'file';
+  /** The object-store container, or the folder under the filesystem target. */
   container: string | null;
   objectCount: number;
   storedBytes: number;
@@ -183,6 +186,7 @@ export function toBackup(b: BackupRow, hasDependents: boolean): BackupView {
     isIncremental: b.isIncremental,
     parentId: b.parentId,
     hasDependentBackups: hasDependents,
+    driver: b.driver === 'object' ? 'object' : 'file',
     container: b.container,
     objectCount: b.objectCount,
     storedBytes: Number(b.storedBytes),

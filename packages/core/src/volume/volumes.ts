@@ -126,7 +126,14 @@ export type VolumeSource =
   | { kind: 'image'; imageId: string; minGb: number; imageMetadata: Record<string, string> }
   | { kind: 'snapshot'; snapshotId: string; minGb: number; backend: string | null; bootable: boolean; typeId: string }
   | { kind: 'volume'; volumeId: string; minGb: number; backend: string | null; bootable: boolean; typeId: string }
-  | { kind: 'backup'; backupId: string; minGb: number; host: string | null };
+  | {
+      kind: 'backup';
+      backupId: string;
+      minGb: number;
+      /** Where the data lives: `object` backups restore on any backend host, `file` ones on `host` only. */
+      driver: string;
+      host: string | null;
+    };
 
 export interface PlannedVolume {
   projectId: string;
@@ -232,7 +239,7 @@ export async function planVolume(ctx: AuthContext, raw: VolumeCreate): Promise<P
     const b = isUuid(v.backupId) ? await db().volumeBackup.findUnique({ where: { id: v.backupId } }) : null;
     if (!b || (b.projectId !== projectId && !isAdmin(ctx))) throw notFound(`Backup ${v.backupId} could not be found.`);
     if (b.status !== 'available') throw invalid('backup', `Backup status must be available (status: ${b.status})`);
-    source = { kind: 'backup', backupId: b.id, minGb: b.size, host: b.host };
+    source = { kind: 'backup', backupId: b.id, minGb: b.size, driver: b.driver, host: b.host };
   }
   const size = v.size ?? ('minGb' in source ? source.minGb : undefined);
   if (size === undefined || size === null)
@@ -288,12 +295,13 @@ export async function insertVolume(
   const s = plan.source;
   let only: string | null = null;
   if (s.kind === 'snapshot' || s.kind === 'volume') only = s.backend;
+  const onlyHost = backupHost(s);
   const placed = await selectVolumeBackend(tx, {
     sizeGb: plan.size,
     type: plan.type,
     availabilityZone: plan.availabilityZone,
     only,
-    ...(s.kind === 'backup' && s.host ? { onlyHost: s.host } : {}),
+    ...(onlyHost ? { onlyHost } : {}),
   });
   if ('error' in placed && opts.requireBackend) throw new StratusError('BadRequest', placed.error);
   const id = newUuid();
@@ -331,6 +339,16 @@ export async function insertVolume(
   }
   await emitVolumeEvent(tx, row, 'volume.created');
   return row;
+}
+
+/**
+ * The host a restore must run on: a filesystem backup's data is on the host that made it;
+ * an object-store backup is read from the ring by any volume host, so the scheduler picks
+ * by type, capacity and zone as for a blank volume.
+ */
+export function backupHost(s: VolumeSource): string | undefined {
+  if (s.kind !== 'backup' || s.driver === 'object') return undefined;
+  return s.host ?? undefined;
 }
 
 export async function createVolume(ctx: AuthContext, raw: VolumeCreate): Promise<VolumeView> {

@@ -5,7 +5,7 @@ import { useState } from 'react';
 import { useCan } from '@/lib/can';
 import { useTRPC } from '@/lib/trpc';
 import { Badge, Button, Card, Spinner } from '../ui';
-import { AttachToInstanceDialog, attachableServer, DetachVolumeDialog } from '../volume/dialogs';
+import { AttachDialog, attachableServer, DetachVolumeDialog } from '../volume/dialogs';
 import { StorageStatus, type VolumeRow, volumeLabel } from '../volume/status';
 
 const POLICIES = [
@@ -60,18 +60,11 @@ export function InstanceVolumes({
         <table className="w-full text-sm" data-testid="instance-volumes">
           <thead>
             <tr className="text-left text-xs text-slate-500 uppercase">
-              <th scope="col" className="py-2 pr-4 font-medium">
-                Device
-              </th>
-              <th scope="col" className="py-2 pr-4 font-medium">
-                Volume
-              </th>
-              <th scope="col" className="py-2 pr-4 font-medium">
-                Size
-              </th>
-              <th scope="col" className="py-2 pr-4 font-medium">
-                Status
-              </th>
+              {['Device', 'Volume', 'Size', 'Status'].map((h) => (
+                <th key={h} scope="col" className="py-2 pr-4 font-medium">
+                  {h}
+                </th>
+              ))}
               <th scope="col" className="py-2 font-medium">
                 <span className="sr-only">Actions</span>
               </th>
@@ -129,7 +122,7 @@ export function InstanceVolumes({
           </tbody>
         </table>
       )}
-      <AttachToInstanceDialog server={attaching ? server : null} onClose={() => setAttaching(false)} />
+      <AttachDialog server={attaching ? server : null} onClose={() => setAttaching(false)} />
       <DetachVolumeDialog volume={detaching} serverId={server.id} onClose={() => setDetaching(null)} />
     </Card>
   );

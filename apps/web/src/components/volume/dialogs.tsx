@@ -116,7 +116,7 @@ export function useVolumeActions(opts: { onDeleted?: (v: VolumeRow) => void } = 
       <EditVolumeDialog volume={is('edit')} onClose={close} />
       <ExtendVolumeDialog volume={is('extend')} onClose={close} />
       <ChangeVolumeTypeDialog volume={is('retype')} onClose={close} />
-      <AttachVolumeDialog volume={is('attach')} onClose={close} />
+      <AttachDialog volume={is('attach')} onClose={close} />
       <DetachVolumeDialog volume={is('detach')} onClose={close} />
       <CreateSnapshotDialog volume={is('snapshot')} onClose={close} />
       <CreateBackupDialog volume={is('backup')} onClose={close} />
@@ -325,43 +325,78 @@ export const ATTACHABLE = new Set(['ACTIVE', 'SHUTOFF', 'PAUSED', 'SUSPENDED']);
 export const attachableServer = (s: { status: string; taskState: string | null }) =>
   ATTACHABLE.has(s.status) && !s.taskState;
 
-export function AttachVolumeDialog({
-  volume,
-  serverId: fixedServer,
+/**
+ * Attach, from either side: opened for a volume (its menu or page) it offers the project's
+ * instances that can take it now; opened for an instance (its page or its row in
+ * Instances) it offers the project's available volumes. The device is chosen by the cloud
+ * unless asked for; a running instance gets the disk at once (hot-plug).
+ */
+export function AttachDialog({
+  volume = null,
+  server = null,
   onClose,
 }: {
-  volume: VolumeRow | null;
-  /** Preselects (and fixes) the instance, when opened from an instance's page. */
-  serverId?: string;
+  /** The volume to attach: choose the instance. */
+  volume?: VolumeRow | null;
+  /** The instance to attach to: choose the volume. */
+  server?: { id: string; name: string } | null;
   onClose: () => void;
 }) {
   const trpc = useTRPC();
   const attach = useMutation(trpc.volume.volumes.attach.mutationOptions(QUIET));
   const servers = useQuery({ ...trpc.compute.servers.list.queryOptions({ limit: 200 }), enabled: volume !== null });
-  const [serverId, setServerId] = useState('');
+  const volumes = useQuery({
+    ...trpc.volume.volumes.list.queryOptions({ status: 'available', limit: 200 }),
+    enabled: volume === null && server !== null,
+  });
+  const openFor = volume?.id ?? server?.id ?? null;
+  const [choice, setChoice] = useState('');
   const [device, setDevice] = useState('');
-  const { error, setError, submit } = useSubmit(volume, onClose);
+  const { error, setError, submit } = useSubmit(openFor, onClose);
   useEffect(() => {
-    if (!volume) return;
-    setServerId(fixedServer ?? '');
+    if (!openFor) return;
+    setChoice('');
     setDevice('');
-  }, [volume, fixedServer]);
-  const choices = (servers.data?.items ?? []).filter(
-    (s) => attachableServer(s) && !volume?.attachments.some((a) => a.serverId === s.id),
-  );
+  }, [openFor]);
+  // The side to choose: its options (id, name shown in the toast, option text) and wording.
+  const pick = volume
+    ? {
+        label: 'Instance',
+        prompt: 'Choose an instance…',
+        missing: 'Choose an instance.',
+        loaded: servers.data !== undefined,
+        none: 'No instance of this project can take a volume now.',
+        options: (servers.data?.items ?? [])
+          .filter((s) => attachableServer(s) && !volume.attachments.some((a) => a.serverId === s.id))
+          .map((s) => ({ id: s.id, name: s.name, text: `${s.name} (${s.status})` })),
+      }
+    : {
+        label: 'Volume',
+        prompt: 'Choose a volume…',
+        missing: 'Choose a volume.',
+        loaded: volumes.data !== undefined,
+        none: 'This project has no available volume: create one in Volumes first.',
+        options: (volumes.data?.items ?? []).map((v) => ({
+          id: v.id,
+          name: volumeLabel(v),
+          text: `${volumeLabel(v)} (${v.size} GiB)`,
+        })),
+      };
   const save = async () => {
-    if (!volume) return;
-    if (!serverId) return setError('Choose an instance.');
+    const chosen = pick.options.find((o) => o.id === choice);
+    if (!openFor) return;
+    if (!chosen) return setError(pick.missing);
+    const [volumeId, volumeName] = volume ? [volume.id, volumeLabel(volume)] : [chosen.id, chosen.name];
+    const [serverId, serverName] = server ? [server.id, server.name] : [chosen.id, chosen.name];
     await submit(async () => {
-      const a = await attach.mutateAsync({ volumeId: volume.id, serverId, device: device.trim() || undefined });
-      const server = servers.data?.items.find((s) => s.id === serverId)?.name ?? serverId;
-      return `Attaching ${volumeLabel(volume)} to ${server} as ${a.device ?? 'a new disk'}`;
+      const a = await attach.mutateAsync({ volumeId, serverId, device: device.trim() || undefined });
+      return `Attaching ${volumeName} to ${serverName} as ${a.device ?? 'a new disk'}`;
     });
   };
   return (
     <FormDialog
-      open={volume !== null}
-      title={`Attach volume ${volume ? volumeLabel(volume) : ''}`}
+      open={openFor !== null}
+      title={volume ? `Attach volume ${volumeLabel(volume)}` : `Attach a volume to ${server?.name ?? ''}`}
       description="A running instance gets the disk at once (hot-plug); the device name is chosen for you unless you ask for one."
       submitLabel="Attach volume"
       busy={attach.isPending}
@@ -370,21 +405,15 @@ export function AttachVolumeDialog({
       onSubmit={() => void save()}
     >
       <Field
-        label="Instance"
-        htmlFor="attach-server"
-        hint={servers.data && choices.length === 0 ? 'No instance of this project can take a volume now.' : undefined}
+        label={pick.label}
+        htmlFor="attach-choice"
+        hint={pick.loaded && pick.options.length === 0 ? pick.none : undefined}
       >
-        <Select
-          id="attach-server"
-          autoFocus
-          value={serverId}
-          disabled={Boolean(fixedServer)}
-          onChange={(e) => setServerId(e.target.value)}
-        >
-          <option value="">Choose an instance…</option>
-          {choices.map((s) => (
-            <option key={s.id} value={s.id}>
-              {s.name} ({s.status})
+        <Select id="attach-choice" autoFocus value={choice} onChange={(e) => setChoice(e.target.value)}>
+          <option value="">{pick.prompt}</option>
+          {pick.options.map((o) => (
+            <option key={o.id} value={o.id}>
+              {o.text}
             </option>
           ))}
         </Select>
@@ -464,86 +493,6 @@ export function DetachVolumeDialog({
         ) : null}
         ? Unmount it inside the guest first: a disk still mounted there is pulled away under the file system.
       </p>
-    </FormDialog>
-  );
-}
-
-/**
- * Attach from an instance (its page or its row in Instances): choose one of the project's
- * available volumes; the device is chosen by the cloud unless asked for.
- */
-export function AttachToInstanceDialog({
-  server,
-  onClose,
-}: {
-  server: { id: string; name: string } | null;
-  onClose: () => void;
-}) {
-  const trpc = useTRPC();
-  const attach = useMutation(trpc.volume.volumes.attach.mutationOptions(QUIET));
-  const volumes = useQuery({
-    ...trpc.volume.volumes.list.queryOptions({ status: 'available', limit: 200 }),
-    enabled: server !== null,
-  });
-  const [volumeId, setVolumeId] = useState('');
-  const [device, setDevice] = useState('');
-  const { error, setError, submit } = useSubmit(server, onClose);
-  useEffect(() => {
-    if (!server) return;
-    setVolumeId('');
-    setDevice('');
-  }, [server]);
-  const choices = volumes.data?.items ?? [];
-  const save = async () => {
-    if (!server) return;
-    const v = choices.find((x) => x.id === volumeId);
-    if (!v) return setError('Choose a volume.');
-    await submit(async () => {
-      const a = await attach.mutateAsync({ volumeId: v.id, serverId: server.id, device: device.trim() || undefined });
-      return `Attaching ${volumeLabel(v)} to ${server.name} as ${a.device ?? 'a new disk'}`;
-    });
-  };
-  return (
-    <FormDialog
-      open={server !== null}
-      title={`Attach a volume to ${server?.name ?? ''}`}
-      description="A running instance gets the disk at once (hot-plug)."
-      submitLabel="Attach volume"
-      busy={attach.isPending}
-      error={error}
-      onClose={onClose}
-      onSubmit={() => void save()}
-    >
-      <Field
-        label="Volume"
-        htmlFor="attach-volume"
-        hint={
-          volumes.data && choices.length === 0
-            ? 'This project has no available volume: create one in Volumes first.'
-            : undefined
-        }
-      >
-        <Select id="attach-volume" autoFocus value={volumeId} onChange={(e) => setVolumeId(e.target.value)}>
-          <option value="">Choose a volume…</option>
-          {choices.map((v) => (
-            <option key={v.id} value={v.id}>
-              {volumeLabel(v)} ({v.size} GiB)
-            </option>
-          ))}
-        </Select>
-      </Field>
-      <Field
-        label="Device name (optional)"
-        htmlFor="attach-volume-device"
-        hint="For example /dev/vdc; leave empty to let the cloud choose."
-      >
-        <Input
-          id="attach-volume-device"
-          value={device}
-          placeholder="/dev/vdb"
-          onChange={(e) => setDevice(e.target.value)}
-        />
-      </Field>
     </FormDialog>
   );
 }

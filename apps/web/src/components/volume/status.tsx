@@ -1,8 +1,10 @@
 'use client';
 import { useQuery } from '@tanstack/react-query';
 import type { inferRouterOutputs } from '@trpc/server';
+import Link from 'next/link';
 import { useTRPC } from '@/lib/trpc';
 import type { AppRouter } from '@/server/routers';
+import { containerHref } from '../objectstore/paths';
 import { Badge, Spinner } from '../ui';
 
 /* How volumes, snapshots and backups read in lists and on their pages: one place, so all agree. */
@@ -98,4 +100,30 @@ export function useVolumeNames() {
     const v = volumes.data?.items.find((x) => x.id === id);
     return v ? volumeLabel(v) : id.slice(0, 8);
   };
+}
+
+/**
+ * Where a backup's data lives: in the object store, the container (linked to its folder in
+ * the object browser: the chunks are the owner's objects); on the filesystem target, the
+ * folder on the backup's host. Decided at create and kept on the backup.
+ */
+export function BackupLocation({ backup: b }: { backup: Pick<BackupRow, 'id' | 'driver' | 'container'> }) {
+  const container = b.container ?? 'volumebackups';
+  return (
+    <span data-testid="backup-location" data-driver={b.driver} data-container={container} className="text-sm">
+      {b.driver === 'object' ? (
+        <>
+          <span className="text-slate-500">Object store · </span>
+          <Link href={containerHref(container, `${b.id}/`)} className="font-mono text-xs hover:text-sky-600">
+            {container}
+          </Link>
+        </>
+      ) : (
+        <>
+          <span className="text-slate-500">Filesystem · </span>
+          <code className="text-xs">{container}</code>
+        </>
+      )}
+    </span>
+  );
 }

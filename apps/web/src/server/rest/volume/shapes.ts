@@ -121,6 +121,8 @@ export function backupJson(b: BackupView, vw: View): Record<string, unknown> {
     is_incremental: b.isIncremental,
     /** Stratus: percent of the data moved by the running backup or restore. */
     progress: b.progress,
+    /** Stratus: where `container` is: the owner's object-store account or the filesystem target. */
+    'stratus:store': b.driver === 'object' ? 'object' : 'filesystem',
     links: links(vw, 'backups', b.id),
   };
   if (atLeast(vw.v, 18) && vw.admin) out['os-backup-project-attr:project_id'] = b.projectId;

@@ -2,15 +2,13 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import {
   type AuthContext,
-  createVolumeType,
-  heartbeat,
   newRequestId,
-  registerVolumeBackend,
   stopRevocationListener,
   updateVolumeQuotas,
   withRequestContext,
 } from '@stratus/core';
 import { adminContext, projectWithMember, setupIdentityTest, unique } from '@stratus/core/identity/test-support';
+import { volumeTestBackend } from '@stratus/core/volume/test-support';
 import { getPrisma } from '@stratus/db';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { testDb } from '../../../../../../test/helpers.ts';
@@ -77,20 +75,7 @@ beforeAll(async () => {
   admin = await adminContext();
   a = await projectWithMember(admin);
   b = await projectWithMember(admin);
-  const host = unique('rest-vol').slice(0, 60);
-  await heartbeat(getPrisma(url), { binary: 'stratus-worker', host, roles: ['volume'] }, { starting: true });
-  const backendName = unique('restfile').slice(0, 60);
-  await registerVolumeBackend({
-    host,
-    backendName,
-    driver: 'file',
-    availabilityZone: 'nova',
-    totalGb: 100,
-    freeGb: 100,
-    overSubscription: 20,
-  });
-  typeName = (await createVolumeType(admin, { name: unique('rest'), extraSpecs: { volume_backend_name: backendName } }))
-    .name;
+  typeName = (await volumeTestBackend(admin, { prefix: 'rest' })).typeName;
   server = createServer((req, res) => {
     withRequestContext({ requestId: newRequestId() }, () => {
       const u = new URL(req.url ?? '/', 'http://localhost');
@@ -223,6 +208,94 @@ describe('Cinder v3 REST', () => {
     expect(
       (await call('DELETE', `/v3/${admin.projectId}/types/${t.json.volume_type.id}`, { token: admin.tokenId })).status,
     ).toBe(202);
+  });
+
+  it('backups: the CLI body, container and the fields of each microversion, where the data lives', async () => {
+    const c = await call('POST', `/v3/${pid(a)}/volumes`, { token: tok(a), body: cliCreate('bk-src', 1) });
+    const vid = c.json.volume.id;
+    // What the worker's create job ends with.
+    await getPrisma(testDb().url).volume.update({ where: { id: vid }, data: { status: 'available' } });
+    const url = `/v3/${pid(a)}/backups`;
+    // The body `openstack volume backup create --container bk-ctr --name bk1 VOL` sends.
+    const cliBackup = (extra: Json) => ({
+      backup: {
+        volume_id: vid,
+        container: null,
+        name: null,
+        description: null,
+        incremental: false,
+        force: false,
+        ...extra,
+      },
+    });
+    const made = await call('POST', url, { token: tok(a), body: cliBackup({ container: 'bk-ctr', name: 'bk1' }) });
+    expect(made.status).toBe(202);
+    expect(Object.keys(made.json.backup).sort()).toEqual(['id', 'links', 'name']);
+    const id = made.json.backup.id;
+
+    // 3.0 (what the CLI sends): Cinder's fields, container among them; none of the later ones.
+    const v30 = (await call('GET', `${url}/${id}`, { token: tok(a) })).json.backup;
+    expect(v30).toMatchObject({
+      id,
+      name: 'bk1',
+      status: 'creating',
+      size: 1,
+      volume_id: vid,
+      snapshot_id: null,
+      container: 'bk-ctr',
+      availability_zone: 'nova',
+      object_count: 0,
+      fail_reason: null,
+      is_incremental: false,
+      has_dependent_backups: false,
+      'stratus:store': 'filesystem',
+    });
+    expect(v30.data_timestamp).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}$/);
+    for (const later of ['metadata', 'user_id', 'encryption_key_id', 'os-backup-project-attr:project_id'])
+      expect(v30).not.toHaveProperty(later);
+    // 3.43 metadata, 3.56 user_id, 3.64 encryption_key_id (no encrypted volumes: null); the
+    // project only for those allowed to see it (admins) from 3.18.
+    const show = async (version: string, token = tok(a)) =>
+      (await call('GET', `${url}/${id}`, { token, version: `volume ${version}` })).json.backup;
+    expect(await show('3.43')).toMatchObject({ metadata: {} });
+    expect(await show('3.43')).not.toHaveProperty('user_id');
+    expect(await show('3.56')).toMatchObject({ user_id: a.auth.context.userId });
+    expect(await show('3.56')).not.toHaveProperty('encryption_key_id');
+    expect(await show('3.64')).toMatchObject({ encryption_key_id: null, user_id: a.auth.context.userId });
+    expect(await show('3.64')).not.toHaveProperty('os-backup-project-attr:project_id');
+    const asAdmin = (
+      await call('GET', `/v3/${admin.projectId}/backups/detail?all_tenants=1`, {
+        token: admin.tokenId,
+        version: 'volume 3.18',
+      })
+    ).json.backups.find((x: Json) => x.id === id);
+    expect(asAdmin).toMatchObject({ container: 'bk-ctr', 'os-backup-project-attr:project_id': pid(a) });
+    const detail = (await call('GET', `${url}/detail`, { token: tok(a) })).json.backups;
+    expect(detail.find((x: Json) => x.id === id)).toMatchObject({ container: 'bk-ctr', 'stratus:store': 'filesystem' });
+    const summary = (await call('GET', url, { token: tok(a) })).json.backups.find((x: Json) => x.id === id);
+    expect(Object.keys(summary).sort()).toEqual(['id', 'links', 'name']);
+
+    // An incremental lives in its parent's container; the parent then has a dependent.
+    const db = getPrisma(testDb().url);
+    await db.volumeBackup.update({ where: { id }, data: { status: 'available', objectCount: 3 } });
+    await db.volume.update({ where: { id: vid }, data: { status: 'available' } });
+    const other = await call('POST', url, {
+      token: tok(a),
+      body: cliBackup({ incremental: true, container: 'elsewhere' }),
+    });
+    expect(other.status).toBe(400);
+    expect(other.json.badRequest.message).toContain("parent's container bk-ctr");
+    const inc = await call('POST', url, { token: tok(a), body: cliBackup({ incremental: true, name: 'bk2' }) });
+    expect(inc.status).toBe(202);
+    const child = (await call('GET', `${url}/${inc.json.backup.id}`, { token: tok(a) })).json.backup;
+    expect(child).toMatchObject({ container: 'bk-ctr', is_incremental: true, has_dependent_backups: false });
+    expect(await show('3.0')).toMatchObject({ has_dependent_backups: true, object_count: 3 });
+
+    // A backup kept in the object store says so (the row's driver, decided at create).
+    await db.volumeBackup.update({ where: { id }, data: { driver: 'object' } });
+    expect(await show('3.0')).toMatchObject({ container: 'bk-ctr', 'stratus:store': 'object' });
+    // Another project sees none of it.
+    expect((await call('GET', `/v3/${pid(b)}/backups/${id}`, { token: tok(b) })).status).toBe(404);
   });
 
   it('os-volume_attachments: unknown server is 404, missing body is 400 (Nova shapes)', async () => {

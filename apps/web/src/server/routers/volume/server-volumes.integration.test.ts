@@ -1,15 +1,14 @@
 import { randomUUID } from 'node:crypto';
-import { createFlavor, createServers, createVolumeType, heartbeat, registerVolumeBackend } from '@stratus/core';
+import { createFlavor, createServers, createVolumeType } from '@stratus/core';
 import type { AuthContext } from '@stratus/core/identity/index';
 import { adminContext, projectWithMember, setupIdentityTest, unique } from '@stratus/core/identity/test-support';
-import { getPrisma } from '@stratus/db';
-import { TRPCError } from '@trpc/server';
+import { volumeTestBackend } from '@stratus/core/volume/test-support';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { FAKE_IMAGE_ID, useFakeImage } from '../../../../../worker/src/jobs/compute/test-support.ts';
 import { testDb } from '../../../../../../test/helpers.ts';
 import { createCallerFactory } from '../../trpc/init';
 import { adminRouter } from '../admin/index';
-import { volumeRouter } from './index';
+import { caller, db, finish, refusal } from './test-support';
 
 /*
  * What the instance page, the Change Type dialog and the project Overview read from the
@@ -25,19 +24,7 @@ let typeName: string;
 let sameBackendType: string;
 let otherBackendType: string;
 let flavorId: string;
-const caller = (auth: AuthContext) => createCallerFactory(volumeRouter)({ auth });
 const adminCaller = (auth: AuthContext) => createCallerFactory(adminRouter)({ auth });
-const db = () => getPrisma(testDb().url);
-const finish = (id: string) => db().volume.update({ where: { id }, data: { status: 'available' } });
-
-async function refusal(p: Promise<unknown>): Promise<{ code: string; message: string }> {
-  const e = await p.then(
-    () => null,
-    (err: unknown) => err,
-  );
-  if (!(e instanceof TRPCError)) throw new Error(`expected a TRPCError, got ${String(e)}`);
-  return { code: e.code, message: e.message };
-}
 
 beforeAll(async () => {
   const { url } = testDb();
@@ -46,20 +33,9 @@ beforeAll(async () => {
   admin = await adminContext();
   a = (await projectWithMember(admin)).auth.context;
   b = (await projectWithMember(admin)).auth.context;
-  const host = unique('sv-vol').slice(0, 60);
-  await heartbeat(getPrisma(url), { binary: 'stratus-worker', host, roles: ['volume'] }, { starting: true });
-  const backendName = unique('svfile').slice(0, 60);
-  await registerVolumeBackend({
-    host,
-    backendName,
-    driver: 'file',
-    availabilityZone: 'nova',
-    totalGb: 100,
-    freeGb: 100,
-    overSubscription: 20,
-  });
-  const spec = { volume_backend_name: backendName };
-  typeName = (await createVolumeType(admin, { name: unique('sv'), extraSpecs: spec })).name;
+  const t = await volumeTestBackend(admin, { prefix: 'sv' });
+  typeName = t.typeName;
+  const spec = { volume_backend_name: t.backendName };
   sameBackendType = (await createVolumeType(admin, { name: unique('sv-gold'), extraSpecs: spec })).name;
   otherBackendType = (
     await createVolumeType(admin, { name: unique('sv-far'), extraSpecs: { volume_backend_name: 'elsewhere' } })

@@ -44,6 +44,7 @@ export const shapeBackup = (b: BackupView) => ({
   isIncremental: b.isIncremental,
   parentId: b.parentId,
   hasDependentBackups: b.hasDependentBackups,
+  driver: b.driver,
   container: b.container,
   objectCount: b.objectCount,
   storedBytes: b.storedBytes,

@@ -1,13 +1,13 @@
-import { createVolumeType, heartbeat, registerVolumeBackend, updateVolumeQuotas } from '@stratus/core';
+import { updateVolumeQuotas } from '@stratus/core';
 import type { AuthContext } from '@stratus/core/identity/index';
 import { adminContext, projectWithMember, setupIdentityTest, unique } from '@stratus/core/identity/test-support';
-import { type EventListener, getPrisma, listenEvents, type StratusEvent } from '@stratus/db';
-import { TRPCError } from '@trpc/server';
+import { volumeTestBackend } from '@stratus/core/volume/test-support';
+import { type EventListener, listenEvents, type StratusEvent } from '@stratus/db';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { testDb, waitFor } from '../../../../../../test/helpers.ts';
 import { createCallerFactory } from '../../trpc/init';
 import { sessionRouter } from '../identity/session';
-import { volumeRouter } from './index';
+import { caller, db, finish, refusal } from './test-support';
 
 /*
  * The volume router as the dashboard calls it, against real PostgreSQL and core: create,
@@ -23,22 +23,8 @@ let b: AuthContext;
 let typeName: string;
 let listener: EventListener;
 const events: StratusEvent[] = [];
-const caller = (auth: AuthContext) => createCallerFactory(volumeRouter)({ auth });
 /** The dashboard's shared permission check (identity.session.can), with project-scoped rules. */
 const session = (auth: AuthContext) => createCallerFactory(sessionRouter)({ auth });
-const db = () => getPrisma(testDb().url);
-
-async function refusal(p: Promise<unknown>): Promise<{ code: string; message: string }> {
-  const e = await p.then(
-    () => null,
-    (err: unknown) => err,
-  );
-  if (!(e instanceof TRPCError)) throw new Error(`expected a TRPCError, got ${String(e)}`);
-  return { code: e.code, message: e.message };
-}
-
-/** What the worker's create job ends with. */
-const finish = (id: string) => db().volume.update({ where: { id }, data: { status: 'available' } });
 
 beforeAll(async () => {
   const { url } = testDb();
@@ -46,20 +32,7 @@ beforeAll(async () => {
   admin = await adminContext();
   a = (await projectWithMember(admin)).auth.context;
   b = (await projectWithMember(admin)).auth.context;
-  const host = unique('rtr-vol').slice(0, 60);
-  await heartbeat(getPrisma(url), { binary: 'stratus-worker', host, roles: ['volume'] }, { starting: true });
-  const backendName = unique('rtrfile').slice(0, 60);
-  await registerVolumeBackend({
-    host,
-    backendName,
-    driver: 'file',
-    availabilityZone: 'nova',
-    totalGb: 100,
-    freeGb: 100,
-    overSubscription: 20,
-  });
-  typeName = (await createVolumeType(admin, { name: unique('rtr'), extraSpecs: { volume_backend_name: backendName } }))
-    .name;
+  typeName = (await volumeTestBackend(admin, { prefix: 'rtr' })).typeName;
   listener = await listenEvents(url, (e) => events.push(e));
 });
 afterAll(async () => {

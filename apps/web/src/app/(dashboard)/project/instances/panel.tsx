@@ -15,7 +15,7 @@ import { PowerState, useNow } from '@/components/compute/status';
 import { DataTable, FilterSelect, Refreshing, useListFilters } from '@/components/data-table';
 import { Icon } from '@/components/icons';
 import { Button, PageHeader } from '@/components/ui';
-import { AttachToInstanceDialog, attachableServer } from '@/components/volume/dialogs';
+import { AttachDialog, attachableServer } from '@/components/volume/dialogs';
 import { useCan } from '@/lib/can';
 import { useTRPC } from '@/lib/trpc';
 
@@ -160,7 +160,7 @@ export function InstancesPanel() {
         actionsLabel={serverActionsLabel}
       />
       <LaunchWizard open={launch !== null} imageId={launch?.imageId} onClose={() => setLaunch(null)} />
-      <AttachToInstanceDialog server={attachTo} onClose={() => setAttachTo(null)} />
+      <AttachDialog server={attachTo} onClose={() => setAttachTo(null)} />
       {dialog}
     </>
   );

@@ -7,7 +7,7 @@ import { DataTable, FilterSelect, useListFilters } from '@/components/data-table
 import { PageHeader } from '@/components/ui';
 import { RestoreBackupDialog } from '@/components/volume/dialogs';
 import { DeleteBackupDialog } from '@/components/volume/snapshot-dialogs';
-import { type BackupRow, StorageStatus, useVolumeNames } from '@/components/volume/status';
+import { BackupLocation, type BackupRow, StorageStatus, useVolumeNames } from '@/components/volume/status';
 import { useCan } from '@/lib/can';
 import { useTRPC } from '@/lib/trpc';
 
@@ -79,6 +79,11 @@ export function BackupsPanel() {
                 {volumeName(b.volumeId)}
               </Link>
             ),
+          },
+          {
+            header: 'Location',
+            cell: (b) => <BackupLocation backup={b} />,
+            className: 'whitespace-nowrap',
           },
           {
             header: 'Stored',

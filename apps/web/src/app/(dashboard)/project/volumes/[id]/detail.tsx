@@ -8,7 +8,7 @@ import { Badge, Button, Card, FormError, Spinner, Textarea } from '@/components/
 import { CreateVolumeDialog, type CreateVolumePreset } from '@/components/volume/create';
 import { useVolumeActions, VOLUME_POLICIES, volumeMenu } from '@/components/volume/dialogs';
 import { DeleteSnapshotDialog } from '@/components/volume/snapshot-dialogs';
-import { type SnapshotRow, StorageStatus, volumeLabel } from '@/components/volume/status';
+import { BackupLocation, type SnapshotRow, StorageStatus, volumeLabel } from '@/components/volume/status';
 import { useCan } from '@/lib/can';
 import { useInvalidate } from '@/lib/resource';
 import { QUIET, useTRPC } from '@/lib/trpc';
@@ -211,7 +211,8 @@ export function VolumeDetail({ id }: { id: string }) {
                 <li key={b.id} data-testid="backup-row" className="flex items-center justify-between gap-3 py-2">
                   <span className="min-w-0">
                     <span className="font-medium">{volumeLabel(b)}</span>{' '}
-                    <span className="text-xs text-slate-500">{b.isIncremental ? 'incremental' : 'full'}</span>
+                    <span className="text-xs text-slate-500">{b.isIncremental ? 'incremental' : 'full'}</span>{' '}
+                    <BackupLocation backup={b} />
                   </span>
                   <StorageStatus status={b.status} kind="backup" progress={b.progress} />
                 </li>
