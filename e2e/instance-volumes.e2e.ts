@@ -1,8 +1,5 @@
-import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { expect, test } from '@playwright/test';
-import { stateDir, login } from './support.ts';
+import { bootCliServer, login, os, tryOs } from './support.ts';
 
 /*
  * Block storage from the compute side: the project Overview shows the block-storage quota
@@ -13,30 +10,6 @@ import { stateDir, login } from './support.ts';
  * booted with the openstack CLI from the seeded test image (as e2e/volumes.e2e.ts does)
  * and the detach waits for the guest to have booted (its kernel must release the disk).
  */
-
-/** The cloud of clouds.yaml whose user is the dashboard's (admin), so both act in one project. */
-function cloudName(): string {
-  const text = readFileSync(join(stateDir(), 'clouds.yaml'), 'utf8');
-  for (const m of text.matchAll(/^ {2}([\w-]+):\s*\n(?: {4,}.*\n)*? {6}username: "?admin"?\s*$/gm))
-    if (m[1]) return m[1];
-  throw new Error('no admin cloud in clouds.yaml');
-}
-
-function os(args: string[]): string {
-  return execFileSync('openstack', args, {
-    encoding: 'utf8',
-    env: { ...process.env, OS_CLIENT_CONFIG_FILE: join(stateDir(), 'clouds.yaml'), OS_CLOUD: cloudName() },
-    timeout: 120_000,
-  }).trim();
-}
-
-function tryOs(args: string[]): void {
-  try {
-    os(args);
-  } catch (err) {
-    console.warn(`cleanup: openstack ${args.join(' ')} failed: ${String(err)}`);
-  }
-}
 
 /** A volume's status through the CLI (the worker's progress, independent of the page). */
 const volumeStatus = (id: string) => os(['volume', 'show', id, '-f', 'value', '-c', 'status']);
@@ -49,30 +22,10 @@ test('Overview shows block-storage quotas; attach a volume from the instance pag
   const server = `e2e-iv-vm-${suffix}`;
   const flavor = `e2e-iv-fl-${suffix}`;
   const volume = `e2e-iv-vol-${suffix}`;
-  const images = JSON.parse(os(['image', 'list', '--status', 'active', '-f', 'json'])) as Array<{ Name: string }>;
-  const image = images.find((i) => i.Name.startsWith('stratus-test'))?.Name;
-  expect(image, 'the stack seeds a stratus-test image').toBeTruthy();
-  os(['flavor', 'create', '--vcpus', '1', '--ram', '128', '--disk', '1', flavor]);
   let serverId = '';
   let volumeId = '';
   try {
-    serverId = os([
-      '--os-compute-api-version',
-      '2.37',
-      'server',
-      'create',
-      '--flavor',
-      flavor,
-      '--image',
-      String(image),
-      '--nic',
-      'none',
-      '-f',
-      'value',
-      '-c',
-      'id',
-      server,
-    ]);
+    serverId = bootCliServer(server, flavor);
     await login(page);
 
     // The Overview's block-storage section; a new volume moves its gauges without reload.

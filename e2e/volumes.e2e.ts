@@ -1,8 +1,7 @@
-import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect, type Locator, type Page, test } from '@playwright/test';
-import { stateDir, login } from './support.ts';
+import { bootCliServer, login, os, stateDir, tryOs } from './support.ts';
 
 /*
  * Block storage end to end: create a blank volume in the Volumes panel and see it turn
@@ -138,53 +137,15 @@ test('create a blank volume (available live), extend it, snapshot it, delete bot
   }
 });
 
-/** The openstack CLI against this stack (the admin cloud of its clouds.yaml). */
-function os(args: string[]): string {
-  return execFileSync('openstack', [...args], {
-    encoding: 'utf8',
-    env: { ...process.env, OS_CLIENT_CONFIG_FILE: join(stateDir(), 'clouds.yaml'), OS_CLOUD: cloudName() },
-    timeout: 120_000,
-  }).trim();
-}
-
-/** The cloud of clouds.yaml whose user is the dashboard's (admin), so both act in one project. */
-function cloudName(): string {
-  const text = readFileSync(join(stateDir(), 'clouds.yaml'), 'utf8');
-  for (const m of text.matchAll(/^ {2}([\w-]+):\s*\n(?: {4,}.*\n)*? {6}username: "?admin"?\s*$/gm))
-    if (m[1]) return m[1];
-  throw new Error('no admin cloud in clouds.yaml');
-}
-
 test('attach a volume to a running server from the volume page; in-use with its device; detach', async ({ page }) => {
   test.setTimeout(20 * 60_000);
   const suffix = Date.now().toString(36);
   const name = `e2e-att-${suffix}`;
   const server = `e2e-att-vm-${suffix}`;
   const flavor = `e2e-att-fl-${suffix}`;
-  const images = JSON.parse(os(['image', 'list', '--status', 'active', '-f', 'json'])) as Array<{ Name: string }>;
-  const image = images.find((i) => i.Name.startsWith('stratus-test'))?.Name;
-  expect(image, 'the stack seeds a stratus-test image').toBeTruthy();
-  os(['flavor', 'create', '--vcpus', '1', '--ram', '128', '--disk', '1', flavor]);
   let serverId = '';
   try {
-    // --nic none needs compute microversion 2.37 (no network is needed to see a disk appear).
-    serverId = os([
-      '--os-compute-api-version',
-      '2.37',
-      'server',
-      'create',
-      '--flavor',
-      flavor,
-      '--image',
-      String(image),
-      '--nic',
-      'none',
-      '-f',
-      'value',
-      '-c',
-      'id',
-      server,
-    ]);
+    serverId = bootCliServer(server, flavor);
     await login(page);
     await page.goto('/project/volumes');
     await createBlankVolume(page, name);
@@ -230,8 +191,8 @@ test('attach a volume to a running server from the volume page; in-use with its 
     await expect(page).toHaveURL(/\/project\/volumes$/);
     await expect(volumeRow(page, name)).toHaveCount(0, { timeout: 5 * 60_000 });
   } finally {
-    if (serverId) os(['server', 'delete', '--wait', serverId]);
-    os(['flavor', 'delete', flavor]);
+    if (serverId) tryOs(['server', 'delete', '--wait', serverId]);
+    tryOs(['flavor', 'delete', flavor]);
     // A failed run leaves its volume behind (the server's delete released it): remove it.
     const left = JSON.parse(os(['volume', 'list', '--name', name, '-f', 'json'])) as Array<{ ID: string }>;
     for (const v of left) os(['volume', 'delete', v.ID]);
@@ -250,25 +211,18 @@ function demoPassword(): string {
  * volume still busy) does not hide the test's own failure.
  */
 function cleanup(volumes: string[], backups: string[]) {
-  const tryOs = (args: string[]) => {
-    try {
-      return os(args);
-    } catch (err) {
-      console.warn(`cleanup: openstack ${args.join(' ')} failed: ${String(err)}`);
-      return '[]';
-    }
-  };
+  const list = (args: string[]) => tryOs(args, '[]');
   const vols = (
-    JSON.parse(tryOs(['volume', 'list', '--all-projects', '-f', 'json'])) as Array<{ ID: string; Name: string }>
+    JSON.parse(list(['volume', 'list', '--all-projects', '-f', 'json'])) as Array<{ ID: string; Name: string }>
   ).filter((v) => volumes.includes(v.Name));
-  const transfers = JSON.parse(tryOs(['volume', 'transfer', 'request', 'list', '-f', 'json'])) as Array<{
+  const transfers = JSON.parse(list(['volume', 'transfer', 'request', 'list', '-f', 'json'])) as Array<{
     ID: string;
     Volume: string;
   }>;
   for (const t of transfers)
     if (vols.some((v) => v.ID === t.Volume)) tryOs(['volume', 'transfer', 'request', 'delete', t.ID]);
   for (const v of vols) tryOs(['volume', 'delete', '--purge', v.ID]);
-  const baks = JSON.parse(tryOs(['volume', 'backup', 'list', '-f', 'json'])) as Array<{ ID: string; Name: string }>;
+  const baks = JSON.parse(list(['volume', 'backup', 'list', '-f', 'json'])) as Array<{ ID: string; Name: string }>;
   for (const b of baks) if (backups.includes(b.Name)) tryOs(['volume', 'backup', 'delete', b.ID]);
 }
 

@@ -13,6 +13,7 @@ import {
 } from '../../../../../worker/src/jobs/compute/integration-support.ts';
 import { testFlavor, useFakeImage } from '../../../../../worker/src/jobs/compute/test-support.ts';
 import { computeMount } from './index.ts';
+import { computeCaller, type Json } from './test-support.ts';
 
 /*
  * Nova's migrations API through REST over real resize and cold-migration records (real
@@ -21,8 +22,6 @@ import { computeMount } from './index.ts';
  * and limit paging with next links, changes-since, refusals (403 for members, 400 for
  * bad input ≥ 2.59), and servers/{id}/migrations (2.23+, in-progress live migrations only).
  */
-
-type Json = Record<string, any>;
 
 const tag = randomUUID().slice(0, 8);
 const A = `mlist-a-${tag}`;
@@ -37,19 +36,7 @@ let big: { id: string };
 let resized: string;
 let migrated: string;
 
-async function call(method: string, path: string, opts: { token: string; body?: unknown; version?: string }) {
-  const res = await fetch(`${base}/compute${path}`, {
-    method,
-    headers: {
-      'x-auth-token': opts.token,
-      ...(opts.body !== undefined ? { 'content-type': 'application/json' } : {}),
-      ...(opts.version ? { 'openstack-api-version': `compute ${opts.version}` } : {}),
-    },
-    body: opts.body !== undefined ? JSON.stringify(opts.body) : undefined,
-  });
-  const text = await res.text();
-  return { status: res.status, json: (text ? JSON.parse(text) : {}) as Json };
-}
+const call = computeCaller(() => base);
 const asAdmin = (path: string, version?: string) =>
   call('GET', path, { token: admin.tokenId, ...(version ? { version } : {}) });
 

@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FAKE_IMAGE_ID, useFakeImage } from '../../../../../worker/src/jobs/compute/test-support.ts';
 import { testDb } from '../../../../../../test/helpers.ts';
 import { computeMount } from './index.ts';
+import { computeCaller, type Json } from './test-support.ts';
 
 /*
  * Nova's os-extended-volumes:volumes_attached in server bodies: the volumes attached to
@@ -14,8 +15,6 @@ import { computeMount } from './index.ts';
  * /servers/{id}, /servers/detail and PUT /servers/{id}. Attachment rows are written
  * directly (what attach and boot from volume leave behind): no worker or backend is needed.
  */
-
-type Json = Record<string, any>;
 
 let http: Server;
 let base: string;
@@ -27,19 +26,7 @@ const serverIds: string[] = [];
 const volumeIds: string[] = [];
 const db = () => testDb().db;
 
-async function call(method: string, path: string, opts: { token: string; body?: unknown; version?: string }) {
-  const res = await fetch(`${base}/compute${path}`, {
-    method,
-    headers: {
-      'x-auth-token': opts.token,
-      ...(opts.body !== undefined ? { 'content-type': 'application/json' } : {}),
-      ...(opts.version ? { 'x-openstack-nova-api-version': opts.version } : {}),
-    },
-    body: opts.body !== undefined ? JSON.stringify(opts.body) : undefined,
-  });
-  const text = await res.text();
-  return { status: res.status, json: (text ? JSON.parse(text) : {}) as Json };
-}
+const call = computeCaller(() => base);
 const tokenOf = (p: { auth: { context: AuthContext } }) => p.auth.context.tokenId;
 
 async function newServer(p: typeof a, name: string): Promise<string> {

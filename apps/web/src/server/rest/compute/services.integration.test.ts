@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { testDb, waitFor } from '../../../../../../test/helpers.ts';
 import { attachLiveEvents } from '../../live.ts';
 import { computeMount } from './index.ts';
+import { computeCaller } from './test-support.ts';
 
 /*
  * os-services forced_down through the REST API in both of Nova's shapes (2.11–2.52
@@ -17,8 +18,6 @@ import { computeMount } from './index.ts';
  * service.updated on every change, service.down when a heartbeat goes stale (announced
  * once), service.up when it beats again.
  */
-
-type Json = Record<string, any>;
 
 const tag = randomUUID().slice(0, 8);
 const HOST = `svc-${tag}`;
@@ -30,19 +29,7 @@ let member: Awaited<ReturnType<typeof projectWithMember>>;
 let live: Awaited<ReturnType<typeof attachLiveEvents>>;
 const sockets: Socket[] = [];
 
-async function call(method: string, path: string, opts: { token: string; body?: unknown; version?: string }) {
-  const res = await fetch(`${base}/compute${path}`, {
-    method,
-    headers: {
-      'x-auth-token': opts.token,
-      ...(opts.body !== undefined ? { 'content-type': 'application/json' } : {}),
-      ...(opts.version ? { 'openstack-api-version': `compute ${opts.version}` } : {}),
-    },
-    body: opts.body !== undefined ? JSON.stringify(opts.body) : undefined,
-  });
-  const text = await res.text();
-  return { status: res.status, json: (text ? JSON.parse(text) : {}) as Json };
-}
+const call = computeCaller(() => base);
 
 async function client(token: string): Promise<StratusEvent[]> {
   const socket = connect(base, { auth: { token }, transports: ['websocket'], reconnection: false });
