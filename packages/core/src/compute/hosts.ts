@@ -216,7 +216,13 @@ export function roleServiceId(workerId: string, role: 'compute' | 'scheduler' | 
   return `${x.slice(0, 8)}-${x.slice(8, 12)}-${x.slice(12, 16)}-${x.slice(16, 20)}-${x.slice(20)}`;
 }
 
-async function findWorkerService(by: { id?: string; host?: string }) {
+/**
+ * The worker behind a compute service, by service id or by host (and, as Nova's older
+ * by-host calls name it, binary: only nova-compute is a service one can change).
+ */
+async function findWorkerService(by: { id?: string; host?: string; binary?: string }) {
+  if (by.binary !== undefined && by.binary !== 'nova-compute')
+    throw notFound(`Service ${by.binary} on host ${by.host ?? ''} could not be found.`);
   const s = by.id
     ? isUuid(by.id)
       ? await db().service.findUnique({ where: { id: by.id } })
@@ -247,13 +253,14 @@ async function findWorkerService(by: { id?: string; host?: string }) {
  */
 export async function updateComputeService(
   ctx: AuthContext,
-  by: { id?: string; host?: string },
+  by: { id?: string; host?: string; binary?: string },
   o: ComputeServiceUpdate,
 ): Promise<ComputeService> {
   enforce(ctx, 'os_compute_api:os-services:update');
   if (o.disabled === undefined && o.forcedDown === undefined)
     throw badRequest("'status' and/or 'forced_down' must be specified.");
-  if (o.disabled === false && o.reason)
+  // A reason goes with disabling only (Nova: also when the status is not given at all).
+  if (o.disabled !== true && o.reason)
     throw badRequest("Specifying 'disabled_reason' with status 'enabled' is invalid.");
   const found = await findWorkerService(by);
   if (!found.roles.includes('compute'))
@@ -293,7 +300,7 @@ export async function setComputeServiceStatus(
 /** Sets or unsets Nova's forced_down on a host's compute service. */
 export async function setComputeServiceForcedDown(
   ctx: AuthContext,
-  by: { id?: string; host?: string },
+  by: { id?: string; host?: string; binary?: string },
   forcedDown: boolean,
 ): Promise<ComputeService> {
   return updateComputeService(ctx, by, { forcedDown });

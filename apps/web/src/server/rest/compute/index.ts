@@ -833,9 +833,7 @@ route('PUT', `${V}/os-services/force-down`, async (c) => {
     z.object({ host: z.string().min(1), binary: z.string().min(1), forced_down: z.boolean() }).strict(),
     await readJson(c.req),
   );
-  if (b.binary !== 'nova-compute')
-    throw new StratusError('NotFound', `Service ${b.binary} on host ${b.host} could not be found.`);
-  const s = await core.setComputeServiceForcedDown(ctx, { host: b.host }, b.forced_down);
+  const s = await core.setComputeServiceForcedDown(ctx, { host: b.host, binary: b.binary }, b.forced_down);
   ok(c, 200, { service: { host: s.host, binary: b.binary, forced_down: s.forcedDown } });
 });
 route('PUT', `${V}/os-services/:id`, async (c) => {
@@ -851,13 +849,12 @@ route('PUT', `${V}/os-services/:id`, async (c) => {
       .strict(),
     await readJson(c.req),
   );
-  if (b.disabled_reason !== undefined && b.status !== 'disabled')
-    throw badRequest("Specifying 'disabled_reason' with status 'enabled' is invalid.");
   const s = await core.updateComputeService(
     ctx,
     { id: p(c, 'id') },
     {
-      ...(b.status ? { disabled: b.status === 'disabled', reason: b.disabled_reason ?? null } : {}),
+      ...(b.status ? { disabled: b.status === 'disabled' } : {}),
+      reason: b.disabled_reason ?? null,
       ...(b.forced_down !== undefined ? { forcedDown: b.forced_down } : {}),
     },
   );

@@ -4,10 +4,11 @@ import type { AddressInfo } from 'node:net';
 import { type AuthContext, heartbeat, newRequestId, reportStaleServices, withRequestContext } from '@stratus/core';
 import { adminContext, projectWithMember, setupIdentityTest } from '@stratus/core/identity/test-support';
 import { getPrisma, type StratusEvent } from '@stratus/db';
-import { io as connect, type Socket } from 'socket.io-client';
+import type { Socket } from 'socket.io-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { testDb, waitFor } from '../../../../../../test/helpers.ts';
 import { attachLiveEvents } from '../../live.ts';
+import { liveClient } from '../../live-test-support.ts';
 import { computeMount } from './index.ts';
 import { computeCaller } from './test-support.ts';
 
@@ -31,17 +32,7 @@ const sockets: Socket[] = [];
 
 const call = computeCaller(() => base);
 
-async function client(token: string): Promise<StratusEvent[]> {
-  const socket = connect(base, { auth: { token }, transports: ['websocket'], reconnection: false });
-  sockets.push(socket);
-  const events: StratusEvent[] = [];
-  socket.on('event', (e: StratusEvent) => events.push(e));
-  await new Promise<void>((resolve, reject) => {
-    socket.on('connect', () => resolve());
-    socket.on('connect_error', reject);
-  });
-  return events;
-}
+const client = async (token: string) => (await liveClient(base, token, sockets)).events;
 
 beforeAll(async () => {
   const { url } = testDb();
@@ -152,7 +143,13 @@ describe('os-services forced_down', () => {
       status: 'disabled',
       disabled_reason: 'fenced',
     });
-    for (const body of [{}, { status: 'enabled', disabled_reason: 'x' }, { forced_down: 1 }, { bogus: true }]) {
+    for (const body of [
+      {},
+      { status: 'enabled', disabled_reason: 'x' },
+      { forced_down: true, disabled_reason: 'x' },
+      { forced_down: 1 },
+      { bogus: true },
+    ]) {
       const bad = await call('PUT', `/v2.1/os-services/${id}`, { token: admin.tokenId, version: '2.53', body });
       expect(bad.status, JSON.stringify(body)).toBe(400);
     }
