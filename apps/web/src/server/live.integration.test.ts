@@ -1,10 +1,11 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { emitEvent, type StratusEvent } from '@stratus/db';
-import { io as connect, type Socket } from 'socket.io-client';
+import { emitEvent } from '@stratus/db';
+import type { Socket } from 'socket.io-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { testDb, waitFor } from '../../../../test/helpers.ts';
 import { attachLiveEvents } from './live.ts';
+import { liveClient } from './live-test-support.ts';
 
 describe('socket.io live events', () => {
   const http = createServer();
@@ -33,17 +34,7 @@ describe('socket.io live events', () => {
     live.io.close();
   });
 
-  async function client(token: string): Promise<{ socket: Socket; events: StratusEvent[] }> {
-    const socket = connect(base, { auth: { token }, transports: ['websocket'], reconnection: false });
-    sockets.push(socket);
-    const events: StratusEvent[] = [];
-    socket.on('event', (e: StratusEvent) => events.push(e));
-    await new Promise<void>((resolve, reject) => {
-      socket.on('connect', () => resolve());
-      socket.on('connect_error', reject);
-    });
-    return { socket, events };
-  }
+  const client = (token: string) => liveClient(base, token, sockets);
 
   it('scopes events by project; admins see all; bad tokens are refused', async () => {
     const a = await client('tok-a');

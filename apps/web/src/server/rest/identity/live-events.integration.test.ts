@@ -10,10 +10,11 @@ import {
 } from '@stratus/core';
 import { adminContext, projectWithMember, setupIdentityTest, unique } from '@stratus/core/identity/test-support';
 import { emitEvent, type StratusEvent } from '@stratus/db';
-import { io as connect, type Socket } from 'socket.io-client';
+import type { Socket } from 'socket.io-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { testDb, waitFor } from '../../../../../../test/helpers.ts';
 import { attachLiveEvents } from '../../live.ts';
+import { liveClient } from '../../live-test-support.ts';
 
 /*
  * Identity events through the real web server pieces: core emits in its transaction,
@@ -38,17 +39,7 @@ describe('identity live events reach the right sockets only', () => {
     await stopRevocationListener();
   });
 
-  async function client(token: string): Promise<StratusEvent[]> {
-    const socket = connect(base, { auth: { token }, transports: ['websocket'], reconnection: false });
-    sockets.push(socket);
-    const events: StratusEvent[] = [];
-    socket.on('event', (e: StratusEvent) => events.push(e));
-    await new Promise<void>((resolve, reject) => {
-      socket.on('connect', () => resolve());
-      socket.on('connect_error', reject);
-    });
-    return events;
-  }
+  const client = async (token: string) => (await liveClient(base, token, sockets)).events;
   /** A cloud-wide marker plus one per project room: once every socket has its marker, earlier events are in. */
   async function settle(lists: Array<{ events: StratusEvent[]; projectId: string }>): Promise<void> {
     const marker = unique('marker');
