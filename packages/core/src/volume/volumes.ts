@@ -55,9 +55,10 @@ export async function loadVolume(ctx: AuthContext, id: string, action: string): 
 }
 
 export async function getVolume(ctx: AuthContext, id: string): Promise<VolumeView> {
-  const v = await loadVolume(ctx, id, 'volume:get');
-  const withAtt = await db().volume.findUniqueOrThrow({ where: { id: v.id }, include: { attachments: true } });
-  const [out] = await views([withAtt]);
+  // One read with the attachments: a second lookup after the access check could race a
+  // delete committing in between (a 500 where Cinder answers 404).
+  const row = isUuid(id) ? await db().volume.findUnique({ where: { id }, include: { attachments: true } }) : null;
+  const [out] = await views([allowedRow(ctx, row, 'volume:get', `Volume ${id} could not be found.`)]);
   if (!out) throw notFound(`Volume ${id} could not be found.`);
   return out;
 }
