@@ -205,6 +205,29 @@ export function validateIpv6Modes(v: {
     );
 }
 
+/**
+ * A parsed subnet body's addressing checked (the caller requires its `cidr` first):
+ * validateSubnet's canonical values, then the IPv6 modes against the canonical cidr.
+ */
+function checkSubnetAddressing(v: z.output<typeof SubnetInput>, cidr: string): ReturnType<typeof validateSubnet> {
+  const a = validateSubnet({
+    cidr,
+    ipVersion: v.ip_version,
+    gatewayIp: v.gateway_ip,
+    pools: v.allocation_pools,
+    dns: v.dns_nameservers,
+    routes: v.host_routes,
+  });
+  validateIpv6Modes({
+    ipVersion: v.ip_version,
+    cidr: a.cidr,
+    raMode: v.ipv6_ra_mode,
+    addressMode: v.ipv6_address_mode,
+    enableDhcp: v.enable_dhcp,
+  });
+  return a;
+}
+
 /** A validated subnet's addressing as its columns (create and update write the same). */
 function addressColumns(a: ReturnType<typeof validateSubnet>) {
   return {
@@ -278,21 +301,7 @@ export async function createSubnet(
     shared: tf(net.shared),
     external: tf(net.external),
   });
-  const a = validateSubnet({
-    cidr: v.cidr,
-    ipVersion: v.ip_version,
-    gatewayIp: v.gateway_ip,
-    pools: v.allocation_pools,
-    dns: v.dns_nameservers,
-    routes: v.host_routes,
-  });
-  validateIpv6Modes({
-    ipVersion: v.ip_version,
-    cidr: a.cidr,
-    raMode: v.ipv6_ra_mode,
-    addressMode: v.ipv6_address_mode,
-    enableDhcp: v.enable_dhcp,
-  });
+  const a = checkSubnetAddressing(v, v.cidr);
   const created = await transaction(async (tx) => {
     await tx.$queryRaw`SELECT id FROM "Network" WHERE id = ${net.id}::uuid FOR UPDATE`;
     await checkQuota(tx, projectId, 'subnet');
@@ -456,21 +465,7 @@ export async function createNetworkWithSubnet(
   if (subnet) {
     const v = parseNeutronInput(SubnetInput, { ...subnet, network_id: 'pending' });
     if (!v.cidr) bad('a cidr is required (subnet pools are not supported).');
-    const a = validateSubnet({
-      cidr: v.cidr,
-      ipVersion: v.ip_version,
-      gatewayIp: v.gateway_ip,
-      pools: v.allocation_pools,
-      dns: v.dns_nameservers,
-      routes: v.host_routes,
-    });
-    validateIpv6Modes({
-      ipVersion: v.ip_version,
-      cidr: a.cidr,
-      raMode: v.ipv6_ra_mode,
-      addressMode: v.ipv6_address_mode,
-      enableDhcp: v.enable_dhcp,
-    });
+    checkSubnetAddressing(v, v.cidr);
   }
   const net = await createNetwork(ctx, network);
   if (!subnet) return { network: net, subnet: null };

@@ -5,7 +5,6 @@ import { loadConfig } from '../platform/config.ts';
 import { enqueueJob } from '../platform/jobs.ts';
 import { badRequest, notFound } from '../platform/errors.ts';
 import { markerPage } from '../platform/paging.ts';
-import { enforce } from '../policy/index.ts';
 import {
   allowedRow,
   checkMetadata,
@@ -15,16 +14,15 @@ import {
   listScope,
   NEWEST_FIRST,
   newUuid,
-  projectOf,
   TX,
   type VolumeListScope,
 } from './common.ts';
 import { backupCreateJobDef, backupDeleteJobDef, backupRestoreJobDef, volumeQueue } from './jobs.ts';
 import { checkVolumeQuota } from './quotas.ts';
-import { type BackupView, emitBackupEvent, toBackup, type VolumeView } from './records.ts';
-import { canDoVolume, VolumeStatus } from './state.ts';
-import { createVolume, getVolume, loadVolume, lockVolume } from './volumes.ts';
-import { updateVolumeRow } from './records.ts';
+import { type BackupView, emitBackupEvent, toBackup, updateVolumeRow, type VolumeView } from './records.ts';
+import { VolumeStatus } from './state.ts';
+import { loadVolumeToCopy, lockVolumeFor } from './volume-guards.ts';
+import { createVolume, getVolume, loadVolume } from './volumes.ts';
 
 /*
  * Backups: full or incremental copies of a volume's data kept by a backup driver: the
@@ -116,18 +114,12 @@ export async function createBackup(
     metadata?: Record<string, string>;
   },
 ): Promise<BackupView> {
-  const projectId = projectOf(ctx);
-  enforce(ctx, 'backup:create', { project_id: projectId });
-  const vol = await loadVolume(ctx, input.volumeId, 'volume:get');
-  if (input.name && input.name.length > 255) throw badRequest('Invalid input: name is at most 255 characters.');
+  const vol = await loadVolumeToCopy(ctx, 'backup:create', input);
   if (input.container && !/^[A-Za-z0-9_.-]{1,255}$/.test(input.container))
     throw badRequest('Invalid input received: container names are 1-255 characters of [A-Za-z0-9_.-].');
   const metadata = checkMetadata(input.metadata ?? {});
   const row = await db().$transaction(async (tx) => {
-    const v = await lockVolume(tx, vol.id);
-    if (!v) throw notFound(`Volume ${input.volumeId} could not be found.`);
-    const ok = canDoVolume(input.force ? 'backup_attached' : 'backup', v);
-    if (!ok.ok) throw invalid('volume', ok.reason);
+    const v = await lockVolumeFor(tx, vol.id, input.volumeId, input.force ? 'backup_attached' : 'backup');
     if (!v.host) throw invalid('volume', 'Volume is not on any backend.');
     let parentId: string | null = null;
     let driver: BackupDriver;
@@ -239,12 +231,10 @@ export async function restoreBackup(
     });
     return { backupId: b.id, volumeId: v.id, volumeName: v.name };
   }
-  const target = await loadVolume(ctx, input.volumeId, 'volume:update');
+  const asked = input.volumeId;
+  const target = await loadVolume(ctx, asked, 'volume:update');
   await db().$transaction(async (tx) => {
-    const v = await lockVolume(tx, target.id);
-    if (!v) throw notFound(`Volume ${input.volumeId} could not be found.`);
-    const ok = canDoVolume('restore_into', v);
-    if (!ok.ok) throw invalid('volume', ok.reason);
+    const v = await lockVolumeFor(tx, target.id, asked, 'restore_into');
     if (v.attachStatus !== 'detached') throw invalid('volume', 'Volume to be restored to must be detached.');
     if (v.size < b.size)
       throw invalid('volume', `volume size ${v.size}GB is too small to restore backup of size ${b.size}GB.`);

@@ -1,9 +1,8 @@
 import type { Prisma, VolumeSnapshot as SnapshotRow } from '@stratus/db';
 import type { AuthContext } from '../identity/types.ts';
 import { enqueueJob } from '../platform/jobs.ts';
-import { badRequest, notFound } from '../platform/errors.ts';
+import { notFound } from '../platform/errors.ts';
 import { markerPage } from '../platform/paging.ts';
-import { enforce } from '../policy/index.ts';
 import {
   allowedRow,
   checkMetadata,
@@ -13,15 +12,14 @@ import {
   listScope,
   NEWEST_FIRST,
   newUuid,
-  projectOf,
   TX,
   type VolumeListScope,
 } from './common.ts';
 import { snapshotCreateJobDef, snapshotDeleteJobDef, volumeQueue } from './jobs.ts';
 import { checkVolumeQuota } from './quotas.ts';
 import { emitSnapshotEvent, type SnapshotView, toSnapshot } from './records.ts';
-import { canDoVolume } from './state.ts';
-import { loadVolume, lockVolume } from './volumes.ts';
+import { loadVolumeToCopy, lockVolumeFor } from './volume-guards.ts';
+import { lockVolume } from './volumes.ts';
 
 /*
  * Snapshots: a point-in-time copy of a volume kept on the volume's backend. An attached
@@ -64,16 +62,10 @@ export async function createSnapshot(
     metadata?: Record<string, string>;
   },
 ): Promise<SnapshotView> {
-  const projectId = projectOf(ctx);
-  enforce(ctx, 'volume:create_snapshot', { project_id: projectId });
-  const vol = await loadVolume(ctx, input.volumeId, 'volume:get');
-  if (input.name && input.name.length > 255) throw badRequest('Invalid input: name is at most 255 characters.');
+  const vol = await loadVolumeToCopy(ctx, 'volume:create_snapshot', input);
   const metadata = checkMetadata(input.metadata ?? {});
   const row = await db().$transaction(async (tx) => {
-    const v = await lockVolume(tx, vol.id);
-    if (!v) throw notFound(`Volume ${input.volumeId} could not be found.`);
-    const ok = canDoVolume(input.force ? 'snapshot_attached' : 'snapshot', v);
-    if (!ok.ok) throw invalid('volume', ok.reason);
+    const v = await lockVolumeFor(tx, vol.id, input.volumeId, input.force ? 'snapshot_attached' : 'snapshot');
     if (!v.host) throw invalid('volume', 'Volume is not on any backend.');
     await checkVolumeQuota(tx, v.projectId, { snapshots: 1, gigabytes: v.size }, v.size);
     const s = await tx.volumeSnapshot.create({
