@@ -12,18 +12,12 @@ import {
   revertResize,
   serverPowerAction,
 } from '@stratus/core';
-import { adminContext, setupIdentityTest } from '@stratus/core/identity/test-support';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { testDb, waitFor } from '../../../../test/helpers.ts';
 import { PowerState } from '../drivers/compute/types.ts';
 import type { FakeComputeDriver } from './compute/fake-driver.ts';
-import { FAKE_IMAGE_ID, testFlavor, useFakeImage } from './compute/test-support.ts';
-import {
-  bootOnHost,
-  type FakeComputeHosts,
-  startFakeComputeHosts,
-  untilStatus,
-} from './compute/integration-support.ts';
+import { FAKE_IMAGE_ID, testFlavor } from './compute/test-support.ts';
+import { bootOnHost, type FakeComputeHosts, setupFakeComputeTest, untilStatus } from './compute/integration-support.ts';
 
 /*
  * Rebuild and resize/confirm/revert through the real jobs, queue, placement and
@@ -51,17 +45,13 @@ const allocationsOf = async (consumer: string) =>
   (await getConsumerAllocations('service', consumer)).allocations.map((a) => a.resources);
 
 beforeAll(async () => {
-  const { url } = testDb();
-  await setupIdentityTest(url);
-  useFakeImage();
-  admin = await adminContext();
+  const host = `life-${tag}`;
+  ({ admin, hosts } = await setupFakeComputeTest([host]));
   member = admin;
   projectId = admin.projectId ?? '';
   small = await testFlavor(admin, { vcpus: 1, ramMb: 128, diskGb: 1 });
   big = await testFlavor(admin, { vcpus: 2, ramMb: 256, diskGb: 2 });
   tinyDisk = await testFlavor(admin, { vcpus: 1, ramMb: 128, diskGb: 0 });
-  const host = `life-${tag}`;
-  hosts = await startFakeComputeHosts(url, [host]);
   driver = hosts.drivers.get(host) as FakeComputeDriver;
 });
 

@@ -15,19 +15,14 @@ import {
   revertResize,
   setComputeServiceForcedDown,
 } from '@stratus/core';
-import { adminContext, projectWithMember, setupIdentityTest } from '@stratus/core/identity/test-support';
+import { projectWithMember } from '@stratus/core/identity/test-support';
 import { getPrisma } from '@stratus/db';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { testDb, waitFor } from '../../../../test/helpers.ts';
 import { PowerState } from '../drivers/compute/types.ts';
 import { FakeComputeDriver } from './compute/fake-driver.ts';
-import { FAKE_IMAGE_ID, testFlavor, useFakeImage } from './compute/test-support.ts';
-import {
-  bootOnHost,
-  type FakeComputeHosts,
-  startFakeComputeHosts,
-  untilStatus,
-} from './compute/integration-support.ts';
+import { FAKE_IMAGE_ID, testFlavor } from './compute/test-support.ts';
+import { bootOnHost, type FakeComputeHosts, setupFakeComputeTest, untilStatus } from './compute/integration-support.ts';
 
 /*
  * Cold migration across hosts through the real jobs, queue, scheduler, placement and
@@ -64,16 +59,11 @@ const lastMigration = (serverId: string) =>
   testDb().db.migration.findFirstOrThrow({ where: { serverId }, orderBy: { createdAt: 'desc' } });
 
 beforeAll(async () => {
-  const { url } = testDb();
-  await setupIdentityTest(url);
-  useFakeImage();
-  admin = await adminContext();
-  flavor = await testFlavor(admin, { vcpus: 1, ramMb: 128, diskGb: 1 });
-  hosts = await startFakeComputeHosts(
-    url,
+  ({ admin, hosts } = await setupFakeComputeTest(
     [A, B, C],
     (h) => new FakeComputeDriver({ vcpus: 64, memoryMb: 65536, diskGbTotal: 1000 }, h),
-  );
+  ));
+  flavor = await testFlavor(admin, { vcpus: 1, ramMb: 128, diskGb: 1 });
 });
 
 afterAll(async () => {

@@ -1,7 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { copyFileSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { copyFileSync, existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   accountOfProject,
@@ -9,15 +8,11 @@ import {
   backupObjectCaller,
   createBackup,
   createVolume,
-  createVolumeType,
   deleteBackup,
   deleteVolume,
   getBackup,
   getVolume,
   headContainer,
-  heartbeat,
-  isStratusError,
-  type JobDefinition,
   listContainer,
   loadConfig,
   type ObjectCaller,
@@ -25,21 +20,16 @@ import {
   restoreBackup,
   setConfig,
   setObjectBackend,
-  toTask,
   type BackupView,
-  type VolumeView,
 } from '@stratus/core';
 import { adminContext, projectWithMember, setupIdentityTest } from '@stratus/core/identity/test-support';
 import { startTestObjectCluster, type TestObjectCluster } from '@stratus/core/objectstore/test-support';
-import { getPrisma, type PrismaClient, startQueueWorker } from '@stratus/db';
-import type { Runner } from 'graphile-worker';
+import type { PrismaClient } from '@stratus/db';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { testDb, waitFor } from '../../../../test/helpers.ts';
-import { FilesystemBackupTarget } from '../drivers/volume/backup.ts';
 import { ObjectStoreBackupTarget } from '../drivers/volume/backup-object.ts';
-import { FileVolumeBackend } from '../drivers/volume/file.ts';
-import type { LiveDisk } from '../drivers/volume/types.ts';
-import { registerThisBackend, type VolumeDeps, volumeJobs } from './volume.ts';
+import type { VolumeDeps } from './volume.ts';
+import { code, startVolumeTestWorker, untilVolume, type VolumeTestWorker } from './volume-test-support.ts';
 
 /*
  * Volume backups to the object store, as Cinder's swift driver: the real volume jobs, queue,
@@ -53,39 +43,18 @@ import { registerThisBackend, type VolumeDeps, volumeJobs } from './volume.ts';
 const tag = randomUUID().slice(0, 8);
 const host = `bko-${tag}`;
 const MiB = 1024 * 1024;
-const runners: Runner[] = [];
 let admin: AuthContext;
 let member: AuthContext;
+let worker: VolumeTestWorker;
 let deps: VolumeDeps;
 let db: PrismaClient;
 let cluster: TestObjectCluster;
-let beat: NodeJS.Timeout | undefined;
 let dir = '';
 let typeName = '';
 let owner: ObjectCaller;
 let account = '';
 
-const notLive: LiveDisk = {
-  isRunning: async () => false,
-  blockResize: async () => {
-    throw new Error('not running');
-  },
-  blockCopy: async () => {
-    throw new Error('not running');
-  },
-};
-
-async function until(id: string, status: string): Promise<VolumeView> {
-  return waitFor(
-    async () => {
-      const v = await getVolume(member, id);
-      if (v.status.startsWith('error') && !status.startsWith('error'))
-        throw new Error(`volume went to ${v.status}: ${v.errorMessage}`);
-      return v.status === status ? v : undefined;
-    },
-    { timeoutMs: 120_000, intervalMs: 50, what: `volume ${id} ${status}` },
-  );
-}
+const until = (id: string, status: string) => untilVolume(member, id, status);
 
 async function backupDone(id: string): Promise<BackupView> {
   return waitFor(
@@ -96,16 +65,6 @@ async function backupDone(id: string): Promise<BackupView> {
     },
     { timeoutMs: 120_000, intervalMs: 50, what: `backup ${id}` },
   );
-}
-
-async function code(p: Promise<unknown>): Promise<string> {
-  try {
-    await p;
-  } catch (err) {
-    if (isStratusError(err)) return `${err.status}`;
-    throw err;
-  }
-  return 'ok';
 }
 
 const file = (id: string) => deps.backend.locate(id, 'qcow2').path;
@@ -143,59 +102,25 @@ beforeAll(async () => {
   owner = { kind: 'token', ctx: member };
   cluster = await startTestObjectCluster();
   setObjectBackend(cluster.backend);
-  db = getPrisma(url);
-  const svc = { binary: 'stratus-worker', host, roles: ['volume'] };
-  await heartbeat(db, svc);
-  beat = setInterval(() => void heartbeat(db, svc).catch(() => {}), 5000);
-  dir = mkdtempSync(join(tmpdir(), 'stratus-bko-'));
-  deps = {
-    db,
+  worker = await startVolumeTestWorker({
+    url,
     host,
-    backend: new FileVolumeBackend({ dir: join(dir, 'volumes') }),
+    admin,
     backendName: `file-${tag}`,
-    availabilityZone: 'nova',
-    overSubscription: 20,
-    live: notLive,
-    compute: {
-      attachVolume: async () => {
-        throw new Error('no hypervisor in this test');
-      },
-      detachVolume: async () => {
-        throw new Error('no hypervisor in this test');
-      },
-    },
-    images: {
-      ensureBaseImage: async () => {
-        throw new Error('no images in this test');
-      },
-    },
-    backups: new FilesystemBackupTarget(join(dir, 'backups')),
-    objectBackups: (b) => new ObjectStoreBackupTarget({ caller: backupObjectCaller(b), projectId: b.projectId }),
-    backupChunkBytes: MiB,
-  };
-  await registerThisBackend(deps);
-  const jobs: JobDefinition[] = volumeJobs(() => deps);
-  const tasks = (f: (j: JobDefinition) => boolean) =>
-    Object.fromEntries(jobs.filter(f).map((j) => [j.name, toTask(j)]));
-  runners.push(
-    await startQueueWorker({
-      connectionString: url,
-      host,
-      concurrency: 2,
-      shared: tasks((j) => !j.hostBound),
-      hostBound: tasks((j) => j.hostBound),
+    typeName: `bko-${tag}`,
+    dirPrefix: 'stratus-bko',
+    deps: () => ({
+      objectBackups: (b) => new ObjectStoreBackupTarget({ caller: backupObjectCaller(b), projectId: b.projectId }),
+      backupChunkBytes: MiB,
     }),
-  );
-  typeName = (await createVolumeType(admin, { name: `bko-${tag}`, extraSpecs: { volume_backend_name: `file-${tag}` } }))
-    .name;
+  });
+  ({ db, deps, dir, typeName } = worker);
 }, 120_000);
 
 afterAll(async () => {
-  clearInterval(beat);
-  await Promise.all(runners.map((r) => r.stop()));
+  await worker?.stop();
   setObjectBackend(undefined);
   await cluster?.close();
-  if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
 describe('volume backups in the object store', () => {

@@ -1,7 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   acceptVolumeTransfer,
@@ -23,9 +22,7 @@ import {
   getServer,
   getSnapshot,
   getVolume,
-  heartbeat,
   isStratusError,
-  type JobDefinition,
   listServerVolumeAttachments,
   listVolumes,
   restoreBackup,
@@ -33,22 +30,16 @@ import {
   setVolumeBootable,
   setVolumeMetadata,
   setVolumeTypeExtraSpecs,
-  toTask,
   updateVolumeQuotas,
-  type VolumeView,
 } from '@stratus/core';
 import { adminContext, projectWithMember, setupIdentityTest } from '@stratus/core/identity/test-support';
-import { getPrisma, startQueueWorker } from '@stratus/db';
-import type { Runner } from 'graphile-worker';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { testDb, waitFor } from '../../../../test/helpers.ts';
-import { FilesystemBackupTarget } from '../drivers/volume/backup.ts';
-import { FileVolumeBackend } from '../drivers/volume/file.ts';
-import type { LiveDisk } from '../drivers/volume/types.ts';
 import { computeJobs } from './compute.ts';
 import { type FakeComputeDriver, fakeImageCache } from './compute/fake-driver.ts';
 import { FAKE_IMAGE_ID, fakeHost, testFlavor, useFakeImage } from './compute/test-support.ts';
-import { prepareBootVolumes, registerThisBackend, type VolumeDeps, volumeJobs } from './volume.ts';
+import { prepareBootVolumes, type VolumeDeps } from './volume.ts';
+import { code, startVolumeTestWorker, tinyQcow2, untilVolume, type VolumeTestWorker } from './volume-test-support.ts';
 
 /*
  * Block storage through core, the real queue and database, and the REAL file backend
@@ -60,46 +51,16 @@ import { prepareBootVolumes, registerThisBackend, type VolumeDeps, volumeJobs } 
  */
 const tag = randomUUID().slice(0, 8);
 const host = `vol-${tag}`;
-const runners: Runner[] = [];
 let admin: AuthContext;
 let member: AuthContext;
 let other: AuthContext;
+let worker: VolumeTestWorker;
 let deps: VolumeDeps;
+let typeName = '';
 let compute: FakeComputeDriver;
 let flavorId: string;
-let beat: NodeJS.Timeout | undefined;
-let dir = '';
 
-const notLive: LiveDisk = {
-  isRunning: async () => false,
-  blockResize: async () => {
-    throw new Error('not running');
-  },
-  blockCopy: async () => {
-    throw new Error('not running');
-  },
-};
-
-async function until(ctx: AuthContext, id: string, status: string, timeoutMs = 60_000): Promise<VolumeView> {
-  return waitFor(
-    async () => {
-      const v = await getVolume(ctx, id);
-      if (v.status === 'error' && status !== 'error') throw new Error(`volume went to error: ${v.errorMessage}`);
-      return v.status === status ? v : undefined;
-    },
-    { timeoutMs, intervalMs: 50, what: `volume ${id} ${status}` },
-  );
-}
-
-async function code(p: Promise<unknown>): Promise<string> {
-  try {
-    await p;
-  } catch (err) {
-    if (isStratusError(err)) return `${err.status}`;
-    throw err;
-  }
-  return 'ok';
-}
+const until = untilVolume;
 
 function qemuIo(path: string, cmd: string): string {
   return execFileSync('qemu-io', ['-f', 'qcow2', '-c', cmd, path], { encoding: 'utf8' });
@@ -107,7 +68,7 @@ function qemuIo(path: string, cmd: string): string {
 
 beforeAll(async () => {
   const { url } = testDb();
-  const { stateDir } = await setupIdentityTest(url, {
+  await setupIdentityTest(url, {
     STRATUS_QUOTA_INSTANCES: '100',
     STRATUS_QUOTA_CORES: '200',
     STRATUS_QUOTA_RAM_MB: '1000000',
@@ -118,64 +79,36 @@ beforeAll(async () => {
   member = (await projectWithMember(admin)).auth.context;
   other = (await projectWithMember(admin)).auth.context;
   flavorId = (await testFlavor(admin)).id;
-  const db = getPrisma(url);
   compute = await fakeHost(url, host);
-  const svc = { binary: 'stratus-worker', host, roles: ['compute', 'volume', 'scheduler', 'conductor'] };
-  await heartbeat(db, svc);
-  // The worker's heartbeat, which the volume scheduler reads (a backend must be up).
-  beat = setInterval(() => void heartbeat(db, svc).catch(() => {}), 5000);
-  dir = mkdtempSync(join(tmpdir(), 'stratus-vol-'));
-  // The fake image's bytes as the host's image cache would hold them: a small real qcow2.
-  const tiny = join(dir, 'tiny.qcow2');
-  execFileSync('qemu-img', ['create', '-q', '-f', 'qcow2', tiny, '64M']);
-  execFileSync('qemu-io', ['-f', 'qcow2', '-c', 'write -P 0x77 0 64k', tiny]);
-  deps = {
-    db,
+  worker = await startVolumeTestWorker({
+    url,
     host,
-    backend: new FileVolumeBackend({ dir: join(dir, 'volumes') }),
+    admin,
     backendName: `file-${tag}`,
-    availabilityZone: 'nova',
-    overSubscription: 20,
-    live: notLive,
-    compute,
-    images: { ensureBaseImage: async () => tiny },
-    backups: new FilesystemBackupTarget(join(dir, 'backups')),
-    backupChunkBytes: 1024 * 1024,
-  };
-  await registerThisBackend(deps);
-  void stateDir;
-  const jobs: JobDefinition[] = [
-    ...computeJobs(() => ({
-      db,
-      host,
-      driver: compute,
-      images: fakeImageCache,
-      volumes: (id) => prepareBootVolumes(deps, id, { pollMs: 50 }),
-    })),
-    ...volumeJobs(() => deps),
-  ];
-  const tasks = (f: (j: JobDefinition) => boolean) =>
-    Object.fromEntries(jobs.filter(f).map((j) => [j.name, toTask(j)]));
-  runners.push(
-    await startQueueWorker({
-      connectionString: url,
-      host,
-      concurrency: 4,
-      shared: tasks((j) => !j.hostBound),
-      hostBound: tasks((j) => j.hostBound),
-    }),
-  );
-  // Only this file's backend takes this file's volumes (other files may register theirs).
-  const t = await createVolumeType(admin, { name: `ci-${tag}`, extraSpecs: { volume_backend_name: `file-${tag}` } });
-  typeName = t.name;
+    typeName: `ci-${tag}`,
+    dirPrefix: 'stratus-vol',
+    roles: ['compute', 'volume', 'scheduler', 'conductor'],
+    concurrency: 4,
+    // The fake image's bytes as the host's image cache would hold them: a small real qcow2.
+    deps: (dir) => {
+      const tiny = tinyQcow2(join(dir, 'tiny.qcow2'));
+      return { compute, images: { ensureBaseImage: async () => tiny } };
+    },
+    jobs: (volumeDeps) =>
+      computeJobs(() => ({
+        db: volumeDeps().db,
+        host,
+        driver: compute,
+        images: fakeImageCache,
+        volumes: (id) => prepareBootVolumes(volumeDeps(), id, { pollMs: 50 }),
+      })),
+  });
+  deps = worker.deps;
+  typeName = worker.typeName;
 });
 
-let typeName = '';
-
 afterAll(async () => {
-  clearInterval(beat);
-  await Promise.all(runners.map((r) => r.stop()));
-  if (dir) rmSync(dir, { recursive: true, force: true });
+  await worker?.stop();
 });
 
 describe('volumes with the file backend', () => {

@@ -1,14 +1,15 @@
 import { type AuthContext, createServers, getServer, type Server } from '@stratus/core';
+import { adminContext, setupIdentityTest } from '@stratus/core/identity/test-support';
 import type { Runner } from 'graphile-worker';
 import { expect } from 'vitest';
-import { waitFor } from '../../../../../test/helpers.ts';
+import { testDb, waitFor } from '../../../../../test/helpers.ts';
 import type { FakeComputeDriver } from './fake-driver.ts';
-import { FAKE_IMAGE_ID, fakeHost, keepAlive, startComputeWorker } from './test-support.ts';
+import { FAKE_IMAGE_ID, fakeHost, keepAlive, startComputeWorker, useFakeImage } from './test-support.ts';
 
 /*
  * For the compute jobs' integration tests (vitest only; benchmarks use test-support.ts):
  * fake compute hosts with their workers, waiting for a server's state and booting one on
- * a named fake host.
+ * a named fake host, and a test file's whole start (setupFakeComputeTest).
  */
 
 /** Waits until the server is `status` with no task; a server gone to ERROR fails at once. */
@@ -71,4 +72,19 @@ export async function startFakeComputeHosts(
       await Promise.all(runners.map((r) => r.stop()));
     },
   };
+}
+
+/**
+ * A compute test file's start: identity in this file's database, the fake image, the admin
+ * the tests act as, and `hosts` as fake compute hosts with their workers (stop() them).
+ */
+export async function setupFakeComputeTest(
+  hosts: string[],
+  driverFor?: (host: string) => FakeComputeDriver,
+): Promise<{ url: string; admin: AuthContext; hosts: FakeComputeHosts }> {
+  const { url } = testDb();
+  await setupIdentityTest(url);
+  useFakeImage();
+  const admin = await adminContext();
+  return { url, admin, hosts: await startFakeComputeHosts(url, hosts, driverFor) };
 }
