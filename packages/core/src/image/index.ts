@@ -23,8 +23,25 @@ export {
 export { IMAGE_RULES, isImageAdmin } from './policy.ts';
 export { canSeeImage, visibleImagesWhere, type Viewer, type VisibilityFilter } from './visibility.ts';
 export { applyImagePatch, Patch, PatchOp, READ_ONLY, CORE_ATTRIBUTES, type ImageChanges } from './patch.ts';
-export { checkHeader, checkImageFormat, inspectImageFile, qemuImgInfo, QEMU_IMG_LIMITS, type ImageInfo } from './inspect.ts';
-export { FilesystemImageStore, imageStore, setImageStore, StoreError, type ImageStore, type StoredImage, type ImageHashAlgorithm, type PutOptions, type ByteRange } from './store.ts';
+export {
+  checkHeader,
+  checkImageFormat,
+  inspectImageFile,
+  qemuImgInfo,
+  QEMU_IMG_LIMITS,
+  type ImageInfo,
+} from './inspect.ts';
+export {
+  FilesystemImageStore,
+  imageStore,
+  setImageStore,
+  StoreError,
+  type ImageStore,
+  type StoredImage,
+  type ImageHashAlgorithm,
+  type PutOptions,
+  type ByteRange,
+} from './store.ts';
 export {
   createImage,
   listImages,
@@ -42,7 +59,15 @@ export {
   DEFAULT_PAGE_SIZE,
   MAX_TAGS,
 } from './images.ts';
-export { addImageMember, listImageMembers, getImageMember, updateImageMember, deleteImageMember, MAX_MEMBERS } from './members.ts';
+export {
+  addImageMember,
+  listImageMembers,
+  getImageMember,
+  updateImageMember,
+  deleteImageMember,
+  MAX_MEMBERS,
+} from './members.ts';
+export { FileRangeStream, sendImageData } from './read.ts';
 export { uploadImageData, downloadImageData, type UploadInput, type UploadResult, type ImageDownload } from './data.ts';
 export { getImageQuota, setImageQuota, type ImageQuota } from './quota.ts';
 export { registerTestImage } from './seed.ts';

@@ -1,4 +1,3 @@
-import { pipeline } from 'node:stream/promises';
 import * as img from '@stratus/core';
 import { type AuthContext, badRequest, forbidden, loadConfig } from '@stratus/core';
 import { z } from 'zod';
@@ -343,7 +342,7 @@ route('GET', '/v2/images/:id/file', async (c) => {
     return;
   }
   // Headers are out: a failure from here on can only cut the connection.
-  await pipeline(stream, c.res).catch(() => c.res.destroy());
+  await img.sendImageData(stream, c.res).catch(() => c.res.destroy());
 });
 
 // ---------------------------------------------------------------- members
