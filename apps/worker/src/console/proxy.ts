@@ -1,14 +1,19 @@
 import { constants, openSync, write as fsWrite } from 'node:fs';
-import { createServer, type IncomingMessage, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { connect, type Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { ReadStream } from 'node:tty';
 import {
+  CONSOLE_LOG_PATH,
+  ConsoleLogInput,
   type ConsoleProtocol,
   type ConsoleSession,
+  type ConsoleTokenProtocol,
   ConsoleTokenRefused,
+  consoleLogPath,
   consumeConsoleToken,
   logger,
+  readLogFile,
 } from '@stratus/core';
 import { WebSocket, WebSocketServer, type RawData } from 'ws';
 import { type LogTailOptions, startConsoleLogTail } from './log-tail.ts';
@@ -17,6 +22,9 @@ import { type LogTailOptions, startConsoleLogTail } from './log-tail.ts';
  * The console proxy of one host (the worker's `console` role): a websocket server
  *   /vnc?token=…     ↔ TCP to the domain's VNC server (binary frames, noVNC's `binary` subprotocol)
  *   /serial?token=…  ↔ the domain's serial pty (raw, no echo)
+ * and one plain HTTP route for API nodes on other hosts:
+ *   GET /log?token=…&lines=N → the console log window of the token's server, JSON
+ *   (core's readLogFile; the token is a `log` token the API node minted, console/log.ts)
  * The token is consumed (single use) before the websocket handshake completes; only
  * tokens minted for this host's servers are accepted. The dashboard's web server
  * forwards `/console/ws/{vnc,serial}` here (apps/web/src/server/console-upgrade.ts).
@@ -44,7 +52,7 @@ export interface ConsoleProxyOptions {
    */
   logTail?: false | Omit<LogTailOptions, 'host'>;
   /** For tests: how tokens are consumed. */
-  consume?: (token: string, want: { host: string; protocol: ConsoleProtocol }) => Promise<ConsoleSession>;
+  consume?: (token: string, want: { host: string; protocol: ConsoleTokenProtocol }) => Promise<ConsoleSession>;
 }
 
 export interface ConsoleProxy {
@@ -91,9 +99,35 @@ export async function startConsoleProxy(opts: ConsoleProxyOptions): Promise<Cons
   /** One reader per pty: a new serial session for a server takes over from the old one. */
   const serialOwners = new Map<string, WebSocket>();
 
-  const server = createServer((_req, res) => {
+  const server = createServer((req, res) => {
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    if (req.method === 'GET' && url.pathname === CONSOLE_LOG_PATH) {
+      void serveLog(url, res);
+      return;
+    }
     res.writeHead(426, { 'Content-Type': 'text/plain' }).end('websocket only\n');
   });
+
+  /** GET /log: one window of the token's server's console log (see the header). */
+  async function serveLog(url: URL, res: ServerResponse): Promise<void> {
+    const answer = (status: number, body: unknown): void => {
+      res.writeHead(status, { 'Content-Type': 'application/json' }).end(JSON.stringify(body));
+    };
+    const lines = url.searchParams.get('lines');
+    const input = ConsoleLogInput.safeParse({
+      serverId: 'from-token',
+      lines: lines === null ? undefined : Number(lines),
+    });
+    if (!input.success) return answer(400, { error: 'lines must be an integer from 0 to 100000' });
+    try {
+      const session = await consume(url.searchParams.get('token') ?? '', { host: opts.host, protocol: 'log' });
+      answer(200, await readLogFile(session.serverId, consoleLogPath(session.serverId), input.data.lines));
+    } catch (err) {
+      if (err instanceof ConsoleTokenRefused) return answer(403, { error: 'Forbidden' });
+      log.error({ err }, 'console log read failed');
+      answer(503, { error: 'Service Unavailable' });
+    }
+  }
 
   server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     socket.on('error', () => socket.destroy());

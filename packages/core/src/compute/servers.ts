@@ -30,6 +30,7 @@ import { planBootVolumes, releaseServerVolumes, reserveBootVolumes, volumesAttac
 import { getNetwork } from '../network/networks.ts';
 import { getPort } from '../network/ports.ts';
 import { type AddressMap, listServerAddresses } from '../network/server.ts';
+import { readRemoteLogWindow } from '../console/log.ts';
 import { canDo, PowerState, type ServerAction, serverStatus, statesForStatus, TaskState, VmState } from './state.ts';
 
 export interface FlavorSnapshot {
@@ -803,15 +804,21 @@ export async function deleteServerMetadataItem(ctx: AuthContext, id: string, key
 
 // ---------------------------------------------------------------- console
 
-export type ConsoleReader = (server: Server, tailLines?: number) => Promise<string>;
+/** `requester` (the caller's user id) is recorded on the token a read from another host needs. */
+export type ConsoleReader = (server: Server, tailLines: number | undefined, requester: string) => Promise<string>;
 
-/** Default: the serial log the libvirt driver keeps, readable when the API runs on the server's host. */
-let consoleReader: ConsoleReader = async (server, tailLines) => {
-  if (server.host !== cfg().host) {
-    throw new StratusError(
-      'Unavailable',
-      `The console of a server on host ${server.host ?? '?'} is not reachable from this API node.`,
+/**
+ * Default: the serial log the libvirt driver keeps, read from the file on this host or,
+ * for a server on another host, through that host's console proxy (console/log.ts).
+ */
+let consoleReader: ConsoleReader = async (server, tailLines, requester) => {
+  if (server.host && server.host !== cfg().host) {
+    const w = await readRemoteLogWindow(
+      { serverId: server.id, projectId: server.projectId, host: server.host },
+      requester,
+      tailLines,
     );
+    return w.text;
   }
   let text: string;
   try {
@@ -834,7 +841,7 @@ export async function getConsoleOutput(ctx: AuthContext, id: string, length?: nu
   const row = await loadServer(ctx, id, 'os_compute_api:os-console-output');
   check('console_output', row, ctx);
   if (!row.host) throw conflict(`Instance ${id} is not on any host yet.`);
-  const text = await consoleReader(toServer(row), length);
+  const text = await consoleReader(toServer(row), length, ctx.userId);
   // Nova strips characters a JSON document or a terminal would choke on.
   // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what this refuses
   return text.replace(/[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]/g, '');

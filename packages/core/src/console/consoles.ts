@@ -9,7 +9,9 @@ import { runtime } from '../platform/runtime.ts';
 import { can, enforce } from '../policy/index.ts';
 import './policy.ts';
 import {
+  CONSOLE_TOKEN_PROTOCOLS,
   type ConsoleProtocol,
+  type ConsoleTokenProtocol,
   type ConsoleType,
   consoleExpiry,
   consoleTypeFor,
@@ -67,7 +69,9 @@ function checkKind(protocol: string, type: string): ConsoleProtocol {
 export async function createConsole(ctx: AuthContext, input: ConsoleCreate): Promise<RemoteConsole> {
   const v = ConsoleCreate.parse(input);
   const protocol = checkKind(v.protocol, v.type);
-  const row = z.uuid().safeParse(v.serverId).success ? await db().server.findUnique({ where: { id: v.serverId } }) : null;
+  const row = z.uuid().safeParse(v.serverId).success
+    ? await db().server.findUnique({ where: { id: v.serverId } })
+    : null;
   if (!row || row.deleted) throw notFound(`Instance ${v.serverId} could not be found.`);
   const target = { project_id: row.projectId, user_id: row.userId };
   if (!can(ctx, POLICY, target)) {
@@ -97,14 +101,21 @@ export async function createConsole(ctx: AuthContext, input: ConsoleCreate): Pro
   // Housekeeping: tokens are kept a day after expiry (for the audit trail), then dropped.
   await db().consoleToken.deleteMany({ where: { expiresAt: { lt: new Date(now.getTime() - 86_400_000) } } });
   logger().info({ serverId: row.id, host: row.host, protocol, userId: ctx.userId }, 'console token issued');
-  return { protocol, type: consoleTypeFor(protocol), url: consoleUrl(cfg.publicUrl, protocol, token), token, serverId: row.id, expiresAt };
+  return {
+    protocol,
+    type: consoleTypeFor(protocol),
+    url: consoleUrl(cfg.publicUrl, protocol, token),
+    token,
+    serverId: row.id,
+    expiresAt,
+  };
 }
 
 export interface ConsoleSession {
   serverId: string;
   projectId: string;
   host: string;
-  protocol: ConsoleProtocol;
+  protocol: ConsoleTokenProtocol;
 }
 
 /** A refused token; `reason` is for logs and tests, the message stays generic for clients. */
@@ -114,7 +125,11 @@ export class ConsoleTokenRefused extends StratusError {
   }
 }
 
-async function refuse(token: string, want: { host?: string; protocol?: ConsoleProtocol }, consumed: boolean): Promise<never> {
+async function refuse(
+  token: string,
+  want: { host?: string; protocol?: ConsoleTokenProtocol },
+  consumed: boolean,
+): Promise<never> {
   let reason: RefusalReason = 'malformed';
   let facts: Record<string, unknown> = {};
   if (isWellFormedConsoleToken(token)) {
@@ -127,7 +142,10 @@ async function refuse(token: string, want: { host?: string; protocol?: ConsolePr
       facts = { tokenId: t.id, serverId: t.serverId, host: t.host, protocol: t.protocol, userId: t.userId };
     }
   }
-  logger().warn({ reason, ...facts, wantHost: want.host, wantProtocol: want.protocol }, `console token refused: ${reason}`);
+  logger().warn(
+    { reason, ...facts, wantHost: want.host, wantProtocol: want.protocol },
+    `console token refused: ${reason}`,
+  );
   throw new ConsoleTokenRefused(reason);
 }
 
@@ -146,7 +164,7 @@ interface ConsumedRow {
  */
 export async function consumeConsoleToken(
   token: string,
-  want: { host?: string; protocol?: ConsoleProtocol } = {},
+  want: { host?: string; protocol?: ConsoleTokenProtocol } = {},
 ): Promise<ConsoleSession> {
   if (!isWellFormedConsoleToken(token)) return refuse(String(token), want, false);
   const hash = hashConsoleToken(token);
@@ -163,9 +181,10 @@ export async function consumeConsoleToken(
        AND (${protocol}::text IS NULL OR t.protocol = ${protocol}::text)
     RETURNING t."serverId"::text AS "serverId", t."projectId", t.host, t.protocol`;
   const r = rows[0];
-  if (!r || (r.protocol !== 'vnc' && r.protocol !== 'serial')) return refuse(token, want, true);
+  const usedFor = CONSOLE_TOKEN_PROTOCOLS.find((x) => x === r?.protocol);
+  if (!r || !usedFor) return refuse(token, want, true);
   logger().info({ serverId: r.serverId, host: r.host, protocol: r.protocol }, 'console token used');
-  return { serverId: r.serverId, projectId: r.projectId, host: r.host, protocol: r.protocol };
+  return { serverId: r.serverId, projectId: r.projectId, host: r.host, protocol: usedFor };
 }
 
 /**
@@ -179,20 +198,6 @@ export async function peekConsoleToken(token: string): Promise<{ host: string; p
   if (!t || t.usedAt || t.expiresAt.getTime() <= Date.now()) return null;
   if (t.protocol !== 'vnc' && t.protocol !== 'serial') return null;
   return { host: t.host, protocol: t.protocol };
-}
-
-/**
- * Where the console proxy of `host` listens. This host: its own listen address (the
- * loopback when it listens on all addresses); another host: that host's name and the
- * cloud-wide proxy port (operators make the proxy listen beyond the loopback then).
- */
-export function consoleProxyAddress(host: string): { host: string; port: number } {
-  const cfg = loadConfig();
-  if (host === cfg.host) {
-    const listen = cfg.consoleProxyListen;
-    return { host: listen === '0.0.0.0' || listen === '::' ? '127.0.0.1' : listen, port: cfg.consoleProxyPort };
-  }
-  return { host, port: cfg.consoleProxyPort };
 }
 
 /** The serial console log (Nova's os-getConsoleOutput); compute's function, policy-checked there. */

@@ -7,6 +7,7 @@ import { loadConfig } from '../platform/config.ts';
 import { conflict, notFound, StratusError } from '../platform/errors.ts';
 import { runtime } from '../platform/runtime.ts';
 import { can, enforce } from '../policy/index.ts';
+import { consoleExpiry, newConsoleToken } from './tokens.ts';
 
 /*
  * The console log (the guest's serial output, which libvirt appends to
@@ -17,6 +18,12 @@ import { can, enforce } from '../policy/index.ts';
  * the web server relays them only to sockets that passed `authorizeConsoleLog` for that
  * server (apps/web/src/server/live.ts). Offsets are bytes of the file; `file` names the
  * file (device:inode), so a rotated or recreated log is noticed. See docs/consoles.md.
+ *
+ * A server on another host: its host's console proxy serves the same window at
+ * GET CONSOLE_LOG_PATH?token=…&lines=N (apps/worker/src/console/proxy.ts). After its own
+ * policy checks the API node mints a single-use `log` token for that server and host
+ * (LOG_TOKEN_TTL_SECONDS), as for a console; the proxy consumes it with its own host name,
+ * so it only ever answers for the one server the token names.
  */
 
 /** The same rule as Nova's os-getConsoleOutput. */
@@ -28,6 +35,9 @@ const TAIL_READ_MAX = 256 * 1024;
 const FULL_READ_MAX = 8 * 1024 * 1024;
 
 const db = () => runtime().db;
+export const CONSOLE_LOG_PATH = '/log';
+const LOG_TOKEN_TTL_SECONDS = 30;
+const REMOTE_LOG_TIMEOUT_MS = 10_000;
 
 /** Where a server's serial log is on its host (the libvirt driver's default). */
 export function consoleLogPath(serverId: string): string {
@@ -49,16 +59,17 @@ export const ConsoleOutputChunk = z.object({
 });
 export type ConsoleOutputChunk = z.infer<typeof ConsoleOutputChunk>;
 
-export interface ConsoleLogWindow {
-  serverId: string;
+export const ConsoleLogWindow = z.object({
+  serverId: z.string(),
   /** device:inode of the log file ('' while there is none). */
-  file: string;
+  file: z.string(),
   /** Byte offset of the first byte shown. */
-  start: number;
+  start: z.number().int().min(0),
   /** Byte offset just past the last byte shown: live chunks continue from here. */
-  end: number;
-  text: string;
-}
+  end: z.number().int().min(0),
+  text: z.string(),
+});
+export type ConsoleLogWindow = z.infer<typeof ConsoleLogWindow>;
 
 export const ConsoleLogInput = z.object({
   serverId: z.string().min(1),
@@ -70,12 +81,12 @@ export type ConsoleLogInput = z.input<typeof ConsoleLogInput>;
 /**
  * May `ctx` read (and follow) the console log of `serverId`? Throws NotFound for another
  * project's server (as Nova), Forbidden by policy, Conflict when it has no log yet.
- * Returns the server's project for the caller's bookkeeping.
+ * Returns the server's project and host for the caller's bookkeeping.
  */
 export async function authorizeConsoleLog(
   ctx: AuthContext,
   serverId: string,
-): Promise<{ serverId: string; projectId: string }> {
+): Promise<{ serverId: string; projectId: string; host: string }> {
   const row = z.uuid().safeParse(serverId).success ? await db().server.findUnique({ where: { id: serverId } }) : null;
   if (!row || row.deleted) throw notFound(`Instance ${serverId} could not be found.`);
   const target = { project_id: row.projectId, user_id: row.userId };
@@ -86,20 +97,73 @@ export async function authorizeConsoleLog(
   const verdict = canDo('console_output', row, { isAdmin: can(ctx, 'admin_required') });
   if (!verdict.ok) throw conflict(verdict.reason);
   if (!row.host) throw conflict(`Instance ${serverId} is not on any host yet.`);
-  if (row.host !== loadConfig().host) {
-    throw new StratusError(
-      'Unavailable',
-      `The console log of a server on host ${row.host} is not readable from this API node.`,
-    );
-  }
-  return { serverId: row.id, projectId: row.projectId };
+  return { serverId: row.id, projectId: row.projectId, host: row.host };
 }
 
 /** The tail (or all) of the console log with its byte offsets, policy-checked. */
 export async function readConsoleLogWindow(ctx: AuthContext, input: ConsoleLogInput): Promise<ConsoleLogWindow> {
   const v = ConsoleLogInput.parse(input);
-  const { serverId } = await authorizeConsoleLog(ctx, v.serverId);
-  return readLogFile(serverId, consoleLogPath(serverId), v.lines);
+  const server = await authorizeConsoleLog(ctx, v.serverId);
+  if (server.host !== loadConfig().host) return readRemoteLogWindow(server, ctx.userId, v.lines);
+  return readLogFile(server.serverId, consoleLogPath(server.serverId), v.lines);
+}
+
+/**
+ * Where the console proxy of `host` listens. This host: its own listen address (the
+ * loopback when it listens on all addresses); another host: that host's name and the
+ * cloud-wide proxy port (operators make the proxy listen beyond the loopback then).
+ */
+export function consoleProxyAddress(host: string): { host: string; port: number } {
+  const cfg = loadConfig();
+  if (host === cfg.host) {
+    const listen = cfg.consoleProxyListen;
+    return { host: listen === '0.0.0.0' || listen === '::' ? '127.0.0.1' : listen, port: cfg.consoleProxyPort };
+  }
+  return { host, port: cfg.consoleProxyPort };
+}
+
+/**
+ * The console log window of a server on another host, from that host's console proxy.
+ * Only for callers that have done the policy checks (authorizeConsoleLog, getConsoleOutput):
+ * `requester` is recorded on the token. Unavailable (503) when the proxy cannot be reached
+ * or does not answer with a window.
+ */
+export async function readRemoteLogWindow(
+  server: { serverId: string; projectId: string; host: string },
+  requester: string,
+  lines?: number,
+): Promise<ConsoleLogWindow> {
+  const { token, hash } = newConsoleToken();
+  await db().consoleToken.create({
+    data: {
+      tokenHash: hash,
+      serverId: server.serverId,
+      projectId: server.projectId,
+      userId: requester,
+      host: server.host,
+      protocol: 'log',
+      type: 'log',
+      expiresAt: consoleExpiry(new Date(), LOG_TOKEN_TTL_SECONDS),
+    },
+  });
+  const addr = consoleProxyAddress(server.host);
+  const url = new URL(
+    `http://${addr.host.includes(':') ? `[${addr.host}]` : addr.host}:${addr.port}${CONSOLE_LOG_PATH}`,
+  );
+  url.searchParams.set('token', token);
+  if (lines !== undefined) url.searchParams.set('lines', String(lines));
+  const unavailable = (why: string) =>
+    new StratusError('Unavailable', `The console log of a server on host ${server.host} is not readable: ${why}.`);
+  let res: Response;
+  try {
+    res = await fetch(url, { signal: AbortSignal.timeout(REMOTE_LOG_TIMEOUT_MS) });
+  } catch (err) {
+    throw unavailable(`its console proxy (${addr.host}:${addr.port}) is not reachable (${(err as Error).message})`);
+  }
+  if (!res.ok) throw unavailable(`its console proxy answered ${res.status}`);
+  const w = ConsoleLogWindow.safeParse(await res.json().catch(() => null));
+  if (!w.success || w.data.serverId !== server.serverId) throw unavailable('its console proxy answered something else');
+  return w.data;
 }
 
 /** Identity of a file for chunk continuity. */

@@ -6,6 +6,12 @@ import { createHash, randomBytes } from 'node:crypto';
  */
 
 export type ConsoleProtocol = 'vnc' | 'serial';
+/**
+ * What a token may be used for: a console (vnc, serial), or `log`: one read of the console
+ * log through the proxy of the server's host, minted by the API node for itself (log.ts).
+ */
+export type ConsoleTokenProtocol = ConsoleProtocol | 'log';
+export const CONSOLE_TOKEN_PROTOCOLS: readonly ConsoleTokenProtocol[] = ['vnc', 'serial', 'log'];
 export type ConsoleType = 'novnc' | 'serial';
 
 /** 32 random bytes, base64url: 43 characters, safe in a query string. */
@@ -71,7 +77,7 @@ export interface TokenFacts {
 export function refusalReason(
   t: TokenFacts,
   now: Date,
-  want: { host?: string; protocol?: ConsoleProtocol } = {},
+  want: { host?: string; protocol?: ConsoleTokenProtocol } = {},
 ): RefusalReason | null {
   if (t.usedAt) return 'reused';
   if (t.expiresAt.getTime() <= now.getTime()) return 'expired';
