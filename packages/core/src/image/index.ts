@@ -67,7 +67,8 @@ export {
   deleteImageMember,
   MAX_MEMBERS,
 } from './members.ts';
-export { FileRangeStream, sendImageData } from './read.ts';
+export { sendImageData } from './read.ts';
+export { FileRangeStream } from '../platform/file-range.ts';
 export { uploadImageData, downloadImageData, type UploadInput, type UploadResult, type ImageDownload } from './data.ts';
 export { getImageQuota, setImageQuota, type ImageQuota } from './quota.ts';
 export { registerTestImage } from './seed.ts';

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { loadConfig } from '../platform/config.ts';
 import { notFound } from '../platform/errors.ts';
-import { FileRangeStream } from './read.ts';
+import { FileRangeStream } from '../platform/file-range.ts';
 import { ObjectImageStore, processObjectBackend } from './store-object.ts';
 import { type ImageHashAlgorithm, writeHashed } from './write.ts';
 

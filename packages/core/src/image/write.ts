@@ -3,7 +3,7 @@ import { constants } from 'node:fs';
 import { type FileHandle, open } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
 import { Worker } from 'node:worker_threads';
-import { minorGc } from '../platform/gc.ts';
+import { noteDataBuffers } from '../platform/gc.ts';
 
 /** Algorithms for os_hash_value (Glance's hashing_algorithm); md5 is always computed too. */
 export type ImageHashAlgorithm = 'sha512' | 'sha256';
@@ -42,8 +42,6 @@ export class StoreError extends Error {
 const BATCH = 2 * 1024 * 1024;
 const MAX_IN_FLIGHT = 8;
 const SYNC_EVERY = 128 * 1024 * 1024;
-/** Received bytes between young-generation collections (platform/gc.ts). */
-const MINOR_GC_EVERY = 16 * 1024 * 1024;
 /** Alignment of direct writes: a multiple of any device's logical block size (512 or 4096). */
 const ALIGN = 4096;
 
@@ -189,7 +187,6 @@ function pump(
     let failed = false;
     let pausedByUs = false;
     let sinceSync = 0;
-    let sinceGc = 0;
     let syncing: Promise<void> | undefined;
     const outstanding = new Set<Promise<void>>();
 
@@ -258,11 +255,7 @@ function pump(
         fail(new StoreError('limit', `Image data exceeds the limit of ${maxBytes} bytes.`));
         return;
       }
-      sinceGc += b.length;
-      if (sinceGc >= MINOR_GC_EVERY) {
-        sinceGc = 0;
-        minorGc();
-      }
+      noteDataBuffers(b.length);
       let off = 0;
       while (off < b.length) {
         const n = Math.min(b.length - off, BATCH - fill);

@@ -3,6 +3,7 @@ import { Agent, type ClientRequest, type IncomingMessage, request } from 'node:h
 import { PassThrough, type Readable } from 'node:stream';
 import { z } from 'zod';
 import { badRequest, StratusError } from '../platform/errors.ts';
+import { noteDataBuffers } from '../platform/gc.ts';
 import type {
   ByteRange,
   GetObjectResult,
@@ -346,6 +347,7 @@ export class ReplicatedObjectBackend implements ObjectBackend {
         });
       }
       const onData = (chunk: Buffer) => {
+        noteDataBuffers(chunk.length);
         md5.update(chunk);
         size += chunk.length;
         if (contentLength !== undefined && size > contentLength)
@@ -534,6 +536,7 @@ export class ReplicatedObjectBackend implements ObjectBackend {
     const follow = (src: IncomingMessage) => {
       current = src;
       src.on('data', (chunk: Buffer) => {
+        noteDataBuffers(chunk.length);
         next += chunk.length;
         if (!out.write(chunk)) src.pause();
       });

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { type Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { z } from 'zod';
+import { noteDataBuffers } from '../../platform/gc.ts';
 import type { ObjectMetadata, SwiftTimestamp } from '../backend.ts';
 import { compareTimestamps, HASH_RE, SUFFIX_RE, suffixOfHash, TIMESTAMP_RE } from '../hash.ts';
 import {
@@ -230,6 +231,7 @@ export async function writeData(
       writev(chunks, cb) {
         const bufs = chunks.map((c) => asBuffer(c.chunk));
         for (const b of bufs) {
+          noteDataBuffers(b.length);
           md5.update(b);
           size += b.length;
         }
@@ -362,10 +364,6 @@ export async function openObject(devPath: string, partition: number, hash: strin
       throw err;
     }
   }
-}
-
-export function readBody(dataFile: string, range?: { start: number; end: number }): Readable {
-  return createReadStream(dataFile, range ? { start: range.start, end: range.end } : undefined);
 }
 
 async function writeSmallFile(devPath: string, dir: string, name: string, content: string): Promise<void> {

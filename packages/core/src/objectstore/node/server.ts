@@ -1,9 +1,8 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import { Transform } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
 import { z } from 'zod';
+import { FileRangeStream } from '../../platform/file-range.ts';
 import { HASH_RE, normalizeTimestamp, SUFFIX_RE, swiftTimestamp } from '../hash.ts';
 import {
   cachedPartitionHashes,
@@ -12,7 +11,6 @@ import {
   listSuffix,
   type MetaFile,
   openObject,
-  readBody,
   writeData,
   writeMeta,
   writeRawFile,
@@ -189,17 +187,12 @@ function buildObjectServer(opts: ObjectServerOptions): { server: Server; drain()
         res.end();
         return;
       }
-      let sent = 0;
-      const counter = new Transform({
-        transform(chunk: Buffer, _enc, cb) {
-          sent += chunk.length;
-          cb(null, chunk);
-        },
-      });
-      await pipeline(readBody(obj.dataFile, range ?? { start: 0, end: md.size - 1 }), counter, res);
-      // A file shorter than its metadata says (damaged under us): cut the connection so the
-      // proxy sees the failure at once and resumes from another replica.
-      if (sent !== len) req.socket.destroy();
+      // Reused buffers, no Buffer per chunk (platform/file-range.ts). A file shorter than its
+      // metadata says (damaged under us), or a client gone: cut the connection, so the proxy
+      // sees the failure at once and resumes from another replica.
+      await new FileRangeStream(obj.dataFile, range?.start ?? 0, range?.end ?? md.size - 1)
+        .sendTo(res)
+        .catch(() => req.socket.destroy());
       return;
     }
     if (method === 'POST') {
