@@ -1,6 +1,6 @@
 import { runInNewContext } from 'node:vm';
 import { describe, expect, it } from 'vitest';
-import { minorGc } from './gc.ts';
+import { minorGc, noteDataBuffers } from './gc.ts';
 
 describe('minorGc', () => {
   it('collects the young generation without leaving a gc global in this or later contexts', () => {
@@ -12,5 +12,18 @@ describe('minorGc', () => {
     expect(process.memoryUsage().arrayBuffers - before).toBeLessThan(32 * 1024 * 1024);
     expect('gc' in globalThis).toBe(false);
     expect(runInNewContext('typeof gc')).toBe('undefined');
+  });
+
+  it('noteDataBuffers collects once 16 MiB of data Buffers were counted, not before', () => {
+    minorGc();
+    const garbage = () => {
+      for (let i = 0; i < 32; i++) Buffer.allocUnsafeSlow(1024 * 1024);
+    };
+    const base = process.memoryUsage().arrayBuffers;
+    garbage();
+    noteDataBuffers(1024);
+    expect(process.memoryUsage().arrayBuffers - base).toBeGreaterThan(16 * 1024 * 1024);
+    noteDataBuffers(16 * 1024 * 1024);
+    expect(process.memoryUsage().arrayBuffers - base).toBeLessThan(16 * 1024 * 1024);
   });
 });
