@@ -36,7 +36,15 @@ export class FileRangeStream extends Readable {
   }
 
   private async readChunk(): Promise<void> {
-    this.fh ??= await open(this.path, 'r');
+    if (!this.fh) {
+      const fh = await open(this.path, 'r');
+      // Destroyed while opening: nobody will close it but us.
+      if (this.destroyed) {
+        await fh.close();
+        return;
+      }
+      this.fh = fh;
+    }
     const n = Math.min(CHUNK, this.stop - this.pos);
     if (n <= 0) {
       this.push(null);
