@@ -114,14 +114,11 @@ export async function startConsoleProxy(opts: ConsoleProxyOptions): Promise<Cons
       res.writeHead(status, { 'Content-Type': 'application/json' }).end(JSON.stringify(body));
     };
     const lines = url.searchParams.get('lines');
-    const input = ConsoleLogInput.safeParse({
-      serverId: 'from-token',
-      lines: lines === null ? undefined : Number(lines),
-    });
-    if (!input.success) return answer(400, { error: 'lines must be an integer from 0 to 100000' });
+    const parsed = ConsoleLogInput.shape.lines.safeParse(lines === null ? undefined : Number(lines));
+    if (!parsed.success) return answer(400, { error: 'lines must be an integer from 0 to 100000' });
     try {
       const session = await consume(url.searchParams.get('token') ?? '', { host: opts.host, protocol: 'log' });
-      answer(200, await readLogFile(session.serverId, consoleLogPath(session.serverId), input.data.lines));
+      answer(200, await readLogFile(session.serverId, consoleLogPath(session.serverId), parsed.data));
     } catch (err) {
       if (err instanceof ConsoleTokenRefused) return answer(403, { error: 'Forbidden' });
       log.error({ err }, 'console log read failed');

@@ -1,6 +1,4 @@
 import { randomBytes } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import type { InstanceAction as InstanceActionRow, Prisma, Server as ServerRow, Tx } from '@stratus/db';
 import { z } from 'zod';
 import type { AuthContext } from '../identity/types.ts';
@@ -9,7 +7,7 @@ import { currentRequestId } from '../platform/log.ts';
 import { badRequest, conflict, notFound, StratusError } from '../platform/errors.ts';
 import { markerPage } from '../platform/paging.ts';
 import { can, enforce } from '../policy/index.ts';
-import { cfg, db, isAdmin, isUuid, newUuid, overLimit, projectOf } from './common.ts';
+import { db, isAdmin, isUuid, newUuid, overLimit, projectOf } from './common.ts';
 import { knownZones } from './aggregates.ts';
 import { getFlavor } from './flavors.ts';
 import { imageBackend } from './images.ts';
@@ -30,7 +28,7 @@ import { planBootVolumes, releaseServerVolumes, reserveBootVolumes, volumesAttac
 import { getNetwork } from '../network/networks.ts';
 import { getPort } from '../network/ports.ts';
 import { type AddressMap, listServerAddresses } from '../network/server.ts';
-import { readRemoteLogWindow } from '../console/log.ts';
+import { readServerLogWindow } from '../console/log.ts';
 import { canDo, PowerState, type ServerAction, serverStatus, statesForStatus, TaskState, VmState } from './state.ts';
 
 export interface FlavorSnapshot {
@@ -804,47 +802,18 @@ export async function deleteServerMetadataItem(ctx: AuthContext, id: string, key
 
 // ---------------------------------------------------------------- console
 
-/** `requester` (the caller's user id) is recorded on the token a read from another host needs. */
-export type ConsoleReader = (server: Server, tailLines: number | undefined, requester: string) => Promise<string>;
-
-/**
- * Default: the serial log the libvirt driver keeps, read from the file on this host or,
- * for a server on another host, through that host's console proxy (console/log.ts).
- */
-let consoleReader: ConsoleReader = async (server, tailLines, requester) => {
-  if (server.host && server.host !== cfg().host) {
-    const w = await readRemoteLogWindow(
-      { serverId: server.id, projectId: server.projectId, host: server.host },
-      requester,
-      tailLines,
-    );
-    return w.text;
-  }
-  let text: string;
-  try {
-    text = await readFile(join(cfg().stateDir, 'instances', server.id, 'console.log'), 'utf8');
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return '';
-    throw err;
-  }
-  if (tailLines === undefined) return text;
-  if (tailLines <= 0) return '';
-  const lines = text.split('\n');
-  const trailing = text.endsWith('\n') ? 1 : 0;
-  return lines.slice(Math.max(0, lines.length - trailing - tailLines)).join('\n');
-};
-export function registerConsoleReader(r: ConsoleReader): void {
-  consoleReader = r;
-}
-
 export async function getConsoleOutput(ctx: AuthContext, id: string, length?: number): Promise<string> {
   const row = await loadServer(ctx, id, 'os_compute_api:os-console-output');
   check('console_output', row, ctx);
   if (!row.host) throw conflict(`Instance ${id} is not on any host yet.`);
-  const text = await consoleReader(toServer(row), length, ctx.userId);
-  // Nova strips characters a JSON document or a terminal would choke on.
-  // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what this refuses
-  return text.replace(/[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]/g, '');
+  // The serial log the libvirt driver keeps, from this host's file or through the console
+  // proxy of the server's host (console/log.ts), cleaned as Nova does.
+  const window = await readServerLogWindow(
+    { serverId: row.id, projectId: row.projectId, host: row.host },
+    ctx.userId,
+    length,
+  );
+  return window.text;
 }
 
 // ---------------------------------------------------------------- instance actions

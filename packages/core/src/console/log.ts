@@ -104,8 +104,21 @@ export async function authorizeConsoleLog(
 export async function readConsoleLogWindow(ctx: AuthContext, input: ConsoleLogInput): Promise<ConsoleLogWindow> {
   const v = ConsoleLogInput.parse(input);
   const server = await authorizeConsoleLog(ctx, v.serverId);
-  if (server.host !== loadConfig().host) return readRemoteLogWindow(server, ctx.userId, v.lines);
-  return readLogFile(server.serverId, consoleLogPath(server.serverId), v.lines);
+  return readServerLogWindow(server, ctx.userId, v.lines);
+}
+
+/**
+ * The console log window of a server wherever it runs: the file when it is on this host,
+ * else through its host's console proxy. Only for callers that have done the policy checks
+ * (readConsoleLogWindow, compute's getConsoleOutput); `requester` is recorded on the token.
+ */
+export async function readServerLogWindow(
+  server: { serverId: string; projectId: string; host: string },
+  requester: string,
+  lines?: number,
+): Promise<ConsoleLogWindow> {
+  if (server.host !== loadConfig().host) return readRemoteLogWindow(server, requester, lines);
+  return readLogFile(server.serverId, consoleLogPath(server.serverId), lines);
 }
 
 /**
@@ -123,10 +136,9 @@ export function consoleProxyAddress(host: string): { host: string; port: number 
 }
 
 /**
- * The console log window of a server on another host, from that host's console proxy.
- * Only for callers that have done the policy checks (authorizeConsoleLog, getConsoleOutput):
- * `requester` is recorded on the token. Unavailable (503) when the proxy cannot be reached
- * or does not answer with a window.
+ * The console log window of a server on another host, from that host's console proxy
+ * (see readServerLogWindow). Unavailable (503) when the proxy cannot be reached or does not
+ * answer with a window.
  */
 export async function readRemoteLogWindow(
   server: { serverId: string; projectId: string; host: string },

@@ -69,14 +69,8 @@ function checkId(id: string): string {
  */
 export class FilesystemImageStore implements ImageStore {
   readonly tmpDir: string;
-  /** Big uploads bypass the page cache (O_DIRECT) where the file system allows it (write.ts). */
-  readonly directIo: boolean;
-  constructor(
-    readonly dir: string,
-    opts: { directIo?: boolean } = {},
-  ) {
+  constructor(readonly dir: string) {
     this.tmpDir = join(dir, 'tmp');
-    this.directIo = opts.directIo ?? true;
   }
 
   pathOf(id: string): string {
@@ -97,7 +91,8 @@ export class FilesystemImageStore implements ImageStore {
         maxBytes: opts.maxBytes ?? Number.POSITIVE_INFINITY,
         algo,
         large,
-        directIo: this.directIo,
+        // Big uploads bypass the page cache where the file system allows it (write.ts).
+        directIo: true,
       });
       if (opts.inspect) await opts.inspect(tmp);
       await rename(tmp, final);
